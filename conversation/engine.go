@@ -1,0 +1,1056 @@
+package conversation
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Engine holds the operator's settings that shape the dialogue. It has no
+// mutable state: one Engine serves every session concurrently.
+type Engine struct {
+	// Methods are the payment methods offered, in order (Bitrefill's names).
+	Methods []string
+	// Sandbox marks every invoice as test money and offers a simulated payment.
+	Sandbox bool
+	// PageSize is how many search results one menu shows (default 8).
+	PageSize int
+}
+
+const (
+	maxQueryLen     = 100 // Bitrefill's limit for /products/search
+	defaultPageSize = 8
+	maxPackageOpts  = 20
+)
+
+// action names kept in State.Actions.
+const (
+	doSearch   = "search"
+	doAsk      = "ask"
+	doPage     = "page"
+	doProduct  = "product"
+	doPackage  = "package"
+	doMethod   = "method"
+	doBack     = "back"
+	doCancel   = "cancel"
+	doHelp     = "help"
+	doRetry    = "retry"
+	doRefresh  = "refresh"
+	doSimulate = "simulate"
+)
+
+// Step applies one event to a session and returns the new state and what the
+// shell must do. It never mutates the slices of the state it is given.
+func (e Engine) Step(s State, ev Event, now time.Time) (State, []Effect) {
+	s = Migrate(s)
+	if s.Lang == "" {
+		s.Lang = DefaultLang
+	}
+	s.Purchases = slices.Clone(s.Purchases)
+	t := turn{e: e, s: s, now: now}
+	switch ev := ev.(type) {
+	case Start:
+		t.start(ev.Payload)
+	case Command:
+		t.command(strings.ToLower(ev.Name), strings.TrimSpace(ev.Args))
+	case Text:
+		t.text(ev.Text)
+	case Chose:
+		t.chose(ev.Token)
+	case ProductsFound:
+		t.productsFound(ev)
+	case ProductLoaded:
+		t.productLoaded(ev.Product)
+	case InvoiceCreated:
+		t.invoiceCreated(ev)
+	case InvoiceUpdated:
+		t.invoiceUpdated(ev.Invoice, ev.Requested)
+	case Failed:
+		t.failed(ev)
+	}
+	return t.s, t.out
+}
+
+// turn is the scratch space of one Step.
+type turn struct {
+	e   Engine
+	s   State
+	now time.Time
+	out []Effect
+}
+
+func (t *turn) say(spans []Span) { t.out = append(t.out, Reply{Text: spans}) }
+
+func (t *turn) tx(key Msg, args ...string) []Span { return text(t.s.Lang, key, args...) }
+
+// menu sends a message whose options replace the current menu.
+func (t *turn) menu(spans []Span, expect Expect, actions []Action, labels []string) {
+	t.s.Menu++
+	t.s.Actions = actions
+	opts := make([]Option, len(actions))
+	prefix := t.s.Nonce + "." + strconv.FormatInt(int64(t.s.Menu), 36) + "."
+	for i := range actions {
+		opts[i] = Option{Label: labels[i], Token: prefix + strconv.Itoa(i)}
+	}
+	t.out = append(t.out, Reply{Text: spans, Options: opts, Expect: expect, Menu: true})
+}
+
+// options is a small builder for a menu's actions and labels.
+type options struct {
+	acts   []Action
+	labels []string
+}
+
+func (o *options) add(label, do, arg string) {
+	o.acts = append(o.acts, Action{Do: do, Arg: arg})
+	o.labels = append(o.labels, label)
+}
+
+func (t *turn) opt(o *options, key Msg, do string) { o.add(lookup(t.s.Lang, key), do, "") }
+
+// clearFlow forgets the purchase in progress but never the purchases made.
+func (t *turn) clearFlow() {
+	t.s.Step, t.s.Query, t.s.Results, t.s.Page = StepIdle, "", nil, 0
+	t.s.Loading, t.s.Product, t.s.Choice, t.s.Invoice = "", nil, nil, ""
+}
+
+func (t *turn) start(payload string) {
+	t.clearFlow()
+	if id := strings.TrimSpace(payload); id != "" && validProductID(id) {
+		t.load(id)
+		return
+	}
+	spans := t.tx("welcome")
+	if t.e.Sandbox {
+		spans = appendText(spans, t.s.Lang, "welcome.sandbox")
+	}
+	var o options
+	for _, q := range []string{"Amazon", "Steam", "Netflix"} {
+		o.add("🔍 "+q, doSearch, strings.ToLower(q))
+	}
+	t.opt(&o, "opt.help", doHelp)
+	t.menu(spans, ExpectQuery, o.acts, o.labels)
+}
+
+// validProductID accepts the characters Bitrefill uses in slugs, so a deep-link
+// payload cannot smuggle anything else into an API path.
+func validProductID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func (t *turn) command(name, args string) {
+	switch name {
+	case "start":
+		t.start(args)
+	case "help":
+		t.say(t.tx("help"))
+	case "search":
+		if args == "" {
+			t.clearFlow()
+			t.say(t.tx("ask.query"))
+			return
+		}
+		t.search(args)
+	case "cancel":
+		t.cancel()
+	case "back":
+		t.back()
+	default:
+		t.say(t.tx("unknown.command", name))
+	}
+}
+
+// text handles typed words. A few bare words work like commands because people
+// type them; anything else means what the current step expects.
+func (t *turn) text(raw string) {
+	in := strings.TrimSpace(raw)
+	switch strings.ToLower(in) {
+	case "cancel", "stop":
+		t.cancel()
+		return
+	case "back":
+		t.back()
+		return
+	case "help", "?":
+		t.say(t.tx("help"))
+		return
+	case "menu", "start":
+		t.start("")
+		return
+	}
+	switch t.s.Step {
+	case StepProduct:
+		t.typedAmount(in)
+	case StepConfirm:
+		if looksLikeWords(in) {
+			t.offerSearch(in, t.tx("confirm.hint"))
+			return
+		}
+		t.confirm() // re-show the choices
+		t.out = slices.Insert(t.out, len(t.out)-1, Effect(Reply{Text: t.tx("confirm.hint")}))
+	case StepCreating:
+		t.say(t.tx("creating.wait"))
+	default:
+		t.search(in)
+	}
+}
+
+// looksLikeWords tells a product name typed mid-flow from a mistyped number.
+func looksLikeWords(s string) bool {
+	letters, digits := 0, 0
+	for _, r := range s {
+		switch {
+		case unicode.IsLetter(r):
+			letters++
+		case unicode.IsDigit(r):
+			digits++
+		}
+	}
+	return letters >= 2 && letters > digits
+}
+
+// offerSearch answers text that may be a product name typed mid-flow: it keeps
+// the current step and adds a one-tap way to search instead.
+func (t *turn) offerSearch(q string, why []Span) {
+	if utf8.RuneCountInString(q) > maxQueryLen {
+		t.say(why)
+		return
+	}
+	cur := t.current()
+	label := lookup(t.s.Lang, "offer.search")
+	label = strings.Replace(label, "{1}", truncate(q, 30), 1)
+	t.out = t.out[:cur]
+	// Re-render the step, then put the explanation first and the offer on top of its options.
+	t.rerender()
+	if n := len(t.out); n > cur {
+		if r, ok := t.out[n-1].(Reply); ok && r.Menu {
+			r.Text = append(slices.Clone(why), append([]Span{{Text: "\n\n"}}, r.Text...)...)
+			r.Options = append([]Option{{Label: label, Token: t.token(len(t.s.Actions))}}, r.Options...)
+			t.s.Actions = append(t.s.Actions, Action{Do: doSearch, Arg: q})
+			t.out[n-1] = r
+			return
+		}
+	}
+	t.say(why)
+}
+
+func (t *turn) current() int { return len(t.out) }
+
+func (t *turn) token(i int) string {
+	return t.s.Nonce + "." + strconv.FormatInt(int64(t.s.Menu), 36) + "." + strconv.Itoa(i)
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+func (t *turn) search(q string) {
+	q = strings.Join(strings.Fields(q), " ")
+	if q == "" {
+		t.say(t.tx("ask.query"))
+		return
+	}
+	if utf8.RuneCountInString(q) > maxQueryLen {
+		t.say(t.tx("query.too_long", strconv.Itoa(maxQueryLen)))
+		return
+	}
+	t.clearFlow()
+	t.s.Step, t.s.Query = StepSearching, q
+	t.s.Actions = nil
+	t.say(t.tx("searching", q))
+	t.out = append(t.out, SearchProducts{Query: q})
+}
+
+func (t *turn) load(id string) {
+	t.s.Step, t.s.Loading = StepLoading, id
+	t.s.Actions = nil
+	t.out = append(t.out, LoadProduct{ID: id})
+}
+
+func (t *turn) cancel() {
+	if t.s.Step == StepInvoice {
+		t.clearFlow()
+		t.s.Actions = nil
+		t.say(t.tx("cancelled.invoice"))
+		return
+	}
+	t.clearFlow()
+	t.s.Actions = nil
+	t.say(t.tx("cancelled"))
+}
+
+func (t *turn) back() {
+	switch t.s.Step {
+	case StepResults:
+		t.clearFlow()
+		t.s.Actions = nil
+		t.say(t.tx("ask.query"))
+	case StepProduct, StepLoading:
+		if len(t.s.Results) > 0 {
+			t.s.Product, t.s.Choice, t.s.Loading = nil, nil, ""
+			t.results(t.s.Page)
+			return
+		}
+		t.clearFlow()
+		t.s.Actions = nil
+		t.say(t.tx("ask.query"))
+	case StepConfirm:
+		t.s.Choice = nil
+		t.card()
+	case StepCreating:
+		t.say(t.tx("creating.wait"))
+	case StepInvoice:
+		t.cancel()
+	default:
+		t.say(t.tx("nothing.to.go.back"))
+	}
+}
+
+func (t *turn) chose(token string) {
+	a, ok := t.resolve(token)
+	if !ok {
+		t.stale()
+		return
+	}
+	switch a.Do {
+	case doSearch:
+		t.search(a.Arg)
+	case doAsk:
+		t.clearFlow()
+		t.s.Actions = nil
+		t.say(t.tx("ask.query"))
+	case doHelp:
+		t.say(t.tx("help"))
+	case doPage:
+		n, _ := strconv.Atoi(a.Arg)
+		t.results(n)
+	case doProduct:
+		t.say(t.tx("loading", t.resultName(a.Arg)))
+		t.load(a.Arg)
+	case doPackage:
+		t.pickPackage(a.Arg)
+	case doMethod:
+		t.createInvoice(a.Arg)
+	case doBack:
+		t.back()
+	case doCancel:
+		t.cancel()
+	case doRetry:
+		t.confirm()
+	case doRefresh:
+		t.out = append(t.out, RefreshInvoice{InvoiceID: a.Arg})
+	case doSimulate:
+		t.say(t.tx("simulating"))
+		t.out = append(t.out, SimulatePayment{InvoiceID: a.Arg})
+	}
+}
+
+// resolve maps a token to the action it names in the current menu.
+func (t *turn) resolve(token string) (Action, bool) {
+	rest, ok := strings.CutPrefix(token, t.s.Nonce+".")
+	if !ok || t.s.Nonce == "" {
+		return Action{}, false
+	}
+	menu, idx, ok := strings.Cut(rest, ".")
+	if !ok {
+		return Action{}, false
+	}
+	m, err := strconv.ParseInt(menu, 36, 64)
+	if err != nil || int(m) != t.s.Menu {
+		return Action{}, false
+	}
+	i, err := strconv.Atoi(idx)
+	if err != nil || i < 0 || i >= len(t.s.Actions) {
+		return Action{}, false
+	}
+	return t.s.Actions[i], true
+}
+
+// stale answers an option from an old or foreign menu with the current one.
+func (t *turn) stale() {
+	cur := t.current()
+	t.rerender()
+	if len(t.out) == cur {
+		t.say(t.tx("expired.none"))
+		return
+	}
+	t.out = slices.Insert(t.out, cur, Effect(Reply{Text: t.tx("expired.menu")}))
+}
+
+// rerender shows the current step's menu again, with fresh tokens.
+func (t *turn) rerender() {
+	switch t.s.Step {
+	case StepResults:
+		t.results(t.s.Page)
+	case StepProduct:
+		t.card()
+	case StepConfirm:
+		t.confirm()
+	case StepInvoice:
+		if p := t.purchase(t.s.Invoice); p != nil {
+			t.invoiceView(p.Invoice, p.Summary)
+		}
+	case StepCreating:
+		t.say(t.tx("creating.wait"))
+	case StepSearching, StepLoading:
+		t.say(t.tx("busy.search"))
+	}
+}
+
+func (t *turn) resultName(id string) string {
+	for _, r := range t.s.Results {
+		if r.ID == id {
+			return r.Name
+		}
+	}
+	return id
+}
+
+func (t *turn) productsFound(ev ProductsFound) {
+	if t.s.Step != StepSearching || ev.Query != t.s.Query {
+		return // an answer to a search the user has moved on from
+	}
+	if len(ev.Products) == 0 {
+		q := t.s.Query
+		t.clearFlow()
+		t.s.Actions = nil
+		t.say(t.tx("results.none", q))
+		return
+	}
+	t.s.Results = ev.Products
+	t.results(0)
+}
+
+func (t *turn) pageSize() int {
+	if t.e.PageSize > 0 {
+		return t.e.PageSize
+	}
+	return defaultPageSize
+}
+
+func (t *turn) results(page int) {
+	size := t.pageSize()
+	pages := (len(t.s.Results) + size - 1) / size
+	page = max(0, min(page, pages-1))
+	t.s.Step, t.s.Page = StepResults, page
+	var o options
+	for _, r := range t.s.Results[page*size : min(len(t.s.Results), (page+1)*size)] {
+		label := r.Name
+		if r.Country != "" && !strings.Contains(strings.ToUpper(r.Name), r.Country) {
+			label += " (" + r.Country + ")"
+		}
+		if !r.InStock {
+			label = strings.Replace(lookup(t.s.Lang, "result.out"), "{1}", label, 1)
+		}
+		o.add(label, doProduct, r.ID)
+	}
+	if page > 0 {
+		o.add(lookup(t.s.Lang, "opt.prev"), doPage, strconv.Itoa(page-1))
+	}
+	if page < pages-1 {
+		o.add(lookup(t.s.Lang, "opt.next"), doPage, strconv.Itoa(page+1))
+	}
+	t.opt(&o, "opt.search", doAsk)
+	t.opt(&o, "opt.cancel", doCancel)
+	t.menu(t.tx("results", t.s.Query, strconv.Itoa(page+1), strconv.Itoa(pages)), ExpectQuery, o.acts, o.labels)
+}
+
+func (t *turn) productLoaded(p Product) {
+	if t.s.Step != StepLoading || p.ID != t.s.Loading {
+		return
+	}
+	t.s.Loading = ""
+	t.s.Product = &p
+	t.s.Choice = nil
+	t.card()
+}
+
+// card shows the product and what values can be bought.
+func (t *turn) card() {
+	p := t.s.Product
+	if p == nil {
+		t.clearFlow()
+		t.say(t.tx("ask.query"))
+		return
+	}
+	t.s.Step = StepProduct
+	lang := t.s.Lang
+	spans := t.tx("product.title", p.Name)
+	spans = appendText(spans, lang, "product.facts", orDash(p.Country), p.Currency, lookup(lang, Msg("kind."+p.Kind)))
+	var o options
+	expect := ExpectNothing
+	switch {
+	case !p.InStock:
+		spans = appendText(spans, lang, "product.out", p.Name)
+	case p.NeedsPhone:
+		spans = appendText(spans, lang, "product.phone", p.Name)
+	case len(p.Packages) == 0 && p.Range == nil:
+		spans = appendText(spans, lang, "product.unpriced", p.Name)
+	default:
+		if len(p.Packages) > 0 {
+			labels := make([]string, 0, len(p.Packages))
+			for i, pk := range p.Packages {
+				labels = append(labels, pk.Label)
+				if i < maxPackageOpts {
+					o.add(packageLabel(pk, p.Currency), doPackage, pk.ID)
+				}
+			}
+			spans = appendText(spans, lang, "product.packages", strings.Join(labels, ", "), currencyIfMoney(p))
+		}
+		if r := p.Range; r != nil {
+			spans = appendText(spans, lang, "product.range", r.Min.String(), r.Max.String(), p.Currency, t.stepText(*r))
+			expect = ExpectAmount
+		}
+		switch {
+		case p.Range != nil && len(p.Packages) > 0:
+			spans = appendText(spans, lang, "product.pick.type", example(p))
+		case p.Range != nil:
+			spans = appendText(spans, lang, "product.type", example(p))
+		default:
+			spans = appendText(spans, lang, "product.pick")
+		}
+	}
+	t.opt(&o, "opt.back", doBack)
+	t.opt(&o, "opt.cancel", doCancel)
+	t.menu(spans, expect, o.acts, o.labels)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+func packageLabel(pk Package, currency string) string {
+	if pk.Amount > 0 {
+		return pk.Amount.String() + " " + currency
+	}
+	return pk.Label
+}
+
+func currencyIfMoney(p *Product) string {
+	for _, pk := range p.Packages {
+		if pk.Amount == 0 {
+			return ""
+		}
+	}
+	return p.Currency
+}
+
+func (t *turn) stepText(r Range) string {
+	if r.Step <= 0 || r.Step == 100 && r.Min%100 == 0 {
+		return "" // whole units: nothing to explain
+	}
+	return strings.Replace(lookup(t.s.Lang, "product.range.step"), "{1}", r.Step.String(), 1)
+}
+
+// example picks a typical valid amount to show in hints.
+func example(p *Product) string {
+	if r := p.Range; r != nil {
+		a := r.Min
+		if want := Amount(2500); r.Valid(want) {
+			a = want
+		} else if _, above := r.Nearest(want); above != 0 {
+			a = above
+		}
+		return a.String()
+	}
+	for _, pk := range p.Packages {
+		if pk.Amount > 0 {
+			return pk.Amount.String()
+		}
+	}
+	return "25"
+}
+
+func (t *turn) pickPackage(id string) {
+	p := t.s.Product
+	if p == nil || t.s.Step != StepProduct {
+		t.stale()
+		return
+	}
+	for _, pk := range p.Packages {
+		if pk.ID == id {
+			t.s.Choice = &Choice{PackageID: pk.ID, Label: packageLabel(pk, p.Currency), Amount: pk.Amount}
+			t.confirm()
+			return
+		}
+	}
+	t.stale()
+}
+
+// typedAmount checks a typed value against the product on the card; every
+// refusal names what would be accepted.
+func (t *turn) typedAmount(in string) {
+	p := t.s.Product
+	if p == nil {
+		t.search(in)
+		return
+	}
+	lang, ex := t.s.Lang, example(p)
+	if !p.InStock || p.NeedsPhone || (p.Range == nil && len(p.Packages) == 0) {
+		t.search(in) // nothing to type an amount for: the words are a new search
+		return
+	}
+	a, prob := ParseAmount(in, p.Currency)
+	var why []Span
+	switch prob {
+	case AmountEmpty:
+		why = t.tx("amount.empty", ex)
+	case AmountNotANumber:
+		why = t.tx("amount.nan", truncate(in, 40), ex)
+		if looksLikeWords(in) {
+			t.offerSearch(in, t.withValid(why))
+			return
+		}
+	case AmountNegative:
+		why = t.tx("amount.negative", ex)
+	case AmountZero:
+		why = t.tx("amount.zero", ex)
+	case AmountTooPrecise:
+		why = t.tx("amount.precise", ex)
+	case AmountTooLarge:
+		why = t.tx("amount.large", p.Name, maxOf(p).String(), p.Currency)
+	case AmountWrongMoney:
+		why = t.tx("amount.currency", p.Name, p.Currency, ex)
+	}
+	if why != nil {
+		t.refuse(t.withValid(why))
+		return
+	}
+	// A typed value equal to a package buys that package.
+	for _, pk := range p.Packages {
+		if pk.Amount == a {
+			t.s.Choice = &Choice{PackageID: pk.ID, Label: packageLabel(pk, p.Currency), Amount: a}
+			t.confirm()
+			return
+		}
+	}
+	r := p.Range
+	if r == nil {
+		labels := make([]string, 0, len(p.Packages))
+		for _, pk := range p.Packages {
+			labels = append(labels, pk.Label)
+		}
+		t.refuse(t.tx("amount.packages", p.Name, strings.Join(labels, ", "), currencyIfMoney(p)))
+		return
+	}
+	switch {
+	case a < r.Min:
+		t.refuse(t.withValid(text(lang, "amount.below", a.String(), p.Currency, r.Min.String())))
+	case a > r.Max:
+		t.refuse(t.withValid(text(lang, "amount.above", a.String(), p.Currency, r.Max.String())))
+	case !r.Valid(a):
+		below, above := r.Nearest(a)
+		near := below.String()
+		if above != 0 {
+			near += lookup(lang, "or") + above.String()
+		}
+		t.refuse(text(lang, "amount.step", a.String(), p.Currency, r.Min.String(), r.Step.String(), near))
+	default:
+		t.s.Choice = &Choice{Label: a.String() + " " + p.Currency, Amount: a}
+		t.confirm()
+	}
+}
+
+func maxOf(p *Product) Amount {
+	var m Amount
+	if p.Range != nil {
+		m = p.Range.Max
+	}
+	for _, pk := range p.Packages {
+		m = max(m, pk.Amount)
+	}
+	return m
+}
+
+// withValid appends the valid range to a refusal.
+func (t *turn) withValid(why []Span) []Span {
+	p := t.s.Product
+	if p == nil || p.Range == nil {
+		return why
+	}
+	return appendText(slices.Clone(why), t.s.Lang, "amount.valid", p.Range.Min.String(), p.Range.Max.String(), p.Currency, t.stepText(*p.Range))
+}
+
+// refuse explains a bad value and shows the card's options again.
+func (t *turn) refuse(why []Span) {
+	cur := t.current()
+	t.card()
+	if r, ok := t.out[len(t.out)-1].(Reply); ok && len(t.out) > cur {
+		r.Text = why
+		t.out[len(t.out)-1] = r
+	}
+}
+
+func (t *turn) confirm() {
+	p, c := t.s.Product, t.s.Choice
+	if p == nil || c == nil {
+		t.back()
+		return
+	}
+	t.s.Step = StepConfirm
+	var o options
+	for _, m := range t.e.Methods {
+		o.add(methodName(t.s.Lang, m), doMethod, m)
+	}
+	t.opt(&o, "opt.back", doBack)
+	t.opt(&o, "opt.cancel", doCancel)
+	t.menu(t.tx("confirm", p.Name, c.Label, c.Label), ExpectNothing, o.acts, o.labels)
+}
+
+func methodName(lang, m string) string {
+	k := Msg("method." + m)
+	if s := lookup(lang, k); s != string(k) {
+		return s
+	}
+	return m
+}
+
+// createInvoice starts the one invoice of this checkout. The step changes
+// before the effect leaves, so a second tap finds StepCreating and is refused.
+func (t *turn) createInvoice(method string) {
+	p, c := t.s.Product, t.s.Choice
+	if t.s.Step != StepConfirm || p == nil || c == nil || !slices.Contains(t.e.Methods, method) {
+		t.stale()
+		return
+	}
+	t.s.Checkouts++
+	t.s.Step = StepCreating
+	t.s.Actions = nil
+	t.s.Menu++ // every option of the confirm menu is now stale
+	line := Line{ProductID: p.ID, Quantity: 1}
+	if c.PackageID != "" {
+		line.PackageID = c.PackageID
+	} else {
+		line.Value = c.Amount
+	}
+	t.say(t.tx("creating"))
+	t.out = append(t.out, CreateInvoice{Checkout: t.checkoutID(), Lines: []Line{line}, Method: method})
+}
+
+func (t *turn) checkoutID() string { return t.s.Nonce + "-" + strconv.Itoa(t.s.Checkouts) }
+
+func (t *turn) summary() string {
+	if p, c := t.s.Product, t.s.Choice; p != nil && c != nil {
+		return p.Name + " — " + c.Label
+	}
+	return ""
+}
+
+func (t *turn) invoiceCreated(ev InvoiceCreated) {
+	// An invoice that exists is always adopted, even if the user cancelled
+	// while it was being made: they may pay it, and then it must be delivered.
+	summary := t.summary()
+	if t.purchase(ev.Invoice.ID) == nil {
+		t.s.Purchases = append(t.s.Purchases, Purchase{Invoice: ev.Invoice, Summary: summary})
+	}
+	t.out = append(t.out, TrackInvoice{InvoiceID: ev.Invoice.ID})
+	if t.s.Step == StepCreating && ev.Checkout == t.checkoutID() || t.s.Step == StepIdle {
+		t.clearFlow()
+		t.s.Step, t.s.Invoice = StepInvoice, ev.Invoice.ID
+		t.invoiceView(ev.Invoice, summary)
+	}
+}
+
+func (t *turn) purchase(id string) *Purchase {
+	for i := range t.s.Purchases {
+		if t.s.Purchases[i].Invoice.ID == id {
+			return &t.s.Purchases[i]
+		}
+	}
+	return nil
+}
+
+// invoiceView shows what to pay, where, until when, and the status.
+func (t *turn) invoiceView(inv Invoice, summary string) {
+	lang := t.s.Lang
+	var spans []Span
+	if t.e.Sandbox {
+		spans = text(lang, "invoice.sandbox")
+	}
+	spans = appendText(spans, lang, "invoice.title", summary)
+	if inv.Price != "" {
+		spans = appendText(spans, lang, "invoice.pay", inv.Price, inv.PriceCurrency)
+	}
+	switch {
+	case inv.Method == "lightning" && inv.PaymentURI != "":
+		spans = appendText(spans, lang, "invoice.request", strings.TrimPrefix(inv.PaymentURI, "lightning:"))
+	case inv.Address != "":
+		spans = appendText(spans, lang, "invoice.address", inv.Address)
+	}
+	if !inv.Expires.IsZero() {
+		when := inv.Expires.UTC().Format("2006-01-02 15:04 UTC")
+		if left := inv.Expires.Sub(t.now); left > 0 && inv.Status == StatusUnpaid {
+			spans = appendText(spans, lang, "invoice.expires", when, t.duration(left))
+		} else if inv.Status == StatusUnpaid || inv.Status == StatusExpired {
+			spans = appendText(spans, lang, "invoice.expired_at", when)
+		}
+	}
+	spans = appendText(spans, lang, "invoice.status", lookup(lang, statusMsg(inv.Status)))
+	if inv.Status == StatusUnpaid {
+		spans = appendText(spans, lang, "invoice.scan")
+	}
+	var o options
+	o.add(lookup(lang, "opt.refresh"), doRefresh, inv.ID)
+	if t.e.Sandbox && inv.Status == StatusUnpaid {
+		o.add(lookup(lang, "opt.simulate"), doSimulate, inv.ID)
+	}
+	t.opt(&o, "opt.search", doAsk)
+	t.menu(spans, ExpectQuery, o.acts, o.labels)
+	if inv.Status == StatusUnpaid && inv.PaymentURI != "" {
+		r := t.out[len(t.out)-1].(Reply)
+		r.QR = inv.PaymentURI
+		t.out[len(t.out)-1] = r
+	}
+}
+
+func (t *turn) duration(d time.Duration) string {
+	m := int(d.Round(time.Minute) / time.Minute)
+	if m >= 60 {
+		return strings.NewReplacer("{1}", strconv.Itoa(m/60), "{2}", strconv.Itoa(m%60)).Replace(lookup(t.s.Lang, "unit.h"))
+	}
+	return strings.Replace(lookup(t.s.Lang, "unit.m"), "{1}", strconv.Itoa(max(m, 1)), 1)
+}
+
+func statusMsg(status string) Msg {
+	switch status {
+	case StatusUnpaid:
+		return "status.unpaid"
+	case StatusPaymentDetected:
+		return "status.detected"
+	case StatusPaymentConfirmed, StatusPending:
+		return "status.confirmed"
+	case StatusComplete:
+		return "status.complete"
+	case StatusBlocked:
+		return "status.blocked"
+	case StatusDenied:
+		return "status.denied"
+	case StatusPaymentError:
+		return "status.error"
+	case StatusExpired:
+		return "status.expired"
+	}
+	return Msg("status." + status)
+}
+
+// Stages of invoice-level news, in the order they can be announced.
+const (
+	stageDetected  = "detected"
+	stageConfirmed = "confirmed"
+	stageFinal     = "final"
+)
+
+// invoiceUpdated announces what changed since the last announcement, once.
+func (t *turn) invoiceUpdated(inv Invoice, requested bool) {
+	p := t.purchase(inv.ID)
+	if p == nil {
+		return // not ours, or already settled and forgotten
+	}
+	lang, short := t.s.Lang, shortID(inv.ID)
+	announced := make(map[string]string, len(p.Announced)+len(inv.Orders))
+	for k, v := range p.Announced {
+		announced[k] = v
+	}
+	stage := p.Stage
+	switch inv.Status {
+	case StatusPaymentDetected:
+		if stage == "" {
+			stage = stageDetected
+			t.say(text(lang, "note.detected", short))
+		}
+	case StatusPaymentConfirmed, StatusPending:
+		if stage == "" || stage == stageDetected {
+			stage = stageConfirmed
+			t.say(text(lang, "note.confirmed", short))
+		}
+	}
+	delivered := 0
+	for _, o := range inv.Orders {
+		if announced[o.ID] == o.Status {
+			if o.Status == OrderDelivered {
+				delivered++
+			}
+			continue
+		}
+		switch o.Status {
+		case OrderDelivered:
+			delivered++
+			t.deliver(o)
+		case OrderFailed:
+			t.say(text(lang, "note.failed", o.Product, valueText(o)))
+		case OrderRefunded:
+			t.say(text(lang, "note.refunded", o.Product, valueText(o)))
+		default:
+			continue
+		}
+		announced[o.ID] = o.Status
+	}
+	final := false
+	switch inv.Status {
+	case StatusComplete:
+		final = true
+		if stage != stageFinal && delivered > 0 {
+			t.say(text(lang, "note.complete"))
+		}
+	case StatusDenied, StatusBlocked, StatusPaymentError, StatusExpired:
+		final = true
+		if stage != stageFinal {
+			t.say(text(lang, Msg("note."+map[string]string{
+				StatusDenied: "denied", StatusBlocked: "blocked", StatusPaymentError: "payment_error", StatusExpired: "expired",
+			}[inv.Status]), inv.ID)) // the full id: the user may have to quote it to support
+		}
+	}
+	if final {
+		stage = stageFinal
+	}
+	p.Invoice, p.Stage, p.Announced = inv, stage, announced
+	settled := final && allSettled(inv)
+	onScreen := t.s.Step == StepInvoice && t.s.Invoice == inv.ID
+	if settled {
+		t.s.Purchases = slices.DeleteFunc(t.s.Purchases, func(q Purchase) bool { return q.Invoice.ID == inv.ID })
+		t.out = append(t.out, TrackInvoice{InvoiceID: inv.ID, Untrack: true})
+		if onScreen {
+			t.clearFlow()
+			t.s.Actions = nil
+		}
+		return
+	}
+	if requested && onScreen && len(t.out) == 0 {
+		// A refresh with no news: show the view again so the user sees it is current.
+		t.invoiceView(inv, p.Summary)
+	}
+}
+
+// allSettled reports whether no order can still change in a way worth telling.
+func allSettled(inv Invoice) bool {
+	if inv.Status != StatusComplete {
+		return true // denied, blocked, payment_error, expired: orders will not be delivered
+	}
+	for _, o := range inv.Orders {
+		if o.Status != OrderDelivered && o.Status != OrderFailed && o.Status != OrderRefunded {
+			return false
+		}
+	}
+	return true
+}
+
+func shortID(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}
+
+func valueText(o Order) string {
+	if o.Currency == "" || !isNumeric(o.Value) {
+		return o.Value
+	}
+	return o.Value + " " + o.Currency
+}
+
+func isNumeric(s string) bool {
+	_, prob := ParseAmount(s, "")
+	return prob == AmountOK
+}
+
+// deliver lays out one order's redemption details. The reply is Secret: the
+// shell keeps it out of logs and out of chats others can read.
+func (t *turn) deliver(o Order) {
+	lang := t.s.Lang
+	spans := text(lang, "note.delivered", o.Product, valueText(o))
+	r := Reply{Secret: true}
+	if red := o.Redemption; red != nil && (red.Code != "" || red.PIN != "" || red.Link != "" || red.Instructions != "" || red.BarcodeValue != "" || len(red.Extra) > 0) {
+		if red.Code != "" {
+			spans = appendText(spans, lang, "note.code", red.Code)
+		}
+		if red.PIN != "" {
+			spans = appendText(spans, lang, "note.pin", red.PIN)
+		}
+		if red.Link != "" {
+			spans = appendText(spans, lang, "note.link", red.Link)
+		}
+		if red.Instructions != "" {
+			spans = appendText(spans, lang, "note.instructions", red.Instructions)
+		}
+		for _, f := range red.Extra {
+			spans = appendText(spans, lang, "note.extra", f.Name, f.Value)
+		}
+		if red.Expires != "" {
+			spans = appendText(spans, lang, "note.expires", red.Expires)
+		}
+		r.QR = red.BarcodeValue
+	} else {
+		spans = appendText(spans, lang, "note.nothing")
+	}
+	r.Text = spans
+	t.out = append(t.out, r)
+}
+
+func (t *turn) failed(ev Failed) {
+	lang := t.s.Lang
+	reason := lookup(lang, Msg("err."+string(ev.Kind)))
+	if ev.Kind == ErrRateLimited {
+		secs := int(ev.RetryAfter.Round(time.Second) / time.Second)
+		reason = strings.Replace(reason, "{1}", strconv.Itoa(max(secs, 1)), 1)
+	}
+	if reason == "err."+string(ev.Kind) {
+		reason = lookup(lang, "err.internal")
+	}
+	switch ev.Op {
+	case OpSearch:
+		if t.s.Step != StepSearching {
+			return
+		}
+		q := t.s.Query
+		t.clearFlow()
+		var o options
+		o.add(lookup(lang, "opt.retry"), doSearch, q)
+		t.opt(&o, "opt.cancel", doCancel)
+		t.menu(text(lang, "err.search", reason), ExpectQuery, o.acts, o.labels)
+	case OpLoadProduct:
+		if t.s.Step != StepLoading {
+			return
+		}
+		t.s.Loading = ""
+		if len(t.s.Results) > 0 {
+			cur := t.current()
+			t.results(t.s.Page)
+			t.out = slices.Insert(t.out, cur, Effect(Reply{Text: text(lang, "err.product", reason)}))
+			return
+		}
+		t.clearFlow()
+		t.s.Actions = nil
+		t.say(text(lang, "err.product", reason))
+	case OpCreateInvoice:
+		if t.s.Step != StepCreating {
+			return
+		}
+		// The cart is kept: back to the confirmation with the reason on top.
+		cur := t.current()
+		t.confirm()
+		t.out = slices.Insert(t.out, cur, Effect(Reply{Text: text(lang, "err.invoice", reason)}))
+	case OpRefreshInvoice:
+		t.say(text(lang, "err.refresh", reason))
+	case OpSimulatePayment:
+		t.say(text(lang, "err.simulate", reason))
+	}
+}

@@ -1,0 +1,203 @@
+package conversation
+
+import "strings"
+
+// Msg names one user-visible text. Every word the bot says comes from the
+// catalogue so that a second language is a new column, not a code change.
+type Msg string
+
+// The catalogue's mini-markup: *bold*, `code`, _italic_ and {1}..{9} for
+// arguments. Arguments are inserted as literal text in the surrounding style
+// and are never parsed for markup, so nothing a user or the API supplies can
+// change the formatting or inject platform markup.
+var catalog = map[string]map[Msg]string{
+	"en": {
+		"welcome":            "*Welcome to refillbot!* Buy gift cards, phone top-ups, eSIMs and bill payments with Bitcoin or Lightning.\nType what you are looking for — for example _amazon_, _steam_ or _netflix_.",
+		"welcome.sandbox":    "\nThis is the *SANDBOX*: nothing here costs real money.",
+		"help":               "*How it works*\n1. Type a product name to search.\n2. Pick a product and a value, or type an amount.\n3. Choose how to pay and pay the invoice.\n4. Your code arrives here as soon as the payment is confirmed.\n\nCommands: /start, /search _name_, /back, /cancel, /help.",
+		"ask.query":          "What are you looking for? Type a product name, e.g. _amazon_.",
+		"query.too_long":     "That search is too long. Please use at most {1} characters.",
+		"searching":          "Searching for “{1}”…",
+		"results":            "Results for “{1}” (page {2} of {3}). Pick one:",
+		"results.none":       "I found nothing for “{1}”. Try another name, e.g. _amazon_ or _steam_.",
+		"result.out":         "{1} — out of stock",
+		"loading":            "Loading {1}…",
+		"product.title":      "*{1}*",
+		"product.facts":      "\nCountry: {1} · Currency: {2} · {3}",
+		"product.packages":   "\nValues: {1} {2}.",
+		"product.range":      "\nAny amount from {1} to {2} {3}{4}.",
+		"product.range.step": " in steps of {1}",
+		"product.pick":       "\nPick a value below.",
+		"product.pick.type":  "\nPick a value below or type an amount, e.g. {1}.",
+		"product.type":       "\nType an amount, e.g. {1}.",
+		"product.out":        "\n{1} is out of stock right now. Please pick another product.",
+		"product.phone":      "\n{1} is topped up by phone number, which this bot cannot take yet. Please pick another product.",
+		"product.unpriced":   "\n{1} has no values on offer right now. Please pick another product.",
+		"kind.gift_card":     "Gift card",
+		"kind.phone_refill":  "Phone top-up",
+		"kind.esim":          "eSIM",
+		"kind.bill_payment":  "Bill payment",
+		"amount.empty":       "Please type an amount, e.g. {1}.",
+		"amount.nan":         "“{1}” is not an amount. Type a number, e.g. {2}.",
+		"amount.negative":    "The amount must be more than zero, e.g. {1}.",
+		"amount.zero":        "The amount must be more than zero, e.g. {1}.",
+		"amount.precise":     "Please use at most two decimals, e.g. {1}.",
+		"amount.large":       "That is more than {1} allows: the most is {2} {3}.",
+		"amount.currency":    "{1} is sold in {2}: please type the amount in {2}, e.g. {3}.",
+		"amount.below":       "{1} {2} is below the minimum of {3} {2}.",
+		"amount.above":       "{1} {2} is above the maximum of {3} {2}.",
+		"amount.step":        "{1} {2} is not possible: amounts go from {3} in steps of {4}. The nearest are {5}.",
+		"amount.packages":    "{1} is sold only in these values: {2} {3}. Please pick one.",
+		"amount.valid":       " Valid: {1} to {2} {3}{4}.",
+		"or":                 " or ",
+		"offer.search":       "Search for “{1}”",
+		"confirm":            "*Confirm your order*\n{1} — {2}\nTotal: *{3}*\n\nChoose how to pay:",
+		"confirm.hint":       "Please choose how to pay below, or go back to change the value.",
+		"creating":           "Creating your invoice…",
+		"creating.wait":      "Your invoice is being created — one moment.",
+		"invoice.sandbox":    "*SANDBOX invoice — test money only, nothing is charged.*\n",
+		"invoice.title":      "*Invoice* for {1}\n",
+		"invoice.pay":        "Pay: *{1} {2}*\n",
+		"invoice.address":    "To: `{1}`\n",
+		"invoice.request":    "Payment request: `{1}`\n",
+		"invoice.expires":    "Expires: {1} (in {2})\n",
+		"invoice.expired_at": "Expired: {1}\n",
+		"invoice.status":     "Status: {1}\n",
+		"invoice.scan":       "Scan the QR code with your wallet, or copy the details above.",
+		"invoice.notify":     "I will tell you here as soon as the payment is seen.",
+		"status.unpaid":      "waiting for payment",
+		"status.detected":    "payment seen, waiting for confirmation",
+		"status.confirmed":   "payment confirmed, preparing your order",
+		"status.complete":    "complete",
+		"status.blocked":     "blocked",
+		"status.denied":      "payment rejected",
+		"status.error":       "payment error",
+		"status.expired":     "expired",
+		"note.detected":      "💸 Payment seen for your invoice ({1}). Waiting for confirmation…",
+		"note.confirmed":     "✅ Payment confirmed ({1}). Preparing your order…",
+		"note.delivered":     "🎁 *{1} {2}* is ready:",
+		"note.code":          "\nCode: `{1}`",
+		"note.pin":           "\nPIN: `{1}`",
+		"note.link":          "\nLink: {1}",
+		"note.instructions":  "\n{1}",
+		"note.expires":       "\nValid until: {1}",
+		"note.extra":         "\n{1}: `{2}`",
+		"note.nothing":       "\nThe value was credited directly; there is no code to redeem.",
+		"note.failed":        "⚠️ {1} {2} could not be delivered. Bitrefill refunds failed orders; nothing else is needed from you.",
+		"note.refunded":      "↩️ {1} {2} was refunded.",
+		"note.denied":        "❌ The payment for invoice {1} was rejected. Nothing was charged for the products; you can start a new purchase.",
+		"note.blocked":       "❌ Invoice {1} was blocked by the payment provider's checks. Please contact support if you paid.",
+		"note.payment_error": "❌ There was a problem with the payment for invoice {1}. If you paid, Bitrefill support can sort it out; quote the invoice id.",
+		"note.expired":       "⌛ Invoice {1} expired before a payment arrived. Nothing was charged; you can start a new purchase.",
+		"note.complete":      "All done — thank you! Type a product name to buy something else.",
+		"expired.menu":       "That menu has expired. Here is the current one:",
+		"expired.none":       "That menu has expired. Type a product name to start again.",
+		"cancelled":          "Cancelled. Type a product name whenever you want to start again.",
+		"cancelled.invoice":  "Left the invoice view. The invoice stays valid until it expires, and I will still tell you here if it is paid.",
+		"unknown.command":    "I don't know /{1}. Try /help.",
+		"busy.search":        "Still searching — one moment.",
+		"err.search":         "I could not search right now: {1}",
+		"err.product":        "I could not load that product: {1}",
+		"err.invoice":        "I could not create the invoice: {1} Your choice is kept: try again or pick another way to pay.",
+		"err.refresh":        "I could not check the invoice right now: {1}",
+		"err.simulate":       "The sandbox could not simulate the payment: {1}",
+		"err.invalid":        "the request was refused.",
+		"err.not_found":      "it no longer exists.",
+		"err.out_of_stock":   "it is out of stock right now.",
+		"err.rate_limited":   "too many requests — please try again in {1} seconds.",
+		"err.temporary":      "the service did not answer in time. Please try again.",
+		"err.balance":        "the shop's account balance is too low.",
+		"err.payment":        "that payment method is not available.",
+		"err.internal":       "something went wrong on our side.",
+		"opt.next":           "Next ›",
+		"opt.prev":           "‹ Previous",
+		"opt.back":           "‹ Back",
+		"opt.cancel":         "✖ Cancel",
+		"opt.search":         "🔍 New search",
+		"opt.help":           "❓ Help",
+		"opt.retry":          "↻ Try again",
+		"opt.refresh":        "↻ Refresh status",
+		"opt.simulate":       "🧪 Simulate payment (sandbox)",
+		"simulating":         "🧪 Simulating a payment in the sandbox…",
+		"method.bitcoin":     "Bitcoin",
+		"method.lightning":   "Lightning",
+		"method.balance":     "Account balance",
+		"unit.h":             "{1}h {2}m",
+		"unit.m":             "{1}m",
+		"nothing.to.go.back": "There is nothing to go back to. Type a product name to search.",
+	},
+}
+
+// DefaultLang is used when the user's language has no catalogue.
+const DefaultLang = "en"
+
+// text renders one catalogue entry into spans.
+func text(lang string, key Msg, args ...string) []Span {
+	return appendText(nil, lang, key, args...)
+}
+
+func lookup(lang string, key Msg) string {
+	if m, ok := catalog[lang]; ok {
+		if s, ok := m[key]; ok {
+			return s
+		}
+	}
+	if s, ok := catalog[DefaultLang][key]; ok {
+		return s
+	}
+	// A missing key is a bug; showing its name beats showing nothing.
+	return string(key)
+}
+
+// appendText renders key with args after spans, merging runs of equal style.
+func appendText(spans []Span, lang string, key Msg, args ...string) []Span {
+	tpl := lookup(lang, key)
+	style := Plain
+	var cur strings.Builder
+	flush := func() {
+		if cur.Len() == 0 {
+			return
+		}
+		spans = appendSpan(spans, Span{Text: cur.String(), Style: style})
+		cur.Reset()
+	}
+	toggle := func(s Style) {
+		flush()
+		if style == s {
+			style = Plain
+		} else {
+			style = s
+		}
+	}
+	for i := 0; i < len(tpl); i++ {
+		c := tpl[i]
+		switch {
+		case c == '*':
+			toggle(Bold)
+		case c == '`':
+			toggle(Code)
+		case c == '_':
+			toggle(Italic)
+		case c == '{' && i+2 < len(tpl) && tpl[i+2] == '}' && tpl[i+1] >= '1' && tpl[i+1] <= '9':
+			if n := int(tpl[i+1] - '1'); n < len(args) {
+				cur.WriteString(args[n])
+			}
+			i += 2
+		default:
+			cur.WriteByte(c)
+		}
+	}
+	flush()
+	return spans
+}
+
+func appendSpan(spans []Span, s Span) []Span {
+	if s.Text == "" {
+		return spans
+	}
+	if n := len(spans); n > 0 && spans[n-1].Style == s.Style {
+		spans[n-1].Text += s.Text
+		return spans
+	}
+	return append(spans, s)
+}

@@ -1,0 +1,334 @@
+package conversation
+
+import "time"
+
+// SessionKey names one user's conversation on one platform. A user has the same
+// session whether they write from a private chat or press a button in a group,
+// so a token pressed by someone else never lands in the presser's menu.
+type SessionKey struct {
+	Platform string `json:"platform"`
+	User     string `json:"user"`
+}
+
+func (k SessionKey) String() string { return k.Platform + ":" + k.User }
+
+// Address is where replies go. Private tells the engine whether others can read
+// the chat: invoices and codes are only ever shown in private chats.
+type Address struct {
+	Platform string `json:"platform"`
+	Chat     string `json:"chat"`
+	Private  bool   `json:"private"`
+}
+
+// ---- Events: everything that can happen to a session. ----
+
+// Event is the input to Step. The set is closed: only this package's types implement it.
+type Event interface{ isEvent() }
+
+// Start is the first contact or an explicit restart (/start). Payload carries a
+// deep-link argument, such as a product id, where the platform has one.
+type Start struct{ Payload string }
+
+// Command is a slash command other than start; Args is the rest of the line.
+type Command struct{ Name, Args string }
+
+// Text is free text typed by the user.
+type Text struct{ Text string }
+
+// Chose is a pressed option, identified by the opaque token the engine issued.
+type Chose struct{ Token string }
+
+// ProductsFound answers SearchProducts.
+type ProductsFound struct {
+	Query    string
+	Products []ProductSummary
+}
+
+// ProductLoaded answers LoadProduct.
+type ProductLoaded struct{ Product Product }
+
+// InvoiceCreated answers CreateInvoice.
+type InvoiceCreated struct {
+	Checkout string
+	Invoice  Invoice
+}
+
+// InvoiceUpdated carries the latest known state of an invoice the session owns,
+// from polling, a webhook or a refresh the user asked for (Requested), which
+// deserves an answer even when nothing changed.
+type InvoiceUpdated struct {
+	Invoice   Invoice
+	Requested bool
+}
+
+// Failed reports that an effect could not be carried out. Op names the effect
+// (the OpXxx constants) so the engine knows which step to recover.
+type Failed struct {
+	Op         string
+	Kind       ErrorKind
+	RetryAfter time.Duration
+}
+
+// Op names for Failed.
+const (
+	OpSearch          = "search"
+	OpLoadProduct     = "load_product"
+	OpCreateInvoice   = "create_invoice"
+	OpRefreshInvoice  = "refresh_invoice"
+	OpSimulatePayment = "simulate_payment"
+)
+
+// ErrorKind is the small set of failure classes the user is told about. Detail
+// stays in the shell's logs.
+type ErrorKind string
+
+const (
+	ErrInvalid     ErrorKind = "invalid"      // the API refused the request as malformed
+	ErrNotFound    ErrorKind = "not_found"    // the product or invoice no longer exists
+	ErrOutOfStock  ErrorKind = "out_of_stock" // the product cannot be bought right now
+	ErrRateLimited ErrorKind = "rate_limited" // too many requests; try again after RetryAfter
+	ErrTemporary   ErrorKind = "temporary"    // network, timeout or 5xx: trying again may work
+	ErrBalance     ErrorKind = "balance"      // the operator's account cannot pay
+	ErrPayment     ErrorKind = "payment"      // the payment method was refused
+	ErrInternal    ErrorKind = "internal"     // our bug or an unexpected answer
+)
+
+func (ProductsFound) isEvent()  {}
+func (ProductLoaded) isEvent()  {}
+func (InvoiceCreated) isEvent() {}
+func (InvoiceUpdated) isEvent() {}
+func (Failed) isEvent()         {}
+func (Start) isEvent()          {}
+func (Command) isEvent()        {}
+func (Text) isEvent()           {}
+func (Chose) isEvent()          {}
+
+// ---- Effects: what the shell must do after saving the new state. ----
+
+// Effect is an output of Step.
+type Effect interface{ isEffect() }
+
+// Reply is a message to show in the session's chat.
+type Reply struct {
+	// Text is a list of spans so that adapters can escape every dynamic string
+	// and render emphasis in their own markup.
+	Text    []Span   `json:"text"`
+	Options []Option `json:"options,omitempty"`
+	// Expect tells the adapter what typed input would answer this message, so it
+	// can offer the right control (a number pad, a modal) and parse choices.
+	Expect Expect `json:"expect,omitempty"`
+	// QR, when set, is content the shell renders as a QR image sent with the text.
+	QR string `json:"qr,omitempty"`
+	// Menu marks a message that replaces the previous menu where the platform can
+	// edit in place; notifications leave it false so they stay in the history.
+	Menu bool `json:"menu,omitempty"`
+	// Secret marks text that holds redemption codes: never to be logged, never
+	// to be shown in a chat others can read.
+	Secret bool `json:"secret,omitempty"`
+}
+
+// Option is one choice in a menu. Token is opaque and short (it must fit
+// Telegram's 64 bytes of callback data and Discord's 100-character custom id);
+// its meaning is kept in the session state.
+type Option struct {
+	Label string `json:"label"`
+	Token string `json:"token"`
+}
+
+// Expect is the kind of typed input a reply asks for.
+type Expect string
+
+const (
+	ExpectNothing Expect = ""
+	ExpectQuery   Expect = "query"
+	ExpectAmount  Expect = "amount"
+)
+
+// Style is the emphasis of a span; adapters map it to their markup.
+type Style uint8
+
+const (
+	Plain Style = iota
+	Bold
+	Code // monospace, copyable: codes, addresses, payment requests
+	Italic
+)
+
+// Span is a run of text in one style. Text is always literal: adapters escape it.
+type Span struct {
+	Text  string `json:"t"`
+	Style Style  `json:"s,omitempty"`
+}
+
+// PlainText flattens spans, for logs of non-secret replies, terminals and tests.
+func PlainText(spans []Span) string {
+	n := 0
+	for _, s := range spans {
+		n += len(s.Text)
+	}
+	b := make([]byte, 0, n)
+	for _, s := range spans {
+		b = append(b, s.Text...)
+	}
+	return string(b)
+}
+
+// SearchProducts asks the shell to search the catalogue.
+type SearchProducts struct {
+	Query   string
+	Country string
+}
+
+// LoadProduct asks for one product's full details.
+type LoadProduct struct{ ID string }
+
+// CreateInvoice asks the shell to create exactly one invoice for a checkout.
+// Checkout is unique per confirmed cart: the shell must not create a second
+// invoice for the same Checkout.
+type CreateInvoice struct {
+	Checkout string
+	Lines    []Line
+	Method   string
+}
+
+// Line is one invoice line: a package or a value, never both.
+type Line struct {
+	ProductID string `json:"product_id"`
+	PackageID string `json:"package_id,omitempty"`
+	Value     Amount `json:"value,omitempty"`
+	Quantity  int    `json:"quantity"`
+}
+
+// TrackInvoice tells the shell to watch an invoice and feed its changes back as
+// InvoiceUpdated events to this session. Untrack stops that once it is final.
+type TrackInvoice struct {
+	InvoiceID string
+	Untrack   bool
+}
+
+// RefreshInvoice asks for the invoice's current state now.
+type RefreshInvoice struct{ InvoiceID string }
+
+// SimulatePayment asks the sandbox to pretend the invoice was paid.
+type SimulatePayment struct{ InvoiceID string }
+
+func (Reply) isEffect()           {}
+func (SearchProducts) isEffect()  {}
+func (LoadProduct) isEffect()     {}
+func (CreateInvoice) isEffect()   {}
+func (TrackInvoice) isEffect()    {}
+func (RefreshInvoice) isEffect()  {}
+func (SimulatePayment) isEffect() {}
+
+// ---- The catalogue and invoices as the engine sees them. ----
+
+// Product kinds, as Bitrefill names them.
+const (
+	KindGiftCard    = "gift_card"
+	KindPhoneRefill = "phone_refill"
+	KindESIM        = "esim"
+	KindBillPayment = "bill_payment"
+)
+
+// ProductSummary is a search result: enough to list it.
+type ProductSummary struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Country string `json:"country,omitempty"`
+	InStock bool   `json:"in_stock"`
+}
+
+// Product is what the product card shows and what values are checked against.
+type Product struct {
+	ID       string    `json:"id"`
+	Name     string    `json:"name"`
+	Kind     string    `json:"kind"`
+	Country  string    `json:"country,omitempty"`
+	Currency string    `json:"currency"`
+	InStock  bool      `json:"in_stock"`
+	Packages []Package `json:"packages,omitempty"`
+	Range    *Range    `json:"range,omitempty"`
+	// NeedsPhone is set for products delivered to a phone number; the engine
+	// cannot sell those until it asks for the number.
+	NeedsPhone bool `json:"needs_phone,omitempty"`
+}
+
+// Package is a fixed denomination. Amount is zero when the value is not a sum
+// of money (eSIM plans are named like "5GB, 30 Days").
+type Package struct {
+	ID     string `json:"id"`
+	Label  string `json:"label"`
+	Amount Amount `json:"amount,omitempty"`
+}
+
+// Range is a free amount: Min <= v <= Max and (v-Min) a multiple of Step.
+type Range struct {
+	Min  Amount `json:"min"`
+	Max  Amount `json:"max"`
+	Step Amount `json:"step"`
+}
+
+// Invoice statuses, normalised by the shell.
+const (
+	StatusUnpaid           = "unpaid"
+	StatusPaymentDetected  = "payment_detected"
+	StatusPaymentConfirmed = "payment_confirmed"
+	StatusPending          = "pending"
+	StatusComplete         = "complete"
+	StatusBlocked          = "blocked"
+	StatusDenied           = "denied"
+	StatusPaymentError     = "payment_error"
+	StatusExpired          = "expired"
+)
+
+// Order statuses.
+const (
+	OrderCreated    = "created"
+	OrderDetected   = "payment_detected"
+	OrderProcessing = "processing"
+	OrderDelivered  = "delivered"
+	OrderFailed     = "failed"
+	OrderRefunded   = "refunded"
+)
+
+// Invoice is what the invoice view and the delivery messages need.
+type Invoice struct {
+	ID      string    `json:"id"`
+	Status  string    `json:"status"`
+	Method  string    `json:"method"`
+	Expires time.Time `json:"expires,omitzero"`
+	// Price is what to pay in the payment currency, as exact decimal text
+	// (BTC, sats...): it is shown, never computed with.
+	Price         string  `json:"price,omitempty"`
+	PriceCurrency string  `json:"price_currency,omitempty"`
+	Address       string  `json:"address,omitempty"`
+	PaymentURI    string  `json:"payment_uri,omitempty"`
+	Orders        []Order `json:"orders,omitempty"`
+}
+
+// Order is one unit bought. Redemption is set once delivered.
+type Order struct {
+	ID         string      `json:"id"`
+	Status     string      `json:"status"`
+	Product    string      `json:"product"`
+	Value      string      `json:"value,omitempty"`
+	Currency   string      `json:"currency,omitempty"`
+	Redemption *Redemption `json:"redemption,omitempty"`
+}
+
+// Redemption is what the buyer needs to use what they bought.
+type Redemption struct {
+	Code         string  `json:"code,omitempty"`
+	PIN          string  `json:"pin,omitempty"`
+	Link         string  `json:"link,omitempty"`
+	Instructions string  `json:"instructions,omitempty"`
+	Expires      string  `json:"expires,omitempty"`
+	BarcodeValue string  `json:"barcode_value,omitempty"`
+	Extra        []Field `json:"extra,omitempty"`
+}
+
+// Field is a named extra value, kept in a stable order.
+type Field struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}

@@ -1,0 +1,576 @@
+package bitrefill
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultBaseURL is the production API, including the version prefix.
+const DefaultBaseURL = "https://api.bitrefill.com/v2"
+
+// Config configures a Client. The zero value talks to production without
+// credentials, which only the sandbox fake accepts.
+type Config struct {
+	BaseURL    string // includes /v2; default DefaultBaseURL
+	APIKey     string // personal accounts: Authorization: Bearer
+	APIID      string // business/affiliate accounts: Authorization: Basic, with APISecret
+	APISecret  string
+	HTTPClient *http.Client // default: a client without timeout (use contexts)
+	Logger     *slog.Logger // default: discard
+	MaxRetries int          // extra attempts for GETs; 0 means 3, negative means none
+	MinBackoff time.Duration
+	MaxBackoff time.Duration
+	// MaxRetryWait caps how long a GET waits on a server's Retry-After or
+	// rate-limit reset before giving up and returning the 429 (with RetryAfter
+	// set) so the caller can reschedule; 0 means one minute.
+	MaxRetryWait time.Duration
+	UserAgent    string
+}
+
+// Client is a Bitrefill API v2 client. It is safe for concurrent use.
+type Client struct {
+	base       *url.URL
+	auth       string // the Authorization header value, or ""
+	secrets    []string
+	hc         *http.Client
+	log        *slog.Logger
+	maxRetries int
+	minBackoff time.Duration
+	maxBackoff time.Duration
+	maxWait    time.Duration
+	userAgent  string
+	now        func() time.Time
+	sleep      func(ctx context.Context, d time.Duration) error
+
+	mu sync.Mutex
+	rl RateLimit
+}
+
+// RateLimit is the last rate-limit state the server reported.
+type RateLimit struct {
+	Limit     int
+	Remaining int
+	Reset     time.Time // when Remaining is replenished; zero if unknown
+}
+
+// maxBody bounds how much of a response is read.
+const maxBody = 16 << 20
+
+// New builds a Client. It fails only on an unusable BaseURL; credentials are
+// optional because the sandbox fake accepts none.
+func New(cfg Config) (*Client, error) {
+	raw := cfg.BaseURL
+	if raw == "" {
+		raw = DefaultBaseURL
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("bitrefill: invalid base URL: %v", redactURLError(err))
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("bitrefill: base URL must be http or https, got scheme %q", u.Scheme)
+	}
+	if u.Host == "" {
+		return nil, errors.New("bitrefill: base URL has no host")
+	}
+	if u.User != nil {
+		// Credentials belong in APIKey/APIID/APISecret, where they are never
+		// printed; a URL ends up in error messages and logs.
+		return nil, errors.New("bitrefill: base URL must not contain credentials; use Config.APIKey or APIID/APISecret")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, errors.New("bitrefill: base URL must not have a query or fragment")
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+
+	c := &Client{
+		base:       u,
+		hc:         cfg.HTTPClient,
+		log:        cfg.Logger,
+		maxRetries: cfg.MaxRetries,
+		minBackoff: cfg.MinBackoff,
+		maxBackoff: cfg.MaxBackoff,
+		maxWait:    cfg.MaxRetryWait,
+		userAgent:  cfg.UserAgent,
+		now:        time.Now,
+		sleep:      sleepCtx,
+	}
+	switch {
+	case cfg.APIKey != "":
+		c.auth = "Bearer " + cfg.APIKey
+		c.secrets = []string{cfg.APIKey}
+	case cfg.APIID != "" && cfg.APISecret != "":
+		enc := base64.StdEncoding.EncodeToString([]byte(cfg.APIID + ":" + cfg.APISecret))
+		c.auth = "Basic " + enc
+		c.secrets = []string{cfg.APISecret, enc}
+	}
+	if c.hc == nil {
+		c.hc = &http.Client{}
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	c.log = c.log.With("component", "bitrefill")
+	if c.maxRetries == 0 {
+		c.maxRetries = 3
+	} else if c.maxRetries < 0 {
+		c.maxRetries = 0
+	}
+	if c.minBackoff <= 0 {
+		c.minBackoff = 200 * time.Millisecond
+	}
+	if c.maxBackoff <= 0 {
+		c.maxBackoff = 5 * time.Second
+	}
+	if c.maxBackoff < c.minBackoff {
+		c.maxBackoff = c.minBackoff
+	}
+	if c.maxWait <= 0 {
+		c.maxWait = time.Minute
+	}
+	if c.userAgent == "" {
+		c.userAgent = "refillbot-bitrefill/1"
+	}
+	return c, nil
+}
+
+// BaseURL returns the API base the client talks to.
+func (c *Client) BaseURL() string { return c.base.String() }
+
+// RateLimit returns the last rate-limit state seen in response headers.
+func (c *Client) RateLimit() RateLimit {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rl
+}
+
+// response is a decoded success envelope.
+type response struct {
+	Data          json.RawMessage
+	Next          bool
+	OperatorFound *bool
+}
+
+// call performs one API request. GETs are retried on network errors, 429 and
+// 5xx; other methods are sent exactly once.
+func (c *Client) call(ctx context.Context, method, path string, query url.Values, body any) (*response, error) {
+	var payload []byte
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, &Error{Method: method, Endpoint: path, Message: "encoding request", Err: err}
+		}
+		payload = b
+	}
+	// path arrives escaped (ids go through url.PathEscape), so set both forms.
+	u := *c.base
+	u.RawPath = c.base.EscapedPath() + path
+	p, err := url.PathUnescape(u.RawPath)
+	if err != nil {
+		return nil, &Error{Method: method, Endpoint: path, Message: "invalid path", Err: err}
+	}
+	u.Path = p
+	if len(query) > 0 {
+		u.RawQuery = query.Encode()
+	}
+	target := u.String()
+
+	idempotent := method == http.MethodGet
+	attempts := 1
+	if idempotent {
+		attempts += c.maxRetries
+	}
+	var lastErr *Error
+	for attempt := 0; attempt < attempts; attempt++ {
+		if err := ctx.Err(); err != nil {
+			if lastErr != nil {
+				lastErr.Err = errors.Join(lastErr.Err, err)
+				return nil, lastErr
+			}
+			return nil, &Error{Method: method, Endpoint: path, Message: "not sent", Err: err}
+		}
+		resp, wait, err := c.once(ctx, method, path, target, payload, attempt)
+		if err == nil {
+			return resp, nil
+		}
+		lastErr = err
+		if !idempotent || !err.Temporary || attempt == attempts-1 {
+			break
+		}
+		if wait > c.maxWait {
+			break // the caller is better placed to wait this long
+		}
+		if wait <= 0 {
+			wait = c.backoff(attempt)
+		}
+		if dl, ok := ctx.Deadline(); ok && c.now().Add(wait).After(dl) {
+			break // waiting would outlive the caller's deadline
+		}
+		if serr := c.sleep(ctx, wait); serr != nil {
+			lastErr.Err = errors.Join(lastErr.Err, serr)
+			break
+		}
+	}
+	return nil, lastErr
+}
+
+// once sends one request. wait is the delay the server asked for, if any.
+func (c *Client) once(ctx context.Context, method, path, target string, payload []byte, attempt int) (*response, time.Duration, *Error) {
+	var rd io.Reader
+	if payload != nil {
+		rd = bytes.NewReader(payload)
+	}
+	mkErr := func(status int, msg string, err error) *Error {
+		return &Error{Status: status, Method: method, Endpoint: path, Message: c.redact(msg), Err: err}
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, rd)
+	if err != nil {
+		return nil, 0, mkErr(0, "building request", redactURLError(err))
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	if payload != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.auth != "" {
+		req.Header.Set("Authorization", c.auth)
+	}
+
+	start := c.now()
+	res, err := c.hc.Do(req)
+	dur := c.now().Sub(start)
+	if err != nil {
+		cause := redactURLError(err)
+		c.log.LogAttrs(ctx, slog.LevelDebug, "bitrefill request failed",
+			slog.String("method", method), slog.String("path", path),
+			slog.Int("attempt", attempt+1), slog.Duration("duration", dur),
+			slog.String("error", c.redact(cause.Error())))
+		e := mkErr(0, "request failed", cause)
+		canceled := ctx.Err() != nil
+		e.Temporary = !canceled
+		e.Ambiguous = method != http.MethodGet && !notSent(err)
+		return nil, 0, e
+	}
+	defer res.Body.Close()
+	data, rerr := io.ReadAll(io.LimitReader(res.Body, maxBody))
+	c.noteRateLimit(res.Header)
+	c.log.LogAttrs(ctx, slog.LevelDebug, "bitrefill request",
+		slog.String("method", method), slog.String("path", path),
+		slog.Int("status", res.StatusCode), slog.Int("attempt", attempt+1),
+		slog.Duration("duration", dur))
+
+	post := method != http.MethodGet
+	if res.StatusCode < 200 || res.StatusCode > 299 {
+		e := c.apiError(method, path, res, data)
+		switch {
+		case res.StatusCode == http.StatusTooManyRequests:
+			e.Temporary = true
+			e.RetryAfter = c.retryAfter(res.Header)
+		case res.StatusCode >= 500:
+			e.Temporary = true
+			e.Ambiguous = post
+			if res.StatusCode == http.StatusServiceUnavailable {
+				// Only Retry-After: the rate-limit reset headers describe
+				// the quota window, not the outage.
+				e.RetryAfter = c.retryAfterHeader(res.Header)
+			}
+		}
+		return nil, e.RetryAfter, e
+	}
+	if rerr != nil {
+		e := mkErr(res.StatusCode, "reading response", rerr)
+		e.Temporary = true
+		e.Ambiguous = post
+		return nil, 0, e
+	}
+	env, err := decodeEnvelope(data)
+	if err != nil {
+		e := mkErr(res.StatusCode, "", fmt.Errorf("%w: %v", errDecode, err))
+		e.Ambiguous = post
+		return nil, 0, e
+	}
+	if env.Data == nil && env.ErrorCode != "" {
+		// An error envelope under a 2xx status.
+		e := &Error{Status: res.StatusCode, Code: env.ErrorCode, Message: c.redact(env.Message),
+			Method: method, Endpoint: path}
+		return nil, 0, e
+	}
+	return &response{Data: env.Data, Next: env.Next, OperatorFound: env.OperatorFound}, 0, nil
+}
+
+type envelope struct {
+	Data          json.RawMessage
+	Next          bool
+	OperatorFound *bool
+	Message       string
+	ErrorCode     string
+}
+
+func decodeEnvelope(b []byte) (envelope, error) {
+	var env envelope
+	if len(bytes.TrimSpace(b)) == 0 {
+		return env, errors.New("empty body")
+	}
+	f, err := decodeFields(b)
+	if err != nil {
+		return env, errors.New("response is not a JSON object")
+	}
+	if raw, ok := f["data"]; ok {
+		env.Data = raw
+	}
+	if raw := f.get("meta"); rawKind(raw) == '{' {
+		if m, err := decodeFields(raw); err == nil {
+			next := strings.TrimSpace(m.str("_next", "next"))
+			env.Next = next != "" && next != "false"
+		}
+	}
+	if v, ok := f.bool("operator_found"); ok {
+		env.OperatorFound = &v
+	}
+	env.Message = f.str("message", "error_message")
+	env.ErrorCode = f.str("error_code", "code")
+	if env.ErrorCode == "" {
+		// {"error": {"code":..., "message":...}} or {"error": "text"}
+		switch raw := f.get("error"); rawKind(raw) {
+		case '{':
+			if g, err := decodeFields(raw); err == nil {
+				env.ErrorCode = g.str("error_code", "code")
+				if env.Message == "" {
+					env.Message = g.str("message")
+				}
+			}
+		case '"':
+			if env.Message == "" {
+				env.Message = rawString(raw)
+			}
+		}
+	}
+	return env, nil
+}
+
+// apiError turns a non-2xx response into an *Error.
+func (c *Client) apiError(method, path string, res *http.Response, body []byte) *Error {
+	e := &Error{Status: res.StatusCode, Method: method, Endpoint: path}
+	if env, err := decodeEnvelope(body); err == nil {
+		e.Code = env.ErrorCode
+		e.Message = env.Message
+	}
+	if e.Message == "" {
+		e.Message = http.StatusText(res.StatusCode)
+	}
+	if e.Code == "" && res.StatusCode == http.StatusNotFound {
+		e.Code = CodeNotFound
+	}
+	e.Message = c.redact(truncate(e.Message, 300))
+	return e
+}
+
+// redact removes any credential a server might echo back.
+func (c *Client) redact(s string) string {
+	for _, sec := range c.secrets {
+		if sec != "" {
+			s = strings.ReplaceAll(s, sec, "[REDACTED]")
+		}
+	}
+	return s
+}
+
+// redactURLError drops the URL from *url.Error, keeping the cause: the URL can
+// carry phone numbers in its query, and errors.Is still reaches the context
+// error through the cause.
+func redactURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// notSent reports errors that happen before a request leaves: the connection
+// was never established, so a POST cannot have reached the server.
+func notSent(err error) bool {
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return true
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	return false
+}
+
+// retryAfterHeader reads Retry-After, as seconds or an HTTP date; 0 if absent.
+func (c *Client) retryAfterHeader(h http.Header) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if v[0] >= '0' && v[0] <= '9' {
+		if d, err := time.ParseDuration(v + "s"); err == nil {
+			return d
+		}
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(c.now()), 0)
+	}
+	return 0
+}
+
+// retryAfter is how long a 429 asks to wait: Retry-After, else the time to
+// the rate-limit reset.
+func (c *Client) retryAfter(h http.Header) time.Duration {
+	if strings.TrimSpace(h.Get("Retry-After")) != "" {
+		return c.retryAfterHeader(h)
+	}
+	now := c.now()
+	for _, k := range []string{"X-RateLimit-Reset", "RateLimit-Reset"} {
+		if t, ok := parseReset(h.Get(k), now); ok {
+			return max(t.Sub(now), 0)
+		}
+	}
+	return 0
+}
+
+// parseReset reads a reset header: unix seconds when large enough to be a
+// date (the documented X-RateLimit-Reset), else seconds from now (the seen
+// lower-case ratelimit-reset). Both spellings get both readings because
+// servers mix them up.
+func parseReset(v string, now time.Time) (time.Time, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return time.Time{}, false
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return time.Time{}, false
+	}
+	switch {
+	case n > 1e11:
+		return time.UnixMilli(n), true
+	case n > 1e9:
+		return time.Unix(n, 0), true
+	default:
+		return now.Add(time.Duration(n) * time.Second), true
+	}
+}
+
+func (c *Client) noteRateLimit(h http.Header) {
+	first := func(keys ...string) (int, bool) {
+		for _, k := range keys {
+			if v := strings.TrimSpace(h.Get(k)); v != "" {
+				if n, err := strconv.Atoi(v); err == nil {
+					return n, true
+				}
+			}
+		}
+		return 0, false
+	}
+	limit, okL := first("X-RateLimit-Limit", "RateLimit-Limit")
+	rem, okR := first("X-RateLimit-Remaining", "RateLimit-Remaining")
+	var reset time.Time
+	okT := false
+	for _, k := range []string{"X-RateLimit-Reset", "RateLimit-Reset"} {
+		if t, ok := parseReset(h.Get(k), c.now()); ok {
+			reset, okT = t, true
+			break
+		}
+	}
+	if !okL && !okR && !okT {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if okL {
+		c.rl.Limit = limit
+	}
+	if okR {
+		c.rl.Remaining = rem
+	}
+	if okT {
+		c.rl.Reset = reset
+	}
+}
+
+// backoff is exponential with full jitter: a uniform wait between MinBackoff
+// and min(MaxBackoff, MinBackoff·2^attempt), so clients that failed together
+// do not retry together.
+func (c *Client) backoff(attempt int) time.Duration {
+	ceil := c.minBackoff
+	for i := 0; i < attempt && ceil < c.maxBackoff; i++ {
+		ceil *= 2
+	}
+	ceil = min(ceil, c.maxBackoff)
+	if ceil <= c.minBackoff {
+		return c.minBackoff
+	}
+	return c.minBackoff + rand.N(ceil-c.minBackoff+1)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// get calls a GET endpoint and decodes data into out.
+func (c *Client) get(ctx context.Context, path string, q url.Values, out any) (*response, error) {
+	resp, err := c.call(ctx, http.MethodGet, path, q, nil)
+	if err != nil {
+		return nil, err
+	}
+	if out != nil {
+		if err := c.decodeData(http.MethodGet, path, resp, out); err != nil {
+			return nil, err
+		}
+	}
+	return resp, nil
+}
+
+// post calls a POST endpoint once and decodes data into out. A reply that
+// cannot be decoded is ambiguous: the server did act on it.
+func (c *Client) post(ctx context.Context, path string, body, out any) error {
+	resp, err := c.call(ctx, http.MethodPost, path, nil, body)
+	if err != nil {
+		return err
+	}
+	if out != nil {
+		if err := c.decodeData(http.MethodPost, path, resp, out); err != nil {
+			err.(*Error).Ambiguous = true
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Client) decodeData(method, path string, resp *response, out any) error {
+	if isNull(resp.Data) {
+		return &Error{Status: http.StatusOK, Method: method, Endpoint: path,
+			Err: fmt.Errorf("%w: no data", errDecode)}
+	}
+	if err := json.Unmarshal(resp.Data, out); err != nil {
+		return &Error{Status: http.StatusOK, Method: method, Endpoint: path,
+			Err: fmt.Errorf("%w: %v", errDecode, err)}
+	}
+	return nil
+}

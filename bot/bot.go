@@ -1,0 +1,372 @@
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"github.com/skip2/go-qrcode"
+
+	"refillbot/bitrefill"
+	"refillbot/conversation"
+)
+
+// Config wires the shell. API, Store and at least one platform are required.
+type Config struct {
+	API       API
+	Store     Store
+	Platforms map[string]Platform // by conversation.Address.Platform
+	Engine    conversation.Engine
+	// Simulator is set in the sandbox only: it backs the "simulate payment" option.
+	Simulator PaymentSimulator
+	// WebhookURL, when set, is sent with every invoice so Bitrefill can call us.
+	WebhookURL string
+	// PollSpec is the robfig/cron schedule of the invoice poller (default "@every 10s").
+	PollSpec string
+	// APITimeout bounds each Bitrefill call made for a user (default 20s).
+	APITimeout time.Duration
+	Logger     *slog.Logger
+	Now        func() time.Time
+}
+
+// Bot runs conversations. It is safe for concurrent use.
+type Bot struct {
+	cfg   Config
+	log   *slog.Logger
+	locks keyedLocks
+	wg    sync.WaitGroup // in-flight Handle calls and notifications
+}
+
+// New checks the configuration and returns a Bot ready to Handle events.
+func New(cfg Config) (*Bot, error) {
+	if cfg.API == nil || cfg.Store == nil {
+		return nil, errors.New("bot: API and Store are required")
+	}
+	if len(cfg.Platforms) == 0 {
+		return nil, errors.New("bot: no chat platform configured")
+	}
+	if len(cfg.Engine.Methods) == 0 {
+		cfg.Engine.Methods = []string{bitrefill.PayBitcoin, bitrefill.PayLightning}
+	}
+	if cfg.PollSpec == "" {
+		cfg.PollSpec = "@every 10s"
+	}
+	if _, err := cron.ParseStandard(cfg.PollSpec); err != nil {
+		return nil, fmt.Errorf("bot: poll schedule %q: %w", cfg.PollSpec, err)
+	}
+	if cfg.APITimeout <= 0 {
+		cfg.APITimeout = 20 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Bot{cfg: cfg, log: cfg.Logger.With("component", "bot")}, nil
+}
+
+// Handle processes one event from a platform, and everything it leads to,
+// before returning. Events of one session are processed in arrival order.
+func (b *Bot) Handle(ctx context.Context, in Incoming) {
+	b.wg.Add(1)
+	defer b.wg.Done()
+	b.process(ctx, in.Key, in.Address, in.Event)
+}
+
+// Run drives the scheduled work (the invoice poller) until ctx ends, then
+// waits for in-flight work to finish.
+func (b *Bot) Run(ctx context.Context) error {
+	c := cron.New(cron.WithChain(cron.Recover(cronLogger{b.log}), cron.SkipIfStillRunning(cronLogger{b.log})))
+	if _, err := c.AddFunc(b.cfg.PollSpec, func() { b.Poll(ctx) }); err != nil {
+		return err
+	}
+	c.Start()
+	<-ctx.Done()
+	<-c.Stop().Done()
+	b.wg.Wait()
+	return nil
+}
+
+// process runs one event through the engine under the session's lock, then
+// the events its effects produce, until the session is quiet.
+func (b *Bot) process(ctx context.Context, key conversation.SessionKey, addr conversation.Address, ev conversation.Event) {
+	unlock := b.locks.lock(key.String())
+	defer unlock()
+	queue := []conversation.Event{ev}
+	for len(queue) > 0 {
+		ev, queue = queue[0], queue[1:]
+		next, err := b.step(ctx, key, addr, ev)
+		if err != nil {
+			b.log.Error("step failed", "session", key.String(), "event", fmt.Sprintf("%T", ev), "err", err)
+			return
+		}
+		queue = append(queue, next...)
+	}
+}
+
+// step is the shell's loop body: load, Step, persist, then send and run effects.
+func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conversation.Address, ev conversation.Event) ([]conversation.Event, error) {
+	state, found, err := b.cfg.Store.Session(key)
+	if err != nil {
+		return nil, fmt.Errorf("load session: %w", err)
+	}
+	if !found {
+		state = conversation.State{V: conversation.SchemaVersion, Nonce: nonce()}
+	}
+	now := b.cfg.Now()
+	state, effects := b.cfg.Engine.Step(state, ev, now)
+
+	commit := Commit{Key: key, State: state}
+	for _, e := range effects {
+		if t, ok := e.(conversation.TrackInvoice); ok {
+			if t.Untrack {
+				commit.Untrack = append(commit.Untrack, t.InvoiceID)
+				continue
+			}
+			tr := Tracked{InvoiceID: t.InvoiceID, Session: key, Address: addr, Status: conversation.StatusUnpaid, Created: now, NextCheck: now}
+			for _, p := range state.Purchases {
+				if p.Invoice.ID == t.InvoiceID {
+					tr.Status, tr.Expires = p.Invoice.Status, p.Invoice.Expires
+				}
+			}
+			commit.Track = append(commit.Track, tr)
+		}
+	}
+	if err := b.cfg.Store.Commit(commit); err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+
+	var next []conversation.Event
+	for _, e := range effects {
+		if r, ok := e.(conversation.Reply); ok {
+			b.send(ctx, addr, r)
+			continue
+		}
+		if ev := b.run(ctx, e); ev != nil {
+			next = append(next, ev)
+		}
+	}
+	return next, nil
+}
+
+// send delivers one reply. Secret replies (codes) never go to a chat others
+// can read; the engine only produces them for the buyer's own session, and
+// the shell refuses to post them anywhere public.
+func (b *Bot) send(ctx context.Context, addr conversation.Address, r conversation.Reply) {
+	p, ok := b.cfg.Platforms[addr.Platform]
+	if !ok {
+		b.log.Error("no platform for address", "platform", addr.Platform)
+		return
+	}
+	if r.Secret && !addr.Private {
+		b.log.Warn("secret reply withheld from a non-private chat", "platform", addr.Platform)
+		return
+	}
+	var png []byte
+	if r.QR != "" {
+		var err error
+		if png, err = qrcode.Encode(r.QR, qrcode.Medium, 512); err != nil {
+			b.log.Error("render QR", "err", err)
+			png = nil
+		}
+	}
+	if _, err := p.Send(ctx, addr, r, png); err != nil {
+		// The state is already saved; a lost message can be recovered from the
+		// invoice view or history. Never log the text: it may hold a code.
+		b.log.Warn("send failed", "platform", addr.Platform, "secret", r.Secret, "err", err)
+	}
+}
+
+// run carries out one piece of work the engine asked for and returns the
+// event that reports its outcome (nil when there is none).
+func (b *Bot) run(ctx context.Context, e conversation.Effect) conversation.Event {
+	ctx, cancel := context.WithTimeout(ctx, b.cfg.APITimeout)
+	defer cancel()
+	switch e := e.(type) {
+	case conversation.SearchProducts:
+		page, err := b.cfg.API.Search(ctx, bitrefill.SearchFilter{Query: e.Query, Country: e.Country, Limit: 50})
+		if err != nil {
+			return b.failed(conversation.OpSearch, err)
+		}
+		found := conversation.ProductsFound{Query: e.Query, Products: make([]conversation.ProductSummary, 0, len(page.Items))}
+		for _, p := range page.Items {
+			found.Products = append(found.Products, summary(p))
+		}
+		rank(found.Products, e.Query)
+		return found
+	case conversation.LoadProduct:
+		p, err := b.cfg.API.Product(ctx, e.ID)
+		if err != nil {
+			return b.failed(conversation.OpLoadProduct, err)
+		}
+		return conversation.ProductLoaded{Product: product(p)}
+	case conversation.CreateInvoice:
+		return b.createInvoice(ctx, e)
+	case conversation.RefreshInvoice:
+		inv, err := b.fetchInvoice(ctx, e.InvoiceID)
+		if err != nil {
+			return b.failed(conversation.OpRefreshInvoice, err)
+		}
+		return conversation.InvoiceUpdated{Invoice: inv, Requested: true}
+	case conversation.SimulatePayment:
+		if b.cfg.Simulator == nil {
+			return conversation.Failed{Op: conversation.OpSimulatePayment, Kind: conversation.ErrInvalid}
+		}
+		if err := b.cfg.Simulator.SimulatePayment(ctx, e.InvoiceID); err != nil {
+			return b.failed(conversation.OpSimulatePayment, err)
+		}
+		inv, err := b.fetchInvoice(ctx, e.InvoiceID)
+		if err != nil {
+			return b.failed(conversation.OpRefreshInvoice, err)
+		}
+		return conversation.InvoiceUpdated{Invoice: inv}
+	case conversation.TrackInvoice:
+		return nil // committed with the state
+	}
+	b.log.Error("unknown effect", "type", fmt.Sprintf("%T", e))
+	return nil
+}
+
+func (b *Bot) failed(op string, err error) conversation.Event {
+	k := kind(err)
+	lvl := slog.LevelWarn
+	if k == conversation.ErrInternal {
+		lvl = slog.LevelError
+	}
+	b.log.Log(context.Background(), lvl, "bitrefill call failed", "op", op, "kind", string(k), "err", err)
+	return conversation.Failed{Op: op, Kind: k, RetryAfter: retryAfter(err)}
+}
+
+// createInvoice makes the one invoice of a checkout. A checkout already
+// served (a replay after a crash, a duplicate effect) returns its invoice;
+// an ambiguous failure is resolved by looking for the invoice before the user
+// is told anything, because a blind retry could make the buyer pay twice.
+func (b *Bot) createInvoice(ctx context.Context, e conversation.CreateInvoice) conversation.Event {
+	if id, ok, err := b.cfg.Store.CheckoutInvoice(e.Checkout); err != nil {
+		return b.failed(conversation.OpCreateInvoice, err)
+	} else if ok {
+		inv, err := b.fetchInvoice(ctx, id)
+		if err != nil {
+			return b.failed(conversation.OpCreateInvoice, err)
+		}
+		return conversation.InvoiceCreated{Checkout: e.Checkout, Invoice: inv}
+	}
+	req := bitrefill.InvoiceRequest{PaymentMethod: e.Method, WebhookURL: b.cfg.WebhookURL}
+	for _, l := range e.Lines {
+		line := bitrefill.InvoiceLine{ProductID: l.ProductID, PackageID: l.PackageID, Quantity: l.Quantity}
+		if l.PackageID == "" {
+			line.Value = l.Value.String()
+		}
+		req.Products = append(req.Products, line)
+	}
+	started := b.cfg.Now()
+	created, err := b.cfg.API.CreateInvoice(ctx, req)
+	if err != nil && errors.Is(err, bitrefill.ErrAmbiguous) {
+		if found, ok := b.findCreated(started, e.Lines); ok {
+			created, err = found, nil
+		}
+	}
+	if err != nil {
+		return b.failed(conversation.OpCreateInvoice, err)
+	}
+	if err := b.cfg.Store.PutCheckoutInvoice(e.Checkout, created.ID); err != nil {
+		b.log.Error("record checkout", "err", err)
+	}
+	return conversation.InvoiceCreated{Checkout: e.Checkout, Invoice: invoice(created)}
+}
+
+// findCreated looks for an invoice made since started with the same lines.
+func (b *Bot) findCreated(started time.Time, lines []conversation.Line) (bitrefill.Invoice, bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.APITimeout)
+	defer cancel()
+	list, err := b.cfg.API.Invoices(ctx, bitrefill.ListFilter{After: started.Add(-time.Minute), Limit: 50})
+	if err != nil {
+		b.log.Warn("look up after ambiguous invoice creation", "err", err)
+		return bitrefill.Invoice{}, false
+	}
+	for _, inv := range list {
+		if sameLines(inv, lines) && inv.Status == bitrefill.InvoiceUnpaid {
+			return inv, true
+		}
+	}
+	return bitrefill.Invoice{}, false
+}
+
+// fetchInvoice gets an invoice with the redemption details of its delivered
+// orders, which the invoice object itself may not carry.
+func (b *Bot) fetchInvoice(ctx context.Context, id string) (conversation.Invoice, error) {
+	inv, err := b.cfg.API.Invoice(ctx, id)
+	if err != nil {
+		return conversation.Invoice{}, err
+	}
+	for i, o := range inv.Orders {
+		if o.Status == bitrefill.OrderDelivered && o.Redemption.IsEmpty() {
+			full, err := b.cfg.API.Order(ctx, o.ID)
+			if err != nil {
+				return conversation.Invoice{}, err
+			}
+			inv.Orders[i].Redemption = full.Redemption
+		}
+	}
+	return invoice(inv), nil
+}
+
+func nonce() string {
+	const alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+	var raw [8]byte
+	_, _ = rand.Read(raw[:])
+	out := make([]byte, len(raw))
+	for i, c := range raw {
+		out[i] = alphabet[int(c)%len(alphabet)]
+	}
+	return string(out)
+}
+
+// keyedLocks serialises work per session without one global lock: entries
+// exist only while someone holds or waits for them.
+type keyedLocks struct {
+	mu sync.Mutex
+	m  map[string]*keyedLock
+}
+
+type keyedLock struct {
+	sync.Mutex
+	refs int
+}
+
+func (k *keyedLocks) lock(key string) (unlock func()) {
+	k.mu.Lock()
+	if k.m == nil {
+		k.m = make(map[string]*keyedLock)
+	}
+	l := k.m[key]
+	if l == nil {
+		l = &keyedLock{}
+		k.m[key] = l
+	}
+	l.refs++
+	k.mu.Unlock()
+	l.Lock()
+	return func() {
+		l.Unlock()
+		k.mu.Lock()
+		if l.refs--; l.refs == 0 {
+			delete(k.m, key)
+		}
+		k.mu.Unlock()
+	}
+}
+
+// cronLogger adapts slog to cron's logger interface.
+type cronLogger struct{ l *slog.Logger }
+
+func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug("cron: "+msg, kv...) }
+func (c cronLogger) Error(err error, msg string, kv ...any) {
+	c.l.Error("cron: "+msg, append(kv, "err", err)...)
+}

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// config is everything the operator can set. Every field has an environment
+// variable (the public contract in the README) and a flag that overrides it.
+type config struct {
+	APIURL, APIKey, APIID, APISecret string
+	DB                               string
+	SecretKey                        string
+	Listen, PublicURL                string
+	TelegramToken, TelegramURL       string
+	TelegramMode                     string
+	DiscordToken, DiscordAppID       string
+	DiscordGuild, DiscordURL         string
+	Methods                          string
+	Poll                             string
+	SandboxDelay                     time.Duration
+	LogLevel                         string
+}
+
+// sandbox reports whether no Bitrefill credentials were given.
+func (c config) sandbox() bool { return c.APIKey == "" && c.APIID == "" && c.APISecret == "" }
+
+type setting struct {
+	env, flag, def, help string
+	dst                  *string
+}
+
+func (c *config) settings() []setting {
+	return []setting{
+		{"BITREFILL_API_URL", "bitrefill-api-url", "https://api.bitrefill.com/v2", "Bitrefill API base, including /v2", &c.APIURL},
+		{"BITREFILL_API_KEY", "bitrefill-api-key", "", "personal API key (sent as Bearer)", &c.APIKey},
+		{"BITREFILL_API_ID", "bitrefill-api-id", "", "business/affiliate API id (Basic auth, with the secret)", &c.APIID},
+		{"BITREFILL_API_SECRET", "bitrefill-api-secret", "", "business/affiliate API secret", &c.APISecret},
+		{"REFILLBOT_DB", "db", "./refillbot.db", "path of the bbolt database (created if missing)", &c.DB},
+		{"REFILLBOT_SECRET_KEY", "secret-key", "", "key for encrypting redemption codes at rest (default: generated key file beside the DB)", &c.SecretKey},
+		{"REFILLBOT_LISTEN", "listen", "", "address of the bot's HTTP server (/healthz; webhooks later), e.g. :8080; off when empty", &c.Listen},
+		{"REFILLBOT_PUBLIC_URL", "public-url", "", "public base URL of that server; invoices then carry a webhook_url under it", &c.PublicURL},
+		{"TELEGRAM_BOT_TOKEN", "telegram-token", "", "enables Telegram", &c.TelegramToken},
+		{"TELEGRAM_API_URL", "telegram-api-url", "https://api.telegram.org", "Telegram Bot API server base", &c.TelegramURL},
+		{"TELEGRAM_MODE", "telegram-mode", "polling", "polling or webhook", &c.TelegramMode},
+		{"DISCORD_BOT_TOKEN", "discord-token", "", "enables Discord (with DISCORD_APP_ID)", &c.DiscordToken},
+		{"DISCORD_APP_ID", "discord-app-id", "", "Discord application id", &c.DiscordAppID},
+		{"DISCORD_GUILD_ID", "discord-guild-id", "", "register slash commands in this server only", &c.DiscordGuild},
+		{"DISCORD_API_URL", "discord-api-url", "https://discord.com", "Discord HTTP API base", &c.DiscordURL},
+		{"REFILLBOT_PAYMENT_METHODS", "payment-methods", "bitcoin,lightning", "payment methods offered, comma-separated, in Bitrefill's names", &c.Methods},
+		{"REFILLBOT_POLL", "poll", "", "invoice poller schedule (robfig/cron), default @every 15s, sandbox @every 2s", &c.Poll},
+		{"REFILLBOT_LOG_LEVEL", "log-level", "", "debug, info, warn or error (default info; warn in the terminal chat)", &c.LogLevel},
+	}
+}
+
+// parseConfig reads the environment, then flags on top.
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("refillbot", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	for _, s := range c.settings() {
+		def := s.def
+		if v := getenv(s.env); v != "" {
+			def = v
+		}
+		fs.StringVar(s.dst, s.flag, def, s.help+" ($"+s.env+")")
+	}
+	delay := 3 * time.Second
+	if v := getenv("REFILLBOT_SANDBOX_DELAY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return c, fmt.Errorf("REFILLBOT_SANDBOX_DELAY: %w", err)
+		}
+		delay = d
+	}
+	fs.DurationVar(&c.SandboxDelay, "sandbox-delay", delay, "sandbox: time from a simulated payment to its confirmation, and again to delivery ($REFILLBOT_SANDBOX_DELAY)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "refillbot: buy Bitrefill gift cards, top-ups and eSIMs in chat.\n\n"+
+			"With no configuration it runs the sandbox (fake Bitrefill, no real money) in this terminal.\n"+
+			"Every flag can also be set with the environment variable named in its help.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q (see -help)", fs.Arg(0))
+	}
+	return c, c.validate()
+}
+
+func (c config) validate() error {
+	if (c.APIID == "") != (c.APISecret == "") {
+		return errors.New("BITREFILL_API_ID and BITREFILL_API_SECRET go together: set both or neither")
+	}
+	if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("BITREFILL_API_URL %q is not an http(s) URL", c.APIURL)
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("REFILLBOT_PUBLIC_URL %q is not an http(s) URL", c.PublicURL)
+		}
+	}
+	if c.TelegramMode != "polling" && c.TelegramMode != "webhook" {
+		return fmt.Errorf("TELEGRAM_MODE must be polling or webhook, not %q", c.TelegramMode)
+	}
+	if c.DB == "" {
+		return errors.New("REFILLBOT_DB must not be empty")
+	}
+	if len(c.methods()) == 0 {
+		return errors.New("REFILLBOT_PAYMENT_METHODS names no payment method")
+	}
+	if _, err := c.level(); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (c config) methods() []string {
+	var out []string
+	for _, m := range strings.Split(c.Methods, ",") {
+		if m = strings.TrimSpace(m); m != "" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (c config) level() (slog.Level, error) {
+	var l slog.Level
+	switch strings.ToLower(c.LogLevel) {
+	case "":
+		if c.TelegramToken == "" && c.DiscordToken == "" {
+			return slog.LevelWarn, nil // the terminal chat shares the screen with the log
+		}
+		return slog.LevelInfo, nil
+	default:
+		if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
+			return l, fmt.Errorf("REFILLBOT_LOG_LEVEL %q: use debug, info, warn or error", c.LogLevel)
+		}
+	}
+	return l, nil
+}

@@ -3,13 +3,18 @@ package main
 import (
 	"context"
 	"fmt"
+	"image/png"
 	"io"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode"
 
 	"refillbot/conversation"
 	"refillbot/storage"
@@ -141,8 +146,13 @@ func TestTerminalPurchaseEndToEnd(t *testing.T) {
 	s.expect(`SANDBOX invoice`)
 	s.expect(`To: bc1`)
 	s.pick("🧪 Simulate payment (sandbox)")
-	if !strings.Contains(s.out.String(), "QR image saved: ") {
-		t.Error("the invoice's QR image was not saved")
+	// The QR the buyer scans must hold exactly the payment URI shown.
+	m := regexp.MustCompile(`QR image saved: (\S+)`).FindStringSubmatch(s.out.String())
+	if m == nil {
+		t.Fatal("the invoice's QR image was not saved")
+	}
+	if got := decodeQR(t, m[1]); !strings.HasPrefix(got, "bitcoin:bc1") || !strings.Contains(got, "amount=") {
+		t.Errorf("invoice QR decodes to %q, want a BIP21 bitcoin URI with an amount", got)
 	}
 	code := s.expect(`Amazon US 50 USD is ready:[^\n]*\n(?:[^\n]*\n)*?Code: ([A-Z0-9-]+)`)
 	if len(code[1]) < 6 {
@@ -235,4 +245,26 @@ func TestConfigErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+func decodeQR(t *testing.T, path string) string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("QR image is not a PNG: %v", err)
+	}
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
+	if err != nil {
+		t.Fatalf("QR image does not decode: %v", err)
+	}
+	return res.GetText()
 }

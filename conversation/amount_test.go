@@ -1,0 +1,178 @@
+package conversation
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"pgregory.net/rapid"
+)
+
+func TestParseAmount(t *testing.T) {
+	for _, tc := range []struct {
+		in       string
+		currency string
+		want     Amount
+		prob     AmountProblem
+	}{
+		{"25", "USD", 2500, AmountOK},
+		{" 25 ", "USD", 2500, AmountOK},
+		{"25.50", "USD", 2550, AmountOK},
+		{"25,50", "USD", 2550, AmountOK},
+		{"25.5", "USD", 2550, AmountOK},
+		{".5", "USD", 50, AmountOK},
+		{"$25", "USD", 2500, AmountOK},
+		{"25$", "USD", 2500, AmountOK},
+		{"25 USD", "USD", 2500, AmountOK},
+		{"25 usd", "USD", 2500, AmountOK},
+		{"USD 25", "USD", 2500, AmountOK},
+		{"15,00 €", "EUR", 1500, AmountOK},
+		{"007", "USD", 700, AmountOK},
+		{"25.500", "USD", 2550, AmountOK},
+		{"", "USD", 0, AmountEmpty},
+		{"   ", "USD", 0, AmountEmpty},
+		{"abc", "USD", 0, AmountNotANumber},
+		{"-5", "USD", 0, AmountNegative},
+		{"- 5", "USD", 0, AmountNegative},
+		{"$-5", "USD", 0, AmountNegative},
+		{"0", "USD", 0, AmountZero},
+		{"0.00", "USD", 0, AmountZero},
+		{"-0", "USD", 0, AmountZero},
+		{"1e9", "USD", 0, AmountNotANumber},
+		{"NaN", "USD", 0, AmountNotANumber},
+		{"Inf", "USD", 0, AmountNotANumber},
+		{"0x10", "USD", 0, AmountNotANumber},
+		{"1,000.50", "USD", 0, AmountNotANumber},
+		{"25.", "USD", 0, AmountNotANumber},
+		{"2 5", "USD", 0, AmountNotANumber},
+		{"٢٥", "USD", 0, AmountNotANumber},
+		{"２５", "USD", 0, AmountNotANumber},
+		{"25.555", "USD", 0, AmountTooPrecise},
+		{"99999999999", "USD", 0, AmountTooLarge},
+		{strings.Repeat("9", 5000), "USD", 0, AmountTooLarge},
+		{"25 EUR", "USD", 0, AmountWrongMoney},
+		{"€25", "USD", 0, AmountWrongMoney},
+		{"25 EUR", "", 2500, AmountOK},
+	} {
+		got, prob := ParseAmount(tc.in, tc.currency)
+		if got != tc.want || prob != tc.prob {
+			t.Errorf("ParseAmount(%q, %q) = %v, %q; want %v, %q", tc.in, tc.currency, got, prob, tc.want, tc.prob)
+		}
+	}
+}
+
+func TestAmountString(t *testing.T) {
+	for a, want := range map[Amount]string{0: "0", 5: "0.05", 2500: "25", 2550: "25.50", 100001: "1000.01", -250: "-2.50"} {
+		if got := a.String(); got != want {
+			t.Errorf("%d.String() = %q, want %q", a, got, want)
+		}
+	}
+}
+
+// Whatever is typed, the parser never panics, and what it accepts is a
+// positive amount that prints back to a string it parses the same way.
+func FuzzParseAmount(f *testing.F) {
+	for _, s := range []string{"25", "25,50", "$25", "25 USD", "1e9", "NaN", "-0", "٢٥", "0x10", ".5", "€ 12.30", strings.Repeat("1", 60)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, prob := ParseAmount(s, "USD")
+		if prob != AmountOK {
+			if a != 0 {
+				t.Fatalf("refused %q but returned %v", s, a)
+			}
+			return
+		}
+		if a <= 0 || a > maxAmount {
+			t.Fatalf("accepted %q as %v", s, a)
+		}
+		if b, p := ParseAmount(a.String(), "USD"); b != a || p != AmountOK {
+			t.Fatalf("%q -> %v -> %q -> %v %q", s, a, a.String(), b, p)
+		}
+	})
+}
+
+func TestRangeNearest(t *testing.T) {
+	r := Range{Min: 1000, Max: 20000, Step: 500}
+	rapid.Check(t, func(t *rapid.T) {
+		a := Amount(rapid.Int64Range(1, 30000).Draw(t, "a"))
+		below, above := r.Nearest(a)
+		if r.Valid(a) {
+			if below != a || above != a {
+				t.Fatalf("valid %v gave %v %v", a, below, above)
+			}
+			return
+		}
+		for _, v := range []Amount{below, above} {
+			if v != 0 && !r.Valid(v) {
+				t.Fatalf("nearest of %v is %v, which is not valid", a, v)
+			}
+		}
+		if below == 0 && above == 0 {
+			t.Fatalf("no neighbour for %v", a)
+		}
+	})
+}
+
+// Whatever a user types or presses, in any order, the engine never panics,
+// never issues two invoices for one checkout, and every invoice line it asks
+// for is one the product accepts: a package it offers or a value in its range.
+func TestEngineOnlyAsksForValidInvoices(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		w := &world{
+			t: t, eng: Engine{Methods: []string{"bitcoin", "lightning"}, Sandbox: rapid.Bool().Draw(rt, "sandbox")},
+			s: State{V: SchemaVersion, Nonce: "p"}, now: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC),
+			fail: map[string]ErrorKind{}, invoices: map[string]Invoice{}, created: map[string]string{}, tracked: map[string]bool{},
+		}
+		inputs := []string{"amazon", "netflix", "card", "esim", "steam", "25", "37", "5", "abc", "-1", "25,50", "", "back", "cancel", "/start", "/help", "/back", "/cancel", "/start amazon-us"}
+		steps := rapid.IntRange(1, 40).Draw(rt, "steps")
+		for i := 0; i < steps; i++ {
+			menu := []Option(nil)
+			if len(w.menus) > 0 {
+				menu = w.menus[len(w.menus)-1]
+			}
+			switch k := rapid.IntRange(0, 3).Draw(rt, "kind"); {
+			case k <= 1 && len(menu) > 0:
+				w.step(Chose{Token: menu[rapid.IntRange(0, len(menu)-1).Draw(rt, "opt")].Token})
+			case k == 2 && len(w.menus) > 1:
+				old := w.menus[rapid.IntRange(0, len(w.menus)-1).Draw(rt, "menu")]
+				if len(old) > 0 {
+					w.step(Chose{Token: old[rapid.IntRange(0, len(old)-1).Draw(rt, "old")].Token})
+				}
+			default:
+				w.user(rapid.SampledFrom(inputs).Draw(rt, "input"))
+			}
+		}
+		for _, inv := range w.invoices {
+			for _, o := range inv.Orders {
+				if o.Value == "" || o.Product == "" {
+					rt.Fatalf("order without product or value: %+v", o)
+				}
+			}
+		}
+		checkLines(rt, w)
+	})
+}
+
+func checkLines(t *rapid.T, w *world) {
+	out := w.out.String()
+	for _, line := range strings.Split(out, "\n") {
+		if !strings.Contains(line, "= create invoice ") {
+			continue
+		}
+		for _, p := range fixture {
+			if !strings.Contains(line, " "+p.ID+" ") {
+				continue
+			}
+			if !p.InStock || p.NeedsPhone {
+				t.Fatalf("invoice for unsellable %s: %s", p.ID, line)
+			}
+			if _, v, ok := strings.Cut(line, "value="); ok {
+				a, prob := ParseAmount(strings.Fields(v)[0], "")
+				if prob != AmountOK || p.Range == nil || !p.Range.Valid(a) {
+					t.Fatalf("invalid value for %s: %s", p.ID, line)
+				}
+			}
+		}
+	}
+}

@@ -201,10 +201,18 @@ func (t *turn) text(raw string) {
 		t.confirm() // re-show the choices
 		t.out = slices.Insert(t.out, len(t.out)-1, Effect(Reply{Text: t.tx("confirm.hint")}))
 	case StepCreating:
-		t.say(t.tx("creating.wait"))
+		t.creatingWait()
 	default:
 		t.search(in)
 	}
+}
+
+// creatingWait answers anything said while the invoice is being made. It
+// offers Cancel, so a session left waiting by a crash is never stuck.
+func (t *turn) creatingWait() {
+	var o options
+	t.opt(&o, "opt.cancel", doCancel)
+	t.menu(t.tx("creating.wait"), ExpectNothing, o.acts, o.labels)
 }
 
 // looksLikeWords tells a product name typed mid-flow from a mistyped number.
@@ -314,7 +322,7 @@ func (t *turn) back() {
 		t.s.Choice = nil
 		t.card()
 	case StepCreating:
-		t.say(t.tx("creating.wait"))
+		t.creatingWait()
 	case StepInvoice:
 		t.cancel()
 	default:
@@ -407,7 +415,7 @@ func (t *turn) rerender() {
 			t.invoiceView(p.Invoice, p.Summary)
 		}
 	case StepCreating:
-		t.say(t.tx("creating.wait"))
+		t.creatingWait()
 	case StepSearching, StepLoading:
 		t.say(t.tx("busy.search"))
 	}

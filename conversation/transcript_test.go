@@ -158,7 +158,7 @@ func (w *world) press(menu []Option, label string) {
 	w.t.Fatalf("no option %q in menu %v", label, menu)
 }
 
-// steer: "@fail op kind", "@pay" (invoice paid, confirmed and delivered),
+// steer: "@fail op kind" (kind "hang": the effect never reports back), "@pay" (invoice paid, confirmed and delivered),
 // "@status s [orderStatus]" (the current invoice moves to s), "@wait 90m", "@foreign" (a token from another session).
 func (w *world) steer(args []string) {
 	if len(args) == 0 {
@@ -268,6 +268,11 @@ func (w *world) effect(e Effect) Event {
 		w.out.WriteString(fmt.Sprintf("   = create invoice %s via %s (checkout %s)\n", strings.Join(lines, ", "), e.Method, e.Checkout))
 		if _, dup := w.created[e.Checkout]; dup {
 			w.t.Errorf("second invoice for checkout %s", e.Checkout)
+		}
+		if w.fail[OpCreateInvoice] == "hang" {
+			delete(w.fail, OpCreateInvoice)
+			w.out.WriteString("   ! create_invoice never answers\n")
+			return nil
 		}
 		if f := w.failure(OpCreateInvoice); f != nil {
 			return f

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"image/png"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -267,4 +269,26 @@ func decodeQR(t *testing.T, path string) string {
 		t.Fatalf("QR image does not decode: %v", err)
 	}
 	return res.GetText()
+}
+
+// With REFILLBOT_LISTEN set, /healthz answers while the bot runs.
+func TestHealthz(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	s := start(t, filepath.Join(t.TempDir(), "bot.db"), "-listen", addr)
+	s.expect(`Welcome`)
+	resp, err := http.Get("http://" + addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(body)) != "ok" {
+		t.Fatalf("healthz: %d %q", resp.StatusCode, body)
+	}
+	s.quit()
 }

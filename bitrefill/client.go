@@ -199,7 +199,7 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 	for attempt := 0; attempt < attempts; attempt++ {
 		if err := ctx.Err(); err != nil {
 			if lastErr != nil {
-				lastErr.Err = errors.Join(lastErr.Err, err)
+				lastErr.Err = joinErr(lastErr.Err, err)
 				return nil, lastErr
 			}
 			return nil, &Error{Method: method, Endpoint: path, Message: "not sent", Err: err}
@@ -221,12 +221,23 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 		if dl, ok := ctx.Deadline(); ok && c.now().Add(wait).After(dl) {
 			break // waiting would outlive the caller's deadline
 		}
+		c.log.LogAttrs(ctx, slog.LevelDebug, "bitrefill retry",
+			slog.String("method", method), slog.String("path", path),
+			slog.Int("attempt", attempt+1), slog.Duration("wait", wait))
 		if serr := c.sleep(ctx, wait); serr != nil {
-			lastErr.Err = errors.Join(lastErr.Err, serr)
+			lastErr.Err = joinErr(lastErr.Err, serr)
 			break
 		}
 	}
 	return nil, lastErr
+}
+
+// joinErr keeps both errors reachable by errors.Is on one line.
+func joinErr(first, then error) error {
+	if first == nil {
+		return then
+	}
+	return fmt.Errorf("%w; then %w", first, then)
 }
 
 // once sends one request. wait is the delay the server asked for, if any.

@@ -535,7 +535,9 @@ func TestSecretsNeverLeak(t *testing.T) {
 	base64Basic := base64.StdEncoding.EncodeToString([]byte("id:" + secret))
 	clients := []*bitrefill.Client{
 		s.client(t, func(c *bitrefill.Config) { c.APIKey, c.Logger, c.MaxRetries = key, logger, -1 }),
-		s.client(t, func(c *bitrefill.Config) { c.APIKey, c.APIID, c.APISecret, c.Logger, c.MaxRetries = "", "id", secret, logger, -1 }),
+		s.client(t, func(c *bitrefill.Config) {
+			c.APIKey, c.APIID, c.APISecret, c.Logger, c.MaxRetries = "", "id", secret, logger, -1
+		}),
 	}
 	ctx := context.Background()
 	var errs []error

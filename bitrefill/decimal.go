@@ -77,7 +77,11 @@ func ParseDecimal(s string) (Decimal, error) {
 	}
 	digits := intPart + frac
 	scale := len(frac) - e // value = digits * 10^-scale
-	return makeDecimal(neg, digits, scale), nil
+	d := makeDecimal(neg, digits, scale)
+	if len(d.s) > maxDecimalInput {
+		return bad() // "1e700": short to write, too long to keep
+	}
+	return d, nil
 }
 
 // MustDecimal is ParseDecimal for constants in code and tests; it panics on bad input.

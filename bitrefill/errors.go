@@ -121,8 +121,6 @@ func (e *Error) Kind() Kind {
 	switch {
 	case errors.Is(e.Err, context.Canceled) || errors.Is(e.Err, context.DeadlineExceeded):
 		return KindCanceled
-	case e.Status == 0 && e.Err != nil && errors.Is(e.Err, errDecode):
-		return KindDecode
 	case e.Status == 0:
 		return KindNetwork
 	case e.Code == CodeBalanceTooLow:

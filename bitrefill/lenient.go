@@ -3,7 +3,6 @@ package bitrefill
 import (
 	"bytes"
 	"encoding/json"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -276,14 +275,4 @@ func rawStringMap(raw json.RawMessage) map[string]string {
 		return m
 	}
 	return nil
-}
-
-// sortedKeys is used where map order would leak into output.
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -100,7 +100,8 @@ const (
 	OrderRefunded        OrderStatus = "refunded"
 )
 
-// permanent_failure was seen on the live API and means failed.
+// permanent_failure was seen on the live API and means failed; the other
+// aliases are ours, guesses at spellings that would otherwise stay unknown.
 var orderAliases = map[string]OrderStatus{
 	"permanent_failure": OrderFailed,
 	"failure":           OrderFailed,

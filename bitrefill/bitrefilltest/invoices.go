@@ -365,30 +365,16 @@ func inWindow(t, after, before time.Time) bool {
 }
 
 func (f *Fake) listInvoices(c *reqCtx) {
-	meta := obj{{"_endpoint", c.endpoint}}
-	after, before, ok := timeWindow(c, &meta)
-	if !ok {
-		return
-	}
-	start, limit, ok := parsePage(c)
-	if !ok {
-		return
-	}
-	var sel []*invoice
-	for i := len(f.invoices) - 1; i >= 0; i-- {
-		if inv := f.invoices[i]; inWindow(inv.created, after, before) {
-			sel = append(sel, inv)
-		}
-	}
-	page := pageSlice(sel, start, limit)
-	data := make([]obj, len(page))
-	for i, inv := range page {
-		data[i] = f.renderInvoice(inv)
-	}
-	f.writeData(c, pageMeta(c, meta, start, limit, len(sel), nil), data)
+	listNewestFirst(f, c, f.invoices, func(inv *invoice) time.Time { return inv.created }, f.renderInvoice)
 }
 
 func (f *Fake) listOrders(c *reqCtx) {
+	listNewestFirst(f, c, f.orders, func(o *order) time.Time { return o.created }, f.renderOrder)
+}
+
+// listNewestFirst serves a paginated, time-windowed list the way /invoices and
+// /orders both do: newest first, filtered by after/before.
+func listNewestFirst[T any](f *Fake, c *reqCtx, all []T, created func(T) time.Time, render func(T) obj) {
 	meta := obj{{"_endpoint", c.endpoint}}
 	after, before, ok := timeWindow(c, &meta)
 	if !ok {
@@ -398,16 +384,16 @@ func (f *Fake) listOrders(c *reqCtx) {
 	if !ok {
 		return
 	}
-	var sel []*order
-	for i := len(f.orders) - 1; i >= 0; i-- {
-		if o := f.orders[i]; inWindow(o.created, after, before) {
-			sel = append(sel, o)
+	var sel []T
+	for i := len(all) - 1; i >= 0; i-- {
+		if inWindow(created(all[i]), after, before) {
+			sel = append(sel, all[i])
 		}
 	}
 	page := pageSlice(sel, start, limit)
 	data := make([]obj, len(page))
-	for i, o := range page {
-		data[i] = f.renderOrder(o)
+	for i, v := range page {
+		data[i] = render(v)
 	}
 	f.writeData(c, pageMeta(c, meta, start, limit, len(sel), nil), data)
 }

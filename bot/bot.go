@@ -268,7 +268,7 @@ func (b *Bot) createInvoice(ctx context.Context, e conversation.CreateInvoice) c
 	started := b.cfg.Now()
 	created, err := b.cfg.API.CreateInvoice(ctx, req)
 	if err != nil && errors.Is(err, bitrefill.ErrAmbiguous) {
-		if found, ok := b.findCreated(started, e.Lines); ok {
+		if found, ok := b.findCreated(started, e.Method, e.Lines); ok {
 			created, err = found, nil
 		}
 	}
@@ -281,8 +281,12 @@ func (b *Bot) createInvoice(ctx context.Context, e conversation.CreateInvoice) c
 	return conversation.InvoiceCreated{Checkout: e.Checkout, Invoice: invoice(created)}
 }
 
-// findCreated looks for an invoice made since started with the same lines.
-func (b *Bot) findCreated(started time.Time, lines []conversation.Line) (bitrefill.Invoice, bool) {
+// findCreated looks for an invoice made since started with the same lines and
+// payment method. An invoice some session already tracks belongs to another
+// checkout (another buyer's identical order, made a moment before): adopting
+// it would show it to the wrong person and move its delivery to them. If more
+// than one candidate is left it cannot tell which is ours, and adopts none.
+func (b *Bot) findCreated(started time.Time, method string, lines []conversation.Line) (bitrefill.Invoice, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.APITimeout)
 	defer cancel()
 	list, err := b.cfg.API.Invoices(ctx, bitrefill.ListFilter{After: started.Add(-time.Minute), Limit: 50})
@@ -290,12 +294,30 @@ func (b *Bot) findCreated(started time.Time, lines []conversation.Line) (bitrefi
 		b.log.Warn("look up after ambiguous invoice creation", "err", err)
 		return bitrefill.Invoice{}, false
 	}
-	for _, inv := range list {
-		if sameLines(inv, lines) && inv.Status == bitrefill.InvoiceUnpaid {
-			return inv, true
-		}
+	tracked, err := b.cfg.Store.Tracked()
+	if err != nil {
+		b.log.Error("look up after ambiguous invoice creation: tracked invoices", "err", err)
+		return bitrefill.Invoice{}, false
 	}
-	return bitrefill.Invoice{}, false
+	claimed := make(map[string]bool, len(tracked))
+	for _, t := range tracked {
+		claimed[t.InvoiceID] = true
+	}
+	var found []bitrefill.Invoice
+	for _, inv := range list {
+		if inv.Status != bitrefill.InvoiceUnpaid || claimed[inv.ID] || !sameLines(inv, lines) ||
+			(inv.Payment.Method != "" && inv.Payment.Method != method) {
+			continue
+		}
+		found = append(found, inv)
+	}
+	if len(found) != 1 {
+		if len(found) > 1 {
+			b.log.Warn("look up after ambiguous invoice creation: several candidates, adopting none", "candidates", len(found))
+		}
+		return bitrefill.Invoice{}, false
+	}
+	return found[0], true
 }
 
 // fetchInvoice gets an invoice with the redemption details of its delivered

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
-	"github.com/skip2/go-qrcode"
 
 	"refillbot/bitrefill"
 	"refillbot/conversation"
@@ -171,7 +170,7 @@ func (b *Bot) send(ctx context.Context, addr conversation.Address, r conversatio
 	var png []byte
 	if r.QR != "" {
 		var err error
-		if png, err = qrcode.Encode(r.QR, qrcode.Medium, 512); err != nil {
+		if png, err = renderQR(r.QR); err != nil {
 			b.log.Error("render QR", "err", err)
 			png = nil
 		}

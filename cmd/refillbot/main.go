@@ -93,7 +93,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		PollSpec:  poll,
 		Logger:    logger,
 	}
-	if sim != nil {
+	if sim != nil { // a nil *Fake in the interface would look like a simulator
 		bcfg.Simulator = sim
 	}
 	b, err := bot.New(bcfg)

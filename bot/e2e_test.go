@@ -48,14 +48,8 @@ func TestPurchaseDeliversCode(t *testing.T) {
 	if list := e.invoices(); len(list) != 1 || list[0].ID != id {
 		t.Errorf("the fake holds %d invoices, want just %s", len(list), id)
 	}
-	secrets := 0
-	for _, s := range u.replies() {
-		if s.Reply.Secret {
-			secrets++
-		}
-	}
-	if secrets != 1 {
-		t.Errorf("%d deliveries, want 1", secrets)
+	if n := u.deliveries(); n != 1 {
+		t.Errorf("%d deliveries, want 1", n)
 	}
 	if tr := e.tracked(); len(tr) != 0 {
 		t.Errorf("still tracking %d invoices after delivery", len(tr))
@@ -214,14 +208,8 @@ func TestSessionOrdering(t *testing.T) {
 			}
 			codes[c] = true
 		}
-		secrets := 0
-		for _, s := range b.u.replies() {
-			if s.Reply.Secret {
-				secrets++
-			}
-		}
-		if secrets != 1 {
-			t.Errorf("buyer %d got %d deliveries, want 1", i, secrets)
+		if n := b.u.deliveries(); n != 1 {
+			t.Errorf("buyer %d got %d deliveries, want 1", i, n)
 		}
 		if st := b.u.state(); len(st.Purchases) != 0 || st.Step != conversation.StepIdle {
 			t.Errorf("buyer %d: stored step %q with %d purchases after delivery", i, st.Step, len(st.Purchases))
@@ -372,14 +360,8 @@ func TestPollerAnnouncesOnce(t *testing.T) {
 
 	e.restart()
 	e.bot.Poll(e.ctx)
-	secrets := 0
-	for _, s := range u.replies() {
-		if s.Reply.Secret {
-			secrets++
-		}
-	}
-	if secrets != 1 {
-		t.Errorf("%d deliveries, want 1", secrets)
+	if n := u.deliveries(); n != 1 {
+		t.Errorf("%d deliveries, want 1", n)
 	}
 	if tr := e.tracked(); len(tr) != 0 {
 		t.Errorf("tracked after restart: %+v", tr)

@@ -343,6 +343,17 @@ func (u *user) mark() int { return u.e.plat.count(u.addr.Chat) }
 
 func (u *user) replies() []sent { return u.e.plat.chat(u.addr.Chat) }
 
+// deliveries counts the secret replies (codes) this user has received.
+func (u *user) deliveries() int {
+	n := 0
+	for _, s := range u.replies() {
+		if s.Reply.Secret {
+			n++
+		}
+	}
+	return n
+}
+
 // await waits for a reply after mark whose plain text contains substr.
 func (u *user) await(mark int, substr string) (sent, error) {
 	return u.e.plat.await(u.addr.Chat, mark, fmt.Sprintf("containing %q", substr), func(s sent) bool {

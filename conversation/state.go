@@ -81,12 +81,3 @@ func Migrate(s State) State {
 	}
 	return State{V: SchemaVersion, Lang: s.Lang, Nonce: s.Nonce, Menu: s.Menu, Purchases: s.Purchases}
 }
-
-// Watching lists the invoice ids this session still waits on.
-func (s State) Watching() []string {
-	ids := make([]string, len(s.Purchases))
-	for i, p := range s.Purchases {
-		ids[i] = p.Invoice.ID
-	}
-	return ids
-}

@@ -13,13 +13,38 @@ type Incoming struct {
 	Key     conversation.SessionKey
 	Address conversation.Address
 	Event   conversation.Event
+	// Locale is the user's language as the platform reports it ("es",
+	// "en-GB", "pt-BR"); it seeds a new session's language and country guess.
+	Locale string
 }
 
 // Platform sends replies to a chat. png, when not nil, is an image to attach
 // (the QR of Reply.QR, rendered by the shell). It returns the platform's
 // message reference so a later edit could find it.
+//
+// ctx is the one given to Bot.Handle for replies caused by that event (an
+// adapter may carry its own request there, e.g. the interaction to answer),
+// and a background context for notifications.
+//
+// Errors are classified by behaviour, so adapters need not import this
+// package: an error with a method Unreachable() bool returning true means the
+// user cannot be reached now (blocked the bot, closed DMs) and the message
+// should wait, not be retried soon; an error with RetryAfter() time.Duration
+// means the platform asked us to slow down.
 type Platform interface {
 	Send(ctx context.Context, to conversation.Address, r conversation.Reply, png []byte) (string, error)
+}
+
+// Editor is the ability to replace a message already shown (the invoice that
+// turns into a receipt). Platforms without it get a new message instead.
+type Editor interface {
+	Edit(ctx context.Context, to conversation.Address, ref string, r conversation.Reply, png []byte) error
+}
+
+// Deleter is the ability to remove a message already shown (codes hidden
+// after reading).
+type Deleter interface {
+	Delete(ctx context.Context, to conversation.Address, ref string) error
 }
 
 // Store is the persistence the shell needs. Commit must be atomic and durable

@@ -142,6 +142,8 @@ const (
 	ExpectNothing Expect = ""
 	ExpectQuery   Expect = "query"
 	ExpectAmount  Expect = "amount"
+	ExpectPhone   Expect = "phone" // a phone number, E.164 or national
+	ExpectICCID   Expect = "iccid" // an eSIM's ICCID (digits, Luhn-checked)
 )
 
 // Style is the emphasis of a span; adapters map it to their markup.

@@ -117,7 +117,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		logger.Info("no Bitrefill credentials: running the SANDBOX, nothing costs real money")
 	}
 	err = term.Run(runCtx, func(_ context.Context, in console.Incoming) {
-		b.Handle(workCtx, bot.Incoming(in))
+		b.Handle(workCtx, bot.Incoming{Key: in.Key, Address: in.Address, Event: in.Event, Locale: getenv("LANG")})
 	})
 	stopRun() // input ended or a signal came: stop scheduling, finish in-flight work
 	if berr := <-botDone; err == nil {

@@ -47,6 +47,17 @@ type State struct {
 
 	// Purchases are invoices not yet settled, with what was already announced.
 	Purchases []Purchase `json:"purchases,omitempty"`
+
+	// ESIMs are the eSIMs this user bought, oldest first, for status and
+	// top-ups. An ICCID appears once.
+	ESIMs []OwnedESIM `json:"esims,omitempty"`
+}
+
+// OwnedESIM is an eSIM the user bought through the bot.
+type OwnedESIM struct {
+	ICCID   string `json:"iccid"`
+	Product string `json:"product"` // the plan's product id, whose packages are its top-ups
+	Name    string `json:"name"`
 }
 
 // Action is what an option does; Arg is its operand (a product id, a page...).

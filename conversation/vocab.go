@@ -178,7 +178,10 @@ func PlainText(spans []Span) string {
 // SearchProducts asks the shell to search the catalogue.
 type SearchProducts struct {
 	Query   string
-	Country string
+	Country string // ISO alpha-2; for eSIMs, a destination the plan must cover
+	Kind    string // KindGiftCard...; empty for every kind
+	// Category narrows browsing ("games", "streaming"); Query may then be empty.
+	Category string
 }
 
 // LoadProduct asks for one product's full details.
@@ -199,6 +202,10 @@ type Line struct {
 	PackageID string `json:"package_id,omitempty"`
 	Value     Amount `json:"value,omitempty"`
 	Quantity  int    `json:"quantity"`
+	// PhoneNumber (E.164) is set for phone top-ups, ESIMID (an ICCID) for an
+	// eSIM top-up.
+	PhoneNumber string `json:"phone_number,omitempty"`
+	ESIMID      string `json:"esim_id,omitempty"`
 }
 
 // TrackInvoice tells the shell to watch an invoice and feed its changes back as
@@ -237,6 +244,7 @@ type ProductSummary struct {
 	ID      string `json:"id"`
 	Name    string `json:"name"`
 	Country string `json:"country,omitempty"`
+	Kind    string `json:"kind,omitempty"`
 	InStock bool   `json:"in_stock"`
 }
 
@@ -316,6 +324,8 @@ type Order struct {
 	Value      string      `json:"value,omitempty"`
 	Currency   string      `json:"currency,omitempty"`
 	Redemption *Redemption `json:"redemption,omitempty"`
+	// ESIM is the ICCID of the eSIM this order created or topped up.
+	ESIM string `json:"esim,omitempty"`
 }
 
 // Redemption is what the buyer needs to use what they bought.

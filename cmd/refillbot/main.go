@@ -20,12 +20,12 @@ import (
 	"refillbot/conversation"
 	"refillbot/platforms/console"
 	"refillbot/storage"
+	"refillbot/storage/botstore"
 )
 
 // Compile-time checks that the concrete adapters fit the shell's interfaces.
 var (
 	_ bot.Platform         = (*console.Adapter)(nil)
-	_ bot.Store            = storeAdapter{}
 	_ bot.API              = (*bitrefill.Client)(nil)
 	_ bot.PaymentSimulator = (*bitrefilltest.Fake)(nil)
 )
@@ -87,7 +87,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	bcfg := bot.Config{
 		API:       api,
-		Store:     storeAdapter{st},
+		Store:     botstore.New(st),
 		Platforms: map[string]bot.Platform{console.Platform: term},
 		Engine:    conversation.Engine{Methods: cfg.methods(), Sandbox: sim != nil},
 		PollSpec:  poll,
@@ -181,29 +181,4 @@ func isTerminal(w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-// storeAdapter converts between the shell's and the store's record types,
-// which are declared apart so neither package imports the other.
-type storeAdapter struct{ *storage.Store }
-
-func (s storeAdapter) Commit(c bot.Commit) error {
-	sc := storage.Commit{Key: c.Key, State: c.State, Untrack: c.Untrack}
-	for _, t := range c.Track {
-		sc.Track = append(sc.Track, storage.TrackedInvoice(t))
-	}
-	return s.Store.Commit(sc)
-}
-
-func (s storeAdapter) Tracked() ([]bot.Tracked, error) {
-	list, err := s.Store.Tracked()
-	out := make([]bot.Tracked, len(list))
-	for i, t := range list {
-		out[i] = bot.Tracked(t)
-	}
-	return out, err
-}
-
-func (s storeAdapter) UpdateTracked(t bot.Tracked) error {
-	return s.Store.UpdateTracked(storage.TrackedInvoice(t))
 }

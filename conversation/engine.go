@@ -18,6 +18,11 @@ type Engine struct {
 	Sandbox bool
 	// PageSize is how many search results one menu shows (default 8).
 	PageSize int
+	// Balance lists who may pay from the operator's account balance.
+	Balance BalancePolicy
+	// IdleAfter ends a flow left alone this long (0: never); purchases,
+	// the cart and the history are kept.
+	IdleAfter time.Duration
 }
 
 const (
@@ -51,6 +56,9 @@ func (e Engine) Step(s State, ev Event, now time.Time) (State, []Effect) {
 	}
 	s.Purchases = slices.Clone(s.Purchases)
 	t := turn{e: e, s: s, now: now}
+	if t.pre(ev) {
+		return t.s, t.out
+	}
 	switch ev := ev.(type) {
 	case Start:
 		t.start(ev.Payload)
@@ -93,7 +101,7 @@ func (t *turn) menu(spans []Span, expect Expect, actions []Action, labels []stri
 	opts := make([]Option, len(actions))
 	prefix := t.s.Nonce + "." + strconv.FormatInt(int64(t.s.Menu), 36) + "."
 	for i := range actions {
-		opts[i] = Option{Label: labels[i], Token: prefix + strconv.Itoa(i)}
+		opts[i] = Option{Label: truncate(labels[i], maxLabel), Token: prefix + strconv.Itoa(i)}
 	}
 	t.out = append(t.out, Reply{Text: spans, Options: opts, Expect: expect, Menu: true})
 }
@@ -115,6 +123,7 @@ func (t *turn) opt(o *options, key Msg, do string) { o.add(lookup(t.s.Lang, key)
 func (t *turn) clearFlow() {
 	t.s.Step, t.s.Query, t.s.Results, t.s.Page = StepIdle, "", nil, 0
 	t.s.Loading, t.s.Product, t.s.Choice, t.s.Invoice = "", nil, nil, ""
+	t.clearMore()
 }
 
 func (t *turn) start(payload string) {
@@ -127,12 +136,7 @@ func (t *turn) start(payload string) {
 	if t.e.Sandbox {
 		spans = appendText(spans, t.s.Lang, "welcome.sandbox")
 	}
-	var o options
-	for _, q := range []string{"Amazon", "Steam", "Netflix"} {
-		o.add("🔍 "+q, doSearch, strings.ToLower(q))
-	}
-	t.opt(&o, "opt.help", doHelp)
-	t.menu(spans, ExpectQuery, o.acts, o.labels)
+	t.welcomeMenu(spans)
 }
 
 // validProductID accepts the characters Bitrefill uses in slugs, so a deep-link
@@ -168,7 +172,9 @@ func (t *turn) command(name, args string) {
 	case "back":
 		t.back()
 	default:
-		t.say(t.tx("unknown.command", name))
+		if !t.commandMore(name, args) {
+			t.say(t.tx("unknown.command", name))
+		}
 	}
 }
 
@@ -188,6 +194,9 @@ func (t *turn) text(raw string) {
 		return
 	case "menu", "start":
 		t.start("")
+		return
+	}
+	if t.textMore(in) {
 		return
 	}
 	switch t.s.Step {
@@ -282,7 +291,7 @@ func (t *turn) search(q string) {
 	t.s.Step, t.s.Query = StepSearching, q
 	t.s.Actions = nil
 	t.say(t.tx("searching", q))
-	t.out = append(t.out, SearchProducts{Query: q})
+	t.out = append(t.out, SearchProducts{Query: q, Country: t.s.Country})
 }
 
 func (t *turn) load(id string) {
@@ -326,7 +335,9 @@ func (t *turn) back() {
 	case StepInvoice:
 		t.cancel()
 	default:
-		t.say(t.tx("nothing.to.go.back"))
+		if !t.backMore() {
+			t.say(t.tx("nothing.to.go.back"))
+		}
 	}
 }
 
@@ -366,6 +377,8 @@ func (t *turn) chose(token string) {
 	case doSimulate:
 		t.say(t.tx("simulating"))
 		t.out = append(t.out, SimulatePayment{InvoiceID: a.Arg})
+	default:
+		t.choseMore(a)
 	}
 }
 
@@ -418,6 +431,8 @@ func (t *turn) rerender() {
 		t.creatingWait()
 	case StepSearching, StepLoading:
 		t.say(t.tx("busy.search"))
+	default:
+		t.rerenderMore()
 	}
 }
 
@@ -435,10 +450,7 @@ func (t *turn) productsFound(ev ProductsFound) {
 		return // an answer to a search the user has moved on from
 	}
 	if len(ev.Products) == 0 {
-		q := t.s.Query
-		t.clearFlow()
-		t.s.Actions = nil
-		t.say(t.tx("results.none", q))
+		t.noResults()
 		return
 	}
 	t.s.Results = ev.Products
@@ -474,9 +486,10 @@ func (t *turn) results(page int) {
 	if page < pages-1 {
 		o.add(lookup(t.s.Lang, "opt.next"), doPage, strconv.Itoa(page+1))
 	}
+	t.resultsExtra(&o)
 	t.opt(&o, "opt.search", doAsk)
 	t.opt(&o, "opt.cancel", doCancel)
-	t.menu(t.tx("results", t.s.Query, strconv.Itoa(page+1), strconv.Itoa(pages)), ExpectQuery, o.acts, o.labels)
+	t.menu(t.resultsTitle(page+1, pages), ExpectQuery, o.acts, o.labels)
 }
 
 func (t *turn) productLoaded(p Product) {
@@ -486,6 +499,9 @@ func (t *turn) productLoaded(p Product) {
 	t.s.Loading = ""
 	t.s.Product = &p
 	t.s.Choice = nil
+	if t.productMore() {
+		return
+	}
 	t.card()
 }
 
@@ -501,12 +517,13 @@ func (t *turn) card() {
 	lang := t.s.Lang
 	spans := t.tx("product.title", p.Name)
 	spans = appendText(spans, lang, "product.facts", orDash(p.Country), p.Currency, lookup(lang, Msg("kind."+p.Kind)))
+	spans = t.cardExtra(spans)
 	var o options
 	expect := ExpectNothing
 	switch {
 	case !p.InStock:
 		spans = appendText(spans, lang, "product.out", p.Name)
-	case p.NeedsPhone:
+	case p.NeedsPhone && t.s.Phone == "":
 		spans = appendText(spans, lang, "product.phone", p.Name)
 	case len(p.Packages) == 0 && p.Range == nil:
 		spans = appendText(spans, lang, "product.unpriced", p.Name)
@@ -613,7 +630,7 @@ func (t *turn) typedAmount(in string) {
 		return
 	}
 	lang, ex := t.s.Lang, example(p)
-	if !p.InStock || p.NeedsPhone || (p.Range == nil && len(p.Packages) == 0) {
+	if !p.InStock || p.NeedsPhone && t.s.Phone == "" || (p.Range == nil && len(p.Packages) == 0) {
 		t.search(in) // nothing to type an amount for: the words are a new search
 		return
 	}
@@ -716,12 +733,13 @@ func (t *turn) confirm() {
 	}
 	t.s.Step = StepConfirm
 	var o options
-	for _, m := range t.e.Methods {
+	for _, m := range t.methods() {
 		o.add(methodName(t.s.Lang, m), doMethod, m)
 	}
+	t.opt(&o, "opt.add_cart", doAddCart)
 	t.opt(&o, "opt.back", doBack)
 	t.opt(&o, "opt.cancel", doCancel)
-	t.menu(t.tx("confirm", p.Name, c.Label, c.Label), ExpectNothing, o.acts, o.labels)
+	t.menu(t.confirmText(p, c), ExpectNothing, o.acts, o.labels)
 }
 
 func methodName(lang, m string) string {
@@ -736,22 +754,11 @@ func methodName(lang, m string) string {
 // before the effect leaves, so a second tap finds StepCreating and is refused.
 func (t *turn) createInvoice(method string) {
 	p, c := t.s.Product, t.s.Choice
-	if t.s.Step != StepConfirm || p == nil || c == nil || !slices.Contains(t.e.Methods, method) {
+	if t.s.Step != StepConfirm || p == nil || c == nil || !slices.Contains(t.methods(), method) {
 		t.stale()
 		return
 	}
-	t.s.Checkouts++
-	t.s.Step = StepCreating
-	t.s.Actions = nil
-	t.s.Menu++ // every option of the confirm menu is now stale
-	line := Line{ProductID: p.ID, Quantity: 1}
-	if c.PackageID != "" {
-		line.PackageID = c.PackageID
-	} else {
-		line.Value = c.Amount
-	}
-	t.say(t.tx("creating"))
-	t.out = append(t.out, CreateInvoice{Checkout: t.checkoutID(), Lines: []Line{line}, Method: method})
+	t.checkout(method, []Line{t.itemLine(t.item())}, t.summary(), false)
 }
 
 func (t *turn) checkoutID() string { return t.s.Nonce + "-" + strconv.Itoa(t.s.Checkouts) }
@@ -766,14 +773,19 @@ func (t *turn) summary() string {
 func (t *turn) invoiceCreated(ev InvoiceCreated) {
 	// An invoice that exists is always adopted, even if the user cancelled
 	// while it was being made: they may pay it, and then it must be delivered.
-	summary := t.summary()
+	summary := t.pendingSummary(ev.Checkout)
 	if t.purchase(ev.Invoice.ID) == nil {
 		t.s.Purchases = append(t.s.Purchases, Purchase{Invoice: ev.Invoice, Summary: summary})
 	}
+	t.created(ev, summary)
 	t.out = append(t.out, TrackInvoice{InvoiceID: ev.Invoice.ID})
 	if t.s.Step == StepCreating && ev.Checkout == t.checkoutID() || t.s.Step == StepIdle {
 		t.clearFlow()
 		t.s.Step, t.s.Invoice = StepInvoice, ev.Invoice.ID
+		if ev.Invoice.Method == methodBalance && ev.Invoice.Status == StatusUnpaid {
+			t.balanceConfirm(ev.Invoice, summary)
+			return
+		}
 		t.invoiceView(ev.Invoice, summary)
 	}
 }
@@ -1054,11 +1066,13 @@ func (t *turn) failed(ev Failed) {
 		}
 		// The cart is kept: back to the confirmation with the reason on top.
 		cur := t.current()
-		t.confirm()
+		t.reconfirm()
 		t.out = slices.Insert(t.out, cur, Effect(Reply{Text: text(lang, "err.invoice", reason)}))
 	case OpRefreshInvoice:
 		t.say(text(lang, "err.refresh", reason))
 	case OpSimulatePayment:
 		t.say(text(lang, "err.simulate", reason))
+	default:
+		t.failedMore(ev, reason)
 	}
 }

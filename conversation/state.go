@@ -1,5 +1,7 @@
 package conversation
 
+import "time"
+
 // SchemaVersion is stored with every State. Bump it when a field changes
 // meaning, and teach Migrate the old shape.
 const SchemaVersion = 1
@@ -51,6 +53,45 @@ type State struct {
 	// ESIMs are the eSIMs this user bought, oldest first, for status and
 	// top-ups. An ICCID appears once.
 	ESIMs []OwnedESIM `json:"esims,omitempty"`
+
+	// User is the session's key (SessionKey.String()), set by NewState; it
+	// decides who may pay from the account balance.
+	User string `json:"user,omitempty"`
+	// Country is the user's country (ISO alpha-2) once confirmed; CountryGuess
+	// is what the platform's locale suggested; CountryAsked is set once the
+	// question was put, so it is asked only once.
+	Country      string `json:"country,omitempty"`
+	CountryGuess string `json:"country_guess,omitempty"`
+	CountryAsked bool   `json:"country_asked,omitempty"`
+	// Seen is when the user last did something; an idle session's flow expires.
+	Seen time.Time `json:"seen,omitzero"`
+	// Kind is the product kind being browsed (results without a query).
+	Kind string `json:"kind,omitempty"`
+	// Phone is the E.164 number a phone top-up is for; Operators the
+	// candidate operators found for it.
+	Phone     string           `json:"phone,omitempty"`
+	Operators []ProductSummary `json:"operators,omitempty"`
+	// ESIMTarget is the ICCID of the eSIM being looked at or topped up;
+	// TopUp marks a product card whose value tops that eSIM up; Want is a
+	// package to pick as soon as the product loads (the topup command).
+	ESIMTarget string `json:"esim_target,omitempty"`
+	TopUp      bool   `json:"topup,omitempty"`
+	Want       string `json:"want,omitempty"`
+	// Mode refines a step: what a typed ICCID is for ("status", "topup"),
+	// whether a country picker sets the user's country or a destination.
+	Mode string `json:"mode,omitempty"`
+	// Cart is what the user collected for one invoice; Line is the cart line
+	// being edited; CartCheckout the checkout id of a cart being paid.
+	Cart         []CartItem `json:"cart,omitempty"`
+	Line         int        `json:"line,omitempty"`
+	CartCheckout string     `json:"cart_checkout,omitempty"`
+	// Pending is the summary of the checkout being created.
+	Pending string `json:"pending,omitempty"`
+	// History is the user's invoices, newest last, capped.
+	History []HistoryEntry `json:"history,omitempty"`
+	// SpentDay and Spent track balance payments of the current UTC day.
+	SpentDay string `json:"spent_day,omitempty"`
+	Spent    Amount `json:"spent,omitempty"`
 }
 
 // OwnedESIM is an eSIM the user bought through the bot.
@@ -90,5 +131,7 @@ func Migrate(s State) State {
 	if s.V == SchemaVersion {
 		return s
 	}
-	return State{V: SchemaVersion, Lang: s.Lang, Nonce: s.Nonce, Menu: s.Menu, Purchases: s.Purchases}
+	return State{V: SchemaVersion, Lang: s.Lang, Nonce: s.Nonce, Menu: s.Menu, Purchases: s.Purchases,
+		ESIMs: s.ESIMs, User: s.User, Country: s.Country, CountryAsked: s.CountryAsked, Cart: s.Cart,
+		History: s.History, SpentDay: s.SpentDay, Spent: s.Spent}
 }

@@ -189,7 +189,9 @@ func (w *world) steer(args []string) {
 	case "foreign":
 		w.step(Chose{Token: "zz.1.0"})
 	default:
-		w.t.Fatalf("unknown @%s", args[0])
+		if !w.steerMore(args) {
+			w.t.Fatalf("unknown @%s", args[0])
+		}
 	}
 }
 
@@ -230,6 +232,7 @@ func (w *world) failure(op string) Event {
 func (w *world) effect(e Effect) Event {
 	switch e := e.(type) {
 	case Reply:
+		w.checkReply(e)
 		w.out.WriteString(render(e))
 		if len(e.Options) > 0 {
 			w.menus = append(w.menus, e.Options)
@@ -239,13 +242,7 @@ func (w *world) effect(e Effect) Event {
 		if f := w.failure(OpSearch); f != nil {
 			return f
 		}
-		var found []ProductSummary
-		for _, p := range fixture {
-			if strings.Contains(strings.ToLower(p.Name), strings.ToLower(e.Query)) {
-				found = append(found, ProductSummary{ID: p.ID, Name: p.Name, Country: p.Country, InStock: p.InStock})
-			}
-		}
-		return ProductsFound{Query: e.Query, Products: found}
+		return ProductsFound{Query: e.Query, Products: w.search(e)}
 	case LoadProduct:
 		w.out.WriteString("   = load " + e.ID + "\n")
 		if f := w.failure(OpLoadProduct); f != nil {
@@ -260,9 +257,9 @@ func (w *world) effect(e Effect) Event {
 		var lines []string
 		for _, l := range e.Lines {
 			if l.PackageID != "" {
-				lines = append(lines, fmt.Sprintf("%s package=%q x%d", l.ProductID, l.PackageID, l.Quantity))
+				lines = append(lines, fmt.Sprintf("%s package=%q x%d%s", l.ProductID, l.PackageID, l.Quantity, lineExtra(l)))
 			} else {
-				lines = append(lines, fmt.Sprintf("%s value=%s x%d", l.ProductID, l.Value, l.Quantity))
+				lines = append(lines, fmt.Sprintf("%s value=%s x%d%s", l.ProductID, l.Value, l.Quantity, lineExtra(l)))
 			}
 		}
 		w.out.WriteString(fmt.Sprintf("   = create invoice %s via %s (checkout %s)\n", strings.Join(lines, ", "), e.Method, e.Checkout))
@@ -284,6 +281,9 @@ func (w *world) effect(e Effect) Event {
 		if e.Method == "lightning" {
 			inv.Address, inv.PaymentURI, inv.Price, inv.PriceCurrency = "", "lightning:lnbcsandbox1", "61234", "sats"
 		}
+		if e.Method == "balance" {
+			inv.Address, inv.PaymentURI, inv.Price, inv.PriceCurrency = "", "", w.balancePrice(e.Lines), "USD"
+		}
 		for i, l := range e.Lines {
 			p, _ := findFixture(l.ProductID)
 			val := l.Value.String()
@@ -293,7 +293,7 @@ func (w *world) effect(e Effect) Event {
 				}
 			}
 			for q := 0; q < l.Quantity; q++ {
-				inv.Orders = append(inv.Orders, Order{ID: fmt.Sprintf("ord%d%d", i, q), Status: OrderCreated, Product: p.Name, Value: val, Currency: p.Currency})
+				inv.Orders = append(inv.Orders, Order{ID: fmt.Sprintf("ord%d%d", i, q), Status: OrderCreated, Product: p.Name, Value: val, Currency: p.Currency, ESIM: l.ESIMID})
 			}
 		}
 		w.invoices[id], w.lastInv = inv, id
@@ -310,7 +310,7 @@ func (w *world) effect(e Effect) Event {
 		if f := w.failure(OpRefreshInvoice); f != nil {
 			return f
 		}
-		return InvoiceUpdated{Invoice: w.invoices[e.InvoiceID], Requested: true}
+		return InvoiceUpdated{Invoice: w.invoices[e.InvoiceID], Requested: true, Reveal: e.Reveal}
 	case SimulatePayment:
 		w.out.WriteString("   = simulate payment " + shortID(e.InvoiceID) + "\n")
 		if f := w.failure(OpSimulatePayment); f != nil {
@@ -321,6 +321,9 @@ func (w *world) effect(e Effect) Event {
 		w.invoices[inv.ID] = inv
 		return InvoiceUpdated{Invoice: inv}
 	default:
+		if ev, ok := w.effectMore(e); ok {
+			return ev
+		}
 		w.t.Fatalf("unexpected effect %T", e)
 	}
 	return nil

@@ -59,6 +59,9 @@ type InvoiceCreated struct {
 type InvoiceUpdated struct {
 	Invoice   Invoice
 	Requested bool
+	// Reveal answers RefreshInvoice{Reveal: true}: the user confirmed they
+	// want a delivered code shown again.
+	Reveal bool
 }
 
 // Failed reports that an effect could not be carried out. Op names the effect
@@ -215,8 +218,13 @@ type TrackInvoice struct {
 	Untrack   bool
 }
 
-// RefreshInvoice asks for the invoice's current state now.
-type RefreshInvoice struct{ InvoiceID string }
+// RefreshInvoice asks for the invoice's current state now. Reveal asks for
+// the redemption details too, to show a delivered code again; the answer
+// carries the same flag.
+type RefreshInvoice struct {
+	InvoiceID string
+	Reveal    bool
+}
 
 // SimulatePayment asks the sandbox to pretend the invoice was paid.
 type SimulatePayment struct{ InvoiceID string }
@@ -261,6 +269,8 @@ type Product struct {
 	// NeedsPhone is set for products delivered to a phone number; the engine
 	// cannot sell those until it asks for the number.
 	NeedsPhone bool `json:"needs_phone,omitempty"`
+	// Coverage lists the countries where an eSIM plan works.
+	Coverage []string `json:"coverage,omitempty"`
 }
 
 // Package is a fixed denomination. Amount is zero when the value is not a sum

@@ -1,0 +1,231 @@
+package conversation
+
+import (
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+const (
+	maxCartLines = 20 // Bitrefill's limit of product lines per invoice
+	maxQuantity  = 20 // per line: each unit becomes its own order
+	maxHistory   = 30
+)
+
+func cartUnits(c []CartItem) int {
+	n := 0
+	for _, it := range c {
+		n += it.Quantity
+	}
+	return n
+}
+
+// sameLine reports whether two items would be the same invoice line.
+func sameLine(a, b CartItem) bool {
+	return a.ProductID == b.ProductID && a.PackageID == b.PackageID && a.Amount == b.Amount &&
+		a.PhoneNumber == b.PhoneNumber && a.ESIMID == b.ESIMID
+}
+
+// addToCart puts the product and value on the confirmation into the cart.
+func (t *turn) addToCart() {
+	p, c := t.s.Product, t.s.Choice
+	if t.s.Step != StepConfirm || p == nil || c == nil {
+		t.stale()
+		return
+	}
+	it := t.item()
+	cart := slices.Clone(t.s.Cart)
+	i := slices.IndexFunc(cart, func(x CartItem) bool { return sameLine(x, it) })
+	switch {
+	case i >= 0 && cart[i].Quantity >= maxQuantity:
+		t.cartRefuse(t.tx("cart.max_qty", strconv.Itoa(maxQuantity)))
+		return
+	case i >= 0:
+		cart[i].Quantity++
+	case len(cart) >= maxCartLines:
+		t.cartRefuse(t.tx("cart.full", strconv.Itoa(maxCartLines)))
+		return
+	default:
+		cart = append(cart, it)
+	}
+	t.s.Cart = cart
+	name := p.Name + " — " + c.Label
+	t.clearFlow()
+	t.s.Step = StepCart
+	t.s.Actions = nil
+	t.say(t.tx("cart.added", name))
+	t.showCart()
+}
+
+// cartRefuse explains why the item cannot go in and keeps the confirmation.
+func (t *turn) cartRefuse(why []Span) {
+	cur := t.current()
+	t.confirm()
+	t.out = slices.Insert(t.out, cur, Effect(Reply{Text: why}))
+}
+
+// cartText lists the lines and the totals per currency.
+func (t *turn) cartText(head Msg) []Span {
+	lang := t.s.Lang
+	spans := text(lang, head)
+	totals := map[string]Amount{}
+	unpriced := 0
+	for i, it := range t.s.Cart {
+		spans = appendText(spans, lang, "cart.line", strconv.Itoa(i+1), it.Name, it.Label, strconv.Itoa(it.Quantity))
+		switch {
+		case it.PhoneNumber != "":
+			spans = appendText(spans, lang, "cart.line.phone", it.PhoneNumber)
+		case it.ESIMID != "":
+			spans = appendText(spans, lang, "cart.line.esim", it.ESIMID)
+		}
+		if it.Amount > 0 {
+			totals[it.Currency] += it.Amount * Amount(it.Quantity)
+		} else {
+			unpriced += it.Quantity
+		}
+	}
+	curs := make([]string, 0, len(totals))
+	for c := range totals {
+		curs = append(curs, c)
+	}
+	sort.Strings(curs)
+	parts := make([]string, len(curs))
+	for i, c := range curs {
+		parts[i] = totals[c].String() + " " + c
+	}
+	if len(parts) > 0 {
+		spans = appendText(spans, lang, "cart.total", strings.Join(parts, " + "))
+	}
+	if unpriced > 0 {
+		spans = appendText(spans, lang, "cart.unpriced", strconv.Itoa(unpriced))
+	}
+	return spans
+}
+
+// showCart is the cart: every line, the totals, and what can be done.
+func (t *turn) showCart() {
+	if len(t.s.Cart) == 0 {
+		t.clearFlow()
+		t.home(t.tx("cart.empty"))
+		return
+	}
+	t.clearFlow()
+	t.s.Step = StepCart
+	var o options
+	t.opt(&o, "opt.checkout", doCheckout)
+	for i, it := range t.s.Cart {
+		o.add(strconv.Itoa(i+1)+". "+truncate(it.Name, 28)+" × "+strconv.Itoa(it.Quantity), doCartLine, strconv.Itoa(i))
+	}
+	t.opt(&o, "opt.empty", doEmpty)
+	t.opt(&o, "opt.search", doAsk)
+	t.menu(t.cartText("cart.title"), ExpectQuery, o.acts, o.labels)
+}
+
+// cartLine shows one line with its quantity controls; a typed number sets it.
+func (t *turn) cartLine(i int) {
+	if i < 0 || i >= len(t.s.Cart) {
+		t.showCart()
+		return
+	}
+	it := t.s.Cart[i]
+	t.s.Step, t.s.Line = StepCartLine, i
+	var o options
+	if it.Quantity > 1 {
+		o.add("➖ 1", doQty, strconv.Itoa(it.Quantity-1))
+	}
+	if it.Quantity < maxQuantity {
+		o.add("➕ 1", doQty, strconv.Itoa(it.Quantity+1))
+	}
+	t.opt(&o, "opt.remove", doRemove)
+	t.opt(&o, "opt.to_cart", doCart)
+	t.menu(t.tx("cart.edit", it.Name, it.Label, strconv.Itoa(it.Quantity), strconv.Itoa(maxQuantity)), ExpectAmount, o.acts, o.labels)
+}
+
+func (t *turn) setQuantity(n int) {
+	i := t.s.Line
+	if t.s.Step != StepCartLine || i < 0 || i >= len(t.s.Cart) {
+		t.stale()
+		return
+	}
+	if n < 1 || n > maxQuantity {
+		cur := t.current()
+		t.cartLine(i)
+		t.out = slices.Insert(t.out, cur, Effect(Reply{Text: t.tx("cart.qty_range", strconv.Itoa(maxQuantity))}))
+		return
+	}
+	t.s.Cart = slices.Clone(t.s.Cart)
+	t.s.Cart[i].Quantity = n
+	t.showCart()
+}
+
+func (t *turn) typedQuantity(in string) {
+	in = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(in), "x"))
+	n, err := strconv.Atoi(in)
+	if err != nil {
+		if looksLikeWords(in) {
+			t.offerSearch(in, t.tx("cart.qty_range", strconv.Itoa(maxQuantity)))
+			return
+		}
+		n = -1
+	}
+	if n == 0 {
+		t.removeLine()
+		return
+	}
+	t.setQuantity(n)
+}
+
+func (t *turn) removeLine() {
+	i := t.s.Line
+	if t.s.Step != StepCartLine || i < 0 || i >= len(t.s.Cart) {
+		t.stale()
+		return
+	}
+	name := t.s.Cart[i].Name
+	t.s.Cart = slices.Delete(slices.Clone(t.s.Cart), i, i+1)
+	if len(t.s.Cart) == 0 {
+		t.s.Cart = nil
+	}
+	t.say(t.tx("cart.removed", name))
+	t.showCart()
+}
+
+// cartPay shows the cart's totals and the payment methods.
+func (t *turn) cartPay() {
+	if len(t.s.Cart) == 0 {
+		t.showCart()
+		return
+	}
+	t.s.Step = StepCartPay
+	var o options
+	for _, m := range t.methods() {
+		o.add(methodName(t.s.Lang, m), doCartMethod, m)
+	}
+	t.opt(&o, "opt.to_cart", doCart)
+	t.opt(&o, "opt.cancel", doCancel)
+	spans := appendText(t.cartText("cart.confirm"), t.s.Lang, "cart.how")
+	t.menu(spans, ExpectNothing, o.acts, o.labels)
+}
+
+// cartCheckout makes one invoice of the whole cart.
+func (t *turn) cartCheckout(method string) {
+	if t.s.Step != StepCartPay || len(t.s.Cart) == 0 || !slices.Contains(t.methods(), method) {
+		t.stale()
+		return
+	}
+	lines := make([]Line, len(t.s.Cart))
+	names := make([]string, len(t.s.Cart))
+	for i, it := range t.s.Cart {
+		lines[i] = t.itemLine(it)
+		names[i] = it.Name + " — " + it.Label
+		if it.Quantity > 1 {
+			names[i] += " × " + strconv.Itoa(it.Quantity)
+		}
+	}
+	summary := strings.Join(names, ", ")
+	if len(names) > 3 {
+		summary = strings.Join(names[:3], ", ") + strings.Replace(lookup(t.s.Lang, "cart.more"), "{1}", strconv.Itoa(len(names)-3), 1)
+	}
+	t.checkout(method, lines, summary, true)
+}

@@ -1,0 +1,676 @@
+package conversation
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// The complete conversation hooks into the purchase engine (engine.go) at a
+// few points; everything it adds is dispatched from here.
+
+// More steps of the dialogue.
+const (
+	StepCountry       Step = "country"        // picking the user's country
+	StepDestination   Step = "destination"    // picking where an eSIM should work
+	StepKinds         Step = "kinds"          // picking a gift card category
+	StepPhone         Step = "phone"          // asking for a phone number
+	StepCheckingPhone Step = "checking_phone" // waiting for PhoneChecked
+	StepOperators     Step = "operators"      // candidate operators for a number
+	StepCart          Step = "cart"           // the cart
+	StepCartLine      Step = "cart_line"      // one cart line: quantity, remove
+	StepCartPay       Step = "cart_pay"       // the cart's total: choose a payment method
+	StepPayBalance    Step = "pay_balance"    // a balance invoice waits for an explicit yes
+	StepOrders        Step = "orders"         // the order history
+	StepOrder         Step = "order"          // one invoice of the history
+	StepReveal        Step = "reveal"         // confirming to show codes again
+	StepESIMs         Step = "esims"          // the user's eSIMs
+	StepICCID         Step = "iccid"          // asking for an ICCID
+	StepLoadingESIM   Step = "loading_esim"   // waiting for ESIMLoaded
+	StepESIM          Step = "esim"           // one eSIM's status
+)
+
+// More actions kept in State.Actions.
+const (
+	doAddCart    = "add_cart"
+	doCart       = "cart"
+	doCartLine   = "line"
+	doQty        = "qty"
+	doRemove     = "remove"
+	doEmpty      = "empty"
+	doCheckout   = "checkout"
+	doCartMethod = "cart_method"
+	doCountry    = "country"
+	doCountryPg  = "country_page"
+	doCountryAsk = "country_ask"
+	doLang       = "lang"
+	doKind       = "kind"
+	doCategory   = "category"
+	doPhoneAsk   = "phone_ask"
+	doOperator   = "operator"
+	doOrders     = "orders"
+	doOrder      = "order"
+	doRevealAsk  = "reveal_ask"
+	doReveal     = "reveal"
+	doESIMs      = "esims"
+	doESIM       = "esim"
+	doTopUp      = "topup"
+	doICCIDAsk   = "iccid_ask"
+	doDest       = "dest"
+	doPay        = "pay"
+	doHome       = "home"
+)
+
+const (
+	maxLabel     = 64 // button text: well inside Telegram's and Discord's limits
+	maxOptions   = 25 // Discord's select menu and a sane keyboard
+	methodBalance = "balance"
+)
+
+// pre runs before the engine's own dispatch. It keeps the last-seen time,
+// ends idle flows, and handles the events the purchase engine does not know.
+// It reports whether the event was fully handled.
+func (t *turn) pre(ev Event) bool {
+	switch ev := ev.(type) {
+	case Start, Command, Text, Chose:
+		idle := t.e.IdleAfter > 0 && !t.s.Seen.IsZero() && t.now.Sub(t.s.Seen) > t.e.IdleAfter
+		t.s.Seen = t.now
+		if !idle || t.s.Step == StepIdle && t.s.Mode == "" {
+			return false
+		}
+		t.clearFlow()
+		t.s.Actions = nil
+		t.s.Menu++ // every option shown before is stale
+		if _, ok := ev.(Chose); ok {
+			t.say(t.tx("idle.expired"))
+			t.home(nil)
+			return true
+		}
+		if _, ok := ev.(Start); !ok {
+			t.say(t.tx("idle.expired"))
+		}
+		return false
+	case PhoneChecked:
+		t.phoneChecked(ev)
+		return true
+	case ESIMLoaded:
+		t.esimLoaded(ev.ESIM)
+		return true
+	case InvoiceUpdated:
+		t.historyUpdate(ev.Invoice)
+		if ev.Reveal {
+			t.reveal(ev.Invoice)
+			return true
+		}
+		if t.purchase(ev.Invoice.ID) == nil && t.s.Step == StepOrder && t.s.Invoice == ev.Invoice.ID {
+			if ev.Requested {
+				t.orderView()
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// clearMore forgets the flow fields added by the complete conversation.
+// Pending and CartCheckout survive: an invoice being created is adopted even
+// after a cancel, and must still be named and emptied from the cart.
+func (t *turn) clearMore() {
+	t.s.Kind, t.s.Phone, t.s.Operators = "", "", nil
+	t.s.ESIMTarget, t.s.TopUp, t.s.Want, t.s.Mode, t.s.Line = "", false, "", "", 0
+}
+
+func (t *turn) commandMore(name, args string) bool {
+	switch name {
+	case "cart":
+		t.showCart()
+	case "orders", "history":
+		t.orders(0)
+	case "esims":
+		t.esims()
+	case "esim":
+		if args == "" {
+			t.esims()
+			return true
+		}
+		t.esimCommand(args)
+	case "topup":
+		t.topupCommand(args)
+	case "phone":
+		t.clearFlow()
+		t.askPhone(nil)
+	case "country":
+		t.countryCommand(args)
+	case "language", "lang", "idioma":
+		t.languageCommand(args)
+	case "buy":
+		t.buyCommand(args)
+	default:
+		return false
+	}
+	return true
+}
+
+// buyCommand loads a product by id, or searches when the words are not one.
+func (t *turn) buyCommand(args string) {
+	id := strings.ToLower(strings.TrimSpace(args))
+	switch {
+	case id == "":
+		t.clearFlow()
+		t.s.Actions = nil
+		t.say(t.tx("ask.query"))
+	case validProductID(id) && strings.ContainsAny(id, "-_"):
+		t.clearFlow()
+		t.say(t.tx("loading", id))
+		t.load(id)
+	default:
+		t.search(args)
+	}
+}
+
+// textMore answers typed text in the steps added here; false leaves it to
+// the engine (a search, an amount).
+func (t *turn) textMore(in string) bool {
+	switch t.s.Step {
+	case StepCountry, StepDestination:
+		t.typedCountry(in)
+	case StepPhone:
+		t.typedPhone(in)
+	case StepICCID:
+		t.typedICCID(in)
+	case StepCartLine:
+		t.typedQuantity(in)
+	case StepCheckingPhone, StepLoadingESIM:
+		t.say(t.tx("busy"))
+	case StepProduct:
+		if p := t.s.Product; p != nil && p.NeedsPhone && t.s.Phone == "" && p.InStock {
+			t.typedPhone(in)
+			return true
+		}
+		return false
+	case StepKinds, StepOperators, StepCart, StepCartPay, StepPayBalance, StepOrders, StepOrder, StepReveal, StepESIMs, StepESIM:
+		if looksLikeWords(in) {
+			t.offerSearch(in, t.tx("hint.menu"))
+			return true
+		}
+		cur := t.current()
+		t.rerender()
+		t.out = slices.Insert(t.out, cur, Effect(Reply{Text: t.tx("hint.menu")}))
+	default:
+		return false
+	}
+	return true
+}
+
+func (t *turn) choseMore(a Action) {
+	switch a.Do {
+	case doAddCart:
+		t.addToCart()
+	case doCart:
+		t.showCart()
+	case doCartLine:
+		n, _ := strconv.Atoi(a.Arg)
+		t.cartLine(n)
+	case doQty:
+		n, _ := strconv.Atoi(a.Arg)
+		t.setQuantity(n)
+	case doRemove:
+		t.removeLine()
+	case doEmpty:
+		t.s.Cart = nil
+		t.say(t.tx("cart.emptied"))
+		t.home(nil)
+	case doCheckout:
+		t.cartPay()
+	case doCartMethod:
+		t.cartCheckout(a.Arg)
+	case doCountry:
+		t.setCountry(a.Arg)
+	case doCountryPg:
+		n, _ := strconv.Atoi(a.Arg)
+		t.countryPicker(t.s.Step, n)
+	case doCountryAsk:
+		t.clearFlow()
+		t.countryPicker(StepCountry, 0)
+	case doLang:
+		t.setLang(a.Arg)
+	case doKind:
+		t.browseKind(a.Arg)
+	case doCategory:
+		t.browse(KindGiftCard, a.Arg, t.s.Country, false)
+	case doPhoneAsk:
+		keep := t.s.Product
+		if keep != nil && !keep.NeedsPhone {
+			keep = nil
+		}
+		t.s.Phone, t.s.Operators = "", nil
+		t.askPhone(keep)
+	case doOperator:
+		t.say(t.tx("loading", t.operatorName(a.Arg)))
+		t.load(a.Arg)
+	case doOrders:
+		n, _ := strconv.Atoi(a.Arg)
+		t.orders(n)
+	case doOrder:
+		t.s.Invoice = a.Arg
+		t.orderView()
+	case doRevealAsk:
+		t.revealAsk()
+	case doReveal:
+		t.revealGo(a.Arg)
+	case doESIMs:
+		t.esims()
+	case doESIM:
+		t.loadESIM(a.Arg, "status")
+	case doTopUp:
+		t.topUp(a.Arg)
+	case doICCIDAsk:
+		t.askICCID(a.Arg)
+	case doDest:
+		t.countryPicker(StepDestination, 0)
+	case doPay:
+		t.payBalance(a.Arg)
+	case doHome:
+		t.clearFlow()
+		t.home(nil)
+	}
+}
+
+func (t *turn) rerenderMore() {
+	switch t.s.Step {
+	case StepCountry, StepDestination:
+		t.countryPicker(t.s.Step, t.s.Page)
+	case StepKinds:
+		t.categories()
+	case StepPhone:
+		t.askPhone(t.s.Product)
+	case StepOperators:
+		t.operators(t.tx("phone.pick", t.s.Phone))
+	case StepCart:
+		t.showCart()
+	case StepCartLine:
+		t.cartLine(t.s.Line)
+	case StepCartPay:
+		t.cartPay()
+	case StepPayBalance:
+		if p := t.purchase(t.s.Invoice); p != nil {
+			t.balanceConfirm(p.Invoice, p.Summary)
+		}
+	case StepOrders:
+		t.orders(t.s.Page)
+	case StepOrder:
+		t.orderView()
+	case StepReveal:
+		t.revealAsk()
+	case StepESIMs:
+		t.esims()
+	case StepICCID:
+		t.askICCID(t.s.Mode)
+	case StepCheckingPhone, StepLoadingESIM:
+		t.say(t.tx("busy"))
+	case StepESIM:
+		t.loadESIM(t.s.ESIMTarget, "status")
+	}
+}
+
+func (t *turn) backMore() bool {
+	switch t.s.Step {
+	case StepCountry, StepDestination, StepKinds, StepOrders, StepESIMs, StepCart:
+		t.clearFlow()
+		t.home(nil)
+	case StepPhone, StepCheckingPhone:
+		if len(t.s.Results) > 0 {
+			t.s.Product, t.s.Phone = nil, ""
+			t.results(t.s.Page)
+			return true
+		}
+		t.clearFlow()
+		t.home(nil)
+	case StepOperators:
+		t.s.Phone, t.s.Operators = "", nil
+		t.askPhone(t.s.Product)
+	case StepCartLine, StepCartPay:
+		t.showCart()
+	case StepPayBalance:
+		t.cancel()
+	case StepOrder:
+		t.orders(t.s.Page)
+	case StepReveal:
+		t.orderView()
+	case StepICCID, StepLoadingESIM, StepESIM:
+		t.esims()
+	default:
+		return false
+	}
+	return true
+}
+
+func (t *turn) failedMore(ev Failed, reason string) {
+	lang := t.s.Lang
+	switch ev.Op {
+	case OpCheckPhone:
+		if t.s.Step != StepCheckingPhone {
+			return
+		}
+		var why []Span
+		switch ev.Kind {
+		case ErrNotFound:
+			why = text(lang, "phone.none", t.s.Phone)
+		case ErrInvalid:
+			why = text(lang, "phone.rejected", t.s.Phone)
+		default:
+			why = text(lang, "err.phone", reason)
+		}
+		t.s.Phone = ""
+		t.askPhoneWith(t.s.Product, why)
+	case OpLoadESIM:
+		if t.s.Step != StepLoadingESIM {
+			return
+		}
+		iccid := t.s.ESIMTarget
+		cur := t.current()
+		t.esims()
+		var why []Span
+		if ev.Kind == ErrNotFound {
+			why = text(lang, "esim.notfound", iccid)
+		} else {
+			why = text(lang, "err.esim", reason)
+		}
+		t.out = slices.Insert(t.out, cur, Effect(Reply{Text: why}))
+	case OpPay:
+		t.payFailed(ev, reason)
+	}
+}
+
+// productMore runs when a product has loaded, before its card is shown.
+func (t *turn) productMore() bool {
+	p := t.s.Product
+	if t.s.TopUp && p.Kind != KindESIM {
+		t.s.TopUp, t.s.Want = false, ""
+		t.say(t.tx("esim.not_plan", p.Name))
+		t.esims()
+		return true
+	}
+	if want := t.s.Want; want != "" {
+		t.s.Want = ""
+		for _, pk := range p.Packages {
+			if pk.ID == want {
+				t.s.Step = StepProduct
+				t.pickPackage(want)
+				return true
+			}
+		}
+		t.card()
+		t.out = slices.Insert(t.out, len(t.out)-1, Effect(Reply{Text: t.tx("esim.no_package", want)}))
+		return true
+	}
+	if p.NeedsPhone && t.s.Phone == "" && p.InStock {
+		t.askPhone(p)
+		return true
+	}
+	return false
+}
+
+// cardExtra adds what the card says beyond the product's facts.
+func (t *turn) cardExtra(spans []Span) []Span {
+	p, lang := t.s.Product, t.s.Lang
+	if p.NeedsPhone && t.s.Phone != "" {
+		spans = appendText(spans, lang, "product.for_phone", t.s.Phone)
+	}
+	if p.Kind == KindESIM {
+		if len(p.Coverage) > 0 {
+			spans = appendText(spans, lang, "product.coverage", t.coverage(p.Coverage))
+		}
+		if t.s.TopUp && t.s.ESIMTarget != "" {
+			spans = appendText(spans, lang, "product.for_esim", t.s.ESIMTarget)
+		}
+	}
+	if p.Kind == KindBillPayment {
+		spans = appendText(spans, lang, "product.bill")
+	}
+	return spans
+}
+
+// coverage names the countries of an eSIM plan, shortened when long.
+func (t *turn) coverage(codes []string) string {
+	const show = 8
+	names := make([]string, 0, min(len(codes), show))
+	for i, c := range codes {
+		if i == show {
+			break
+		}
+		names = append(names, countryName(t.s.Lang, c))
+	}
+	s := strings.Join(names, ", ")
+	if len(codes) > show {
+		s += strings.Replace(lookup(t.s.Lang, "product.coverage.more"), "{1}", strconv.Itoa(len(codes)-show), 1)
+	}
+	return s
+}
+
+func (t *turn) confirmText(p *Product, c *Choice) []Span {
+	switch {
+	case p.NeedsPhone && t.s.Phone != "":
+		return t.tx("confirm.phone", p.Name, c.Label, t.s.Phone)
+	case t.s.TopUp && t.s.ESIMTarget != "":
+		return t.tx("confirm.esim", p.Name, c.Label, t.s.ESIMTarget)
+	}
+	return t.tx("confirm", p.Name, c.Label, c.Label)
+}
+
+// methods are the payment methods this user may choose: the operator's list,
+// with the account balance only for the users the operator named.
+func (t *turn) methods() []string {
+	allowed := t.balanceAllowed()
+	if !allowed && !slices.Contains(t.e.Methods, methodBalance) {
+		return t.e.Methods
+	}
+	out := make([]string, 0, len(t.e.Methods)+1)
+	for _, m := range t.e.Methods {
+		if m != methodBalance {
+			out = append(out, m)
+		}
+	}
+	if allowed {
+		out = append(out, methodBalance)
+	}
+	return out
+}
+
+// checkout starts the one invoice of a confirmed purchase. The step changes
+// before the effect leaves, so a second tap finds StepCreating and is refused.
+func (t *turn) checkout(method string, lines []Line, summary string, cart bool) {
+	t.s.Checkouts++
+	t.s.Step = StepCreating
+	t.s.Actions = nil
+	t.s.Menu++ // every option of the confirm menu is now stale
+	t.s.Pending = summary
+	t.s.CartCheckout = ""
+	if cart {
+		t.s.CartCheckout = t.checkoutID()
+	}
+	t.say(t.tx("creating"))
+	t.out = append(t.out, CreateInvoice{Checkout: t.checkoutID(), Lines: lines, Method: method})
+}
+
+// item is the product and value on the card as a cart line.
+func (t *turn) item() CartItem {
+	p, c := t.s.Product, t.s.Choice
+	it := CartItem{ProductID: p.ID, Name: p.Name, Kind: p.Kind, PackageID: c.PackageID, Label: c.Label, Amount: c.Amount, Currency: p.Currency, Quantity: 1}
+	if p.NeedsPhone {
+		it.PhoneNumber = t.s.Phone
+	}
+	if t.s.TopUp && p.Kind == KindESIM {
+		it.ESIMID = t.s.ESIMTarget
+	}
+	return it
+}
+
+func (t *turn) itemLine(it CartItem) Line {
+	l := Line{ProductID: it.ProductID, Quantity: max(it.Quantity, 1), PhoneNumber: it.PhoneNumber, ESIMID: it.ESIMID}
+	if it.PackageID != "" {
+		l.PackageID = it.PackageID
+	} else {
+		l.Value = it.Amount
+	}
+	return l
+}
+
+func (t *turn) pendingSummary(checkout string) string {
+	if t.s.Pending != "" && checkout == t.checkoutID() {
+		return t.s.Pending
+	}
+	return t.summary()
+}
+
+// created records a new invoice in the history and empties the cart it was
+// made from.
+func (t *turn) created(ev InvoiceCreated, summary string) {
+	if i := t.historyIndex(ev.Invoice.ID); i < 0 {
+		t.s.History = append(slices.Clone(t.s.History), HistoryEntry{Invoice: ev.Invoice.ID, Summary: summary, Status: ev.Invoice.Status, Date: t.now})
+		if n := len(t.s.History); n > maxHistory {
+			t.s.History = t.s.History[n-maxHistory:]
+		}
+	}
+	if ev.Checkout != "" && ev.Checkout == t.s.CartCheckout {
+		t.s.Cart, t.s.CartCheckout = nil, ""
+	}
+	if ev.Checkout == t.checkoutID() {
+		t.s.Pending = ""
+	}
+}
+
+// reconfirm shows the payment choice again after the invoice could not be
+// made: the cart's or the single product's.
+func (t *turn) reconfirm() {
+	if t.s.CartCheckout != "" && t.s.CartCheckout == t.checkoutID() && len(t.s.Cart) > 0 {
+		t.cartPay()
+		return
+	}
+	t.confirm()
+}
+
+// home is the start menu: what can be bought, the cart, the country.
+func (t *turn) welcomeMenu(spans []Span) { t.home(spans) }
+
+func (t *turn) home(spans []Span) {
+	lang := t.s.Lang
+	if spans == nil {
+		spans = text(lang, "home")
+	}
+	var o options
+	o.add(lookup(lang, "opt.giftcards"), doKind, KindGiftCard)
+	o.add(lookup(lang, "opt.phone"), doPhoneAsk, "")
+	o.add(lookup(lang, "opt.esims"), doKind, KindESIM)
+	o.add(lookup(lang, "opt.bills"), doKind, KindBillPayment)
+	if n := len(t.s.Cart); n > 0 {
+		o.add(strings.Replace(lookup(lang, "opt.cart.n"), "{1}", strconv.Itoa(cartUnits(t.s.Cart)), 1), doCart, "")
+	}
+	if len(t.s.ESIMs) > 0 {
+		o.add(lookup(lang, "opt.my_esims"), doESIMs, "")
+	}
+	if len(t.s.History) > 0 {
+		o.add(lookup(lang, "opt.orders"), doOrders, "0")
+	}
+	switch {
+	case t.s.Country != "":
+		spans = appendText(spans, lang, "home.country", countryName(lang, t.s.Country))
+	case t.s.CountryGuess != "" && !t.s.CountryAsked:
+		t.s.CountryAsked = true
+		name := countryName(lang, t.s.CountryGuess)
+		spans = appendText(spans, lang, "home.country.guess", name)
+		o.add(strings.Replace(lookup(lang, "opt.country.yes"), "{1}", name, 1), doCountry, t.s.CountryGuess)
+		t.opt(&o, "opt.country.other", doCountryAsk)
+	case !t.s.CountryAsked:
+		t.s.CountryAsked = true
+		spans = appendText(spans, lang, "home.country.ask")
+		t.opt(&o, "opt.country.other", doCountryAsk)
+	}
+	t.opt(&o, "opt.help", doHelp)
+	t.menu(spans, ExpectQuery, o.acts, o.labels)
+}
+
+// browseKind starts browsing one product type.
+func (t *turn) browseKind(kind string) {
+	switch kind {
+	case KindGiftCard:
+		t.clearFlow()
+		t.categories()
+	case KindPhoneRefill:
+		t.clearFlow()
+		t.askPhone(nil)
+	default:
+		t.browse(kind, "", t.s.Country, false)
+	}
+}
+
+// giftCategories are Bitrefill's gift card categories offered for browsing.
+var giftCategories = []string{"games", "streaming", "shopping", "food", "travel", "apparel", "electronics", "music"}
+
+func (t *turn) categories() {
+	t.s.Step = StepKinds
+	var o options
+	for _, c := range giftCategories {
+		o.add(lookup(t.s.Lang, Msg("cat."+c)), doCategory, c)
+	}
+	o.add(lookup(t.s.Lang, "cat.all"), doCategory, "")
+	t.opt(&o, "opt.back", doBack)
+	t.menu(t.tx("categories"), ExpectQuery, o.acts, o.labels)
+}
+
+// browse lists products of a kind (and category) for a country. keep leaves
+// the flow fields alone: an eSIM top-up browses plans for its eSIM.
+func (t *turn) browse(kind, category, country string, keep bool) {
+	if !keep {
+		t.clearFlow()
+	}
+	t.s.Step, t.s.Query, t.s.Kind, t.s.Results, t.s.Page = StepSearching, "", kind, nil, 0
+	t.s.Actions = nil
+	t.s.Mode = country
+	t.out = append(t.out, SearchProducts{Kind: kind, Category: category, Country: country})
+}
+
+func (t *turn) resultsTitle(page, pages int) []Span {
+	if t.s.Query != "" {
+		return t.tx("results", t.s.Query, strconv.Itoa(page), strconv.Itoa(pages))
+	}
+	kind := lookup(t.s.Lang, Msg("kinds."+t.s.Kind))
+	if c := t.s.Mode; c != "" && len(c) == 2 {
+		return t.tx("results.kind.in", kind, countryName(t.s.Lang, c), strconv.Itoa(page), strconv.Itoa(pages))
+	}
+	return t.tx("results.kind", kind, strconv.Itoa(page), strconv.Itoa(pages))
+}
+
+func (t *turn) resultsExtra(o *options) {
+	if t.s.Query == "" && t.s.Kind == KindESIM {
+		o.add(lookup(t.s.Lang, "opt.destination"), doDest, "")
+	}
+}
+
+func (t *turn) noResults() {
+	if q := t.s.Query; q != "" {
+		t.clearFlow()
+		t.s.Actions = nil
+		t.say(t.tx("results.none", q))
+		return
+	}
+	kind := lookup(t.s.Lang, Msg("kinds."+t.s.Kind))
+	where := t.s.Mode
+	esim := t.s.Kind == KindESIM
+	if !t.s.TopUp {
+		t.clearFlow()
+	}
+	t.s.Step = StepIdle
+	var o options
+	if esim {
+		o.add(lookup(t.s.Lang, "opt.destination"), doDest, "")
+	} else {
+		t.opt(&o, "opt.country.other", doCountryAsk)
+	}
+	t.opt(&o, "opt.search", doAsk)
+	if where != "" {
+		t.menu(t.tx("results.kind.none.in", kind, countryName(t.s.Lang, where)), ExpectQuery, o.acts, o.labels)
+		return
+	}
+	t.menu(t.tx("results.kind.none", kind), ExpectQuery, o.acts, o.labels)
+}

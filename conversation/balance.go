@@ -72,7 +72,7 @@ func (t *turn) balanceConfirm(inv Invoice, summary string) {
 	spent, limit := t.spentToday(), t.e.Balance.DailyCap
 	if spent+cost > limit {
 		t.opt(&o, "opt.search", doAsk)
-		t.menu(t.tx("balance.cap", summary, cost.String(), cur, limit.String(), (limit - max(0, min(limit, spent))).String()), ExpectQuery, o.acts, o.labels)
+		t.menu(t.tx("balance.cap", summary, cost.String(), cur, limit.String(), (limit-max(0, min(limit, spent))).String()), ExpectQuery, o.acts, o.labels)
 		return
 	}
 	o.add(strings.NewReplacer("{1}", cost.String(), "{2}", cur).Replace(lookup(lang, "opt.pay_balance")), doPay, inv.ID)

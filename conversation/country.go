@@ -198,7 +198,9 @@ const countryPage = 20
 func (t *turn) countryPicker(step Step, page int) {
 	lang := t.s.Lang
 	sorted := slices.Clone(countries)
-	slices.SortFunc(sorted, func(a, b countryInfo) int { return strings.Compare(fold(countryName(lang, a.code)), fold(countryName(lang, b.code))) })
+	slices.SortFunc(sorted, func(a, b countryInfo) int {
+		return strings.Compare(fold(countryName(lang, a.code)), fold(countryName(lang, b.code)))
+	})
 	pages := (len(sorted) + countryPage - 1) / countryPage
 	page = max(0, min(page, pages-1))
 	t.s.Step, t.s.Page = step, page

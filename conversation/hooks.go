@@ -62,8 +62,8 @@ const (
 )
 
 const (
-	maxLabel     = 64 // button text: well inside Telegram's and Discord's limits
-	maxOptions   = 25 // Discord's select menu and a sane keyboard
+	maxLabel      = 64 // button text: well inside Telegram's and Discord's limits
+	maxOptions    = 25 // Discord's select menu and a sane keyboard
 	methodBalance = "balance"
 )
 

@@ -1,6 +1,7 @@
 package conversation
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -56,6 +57,29 @@ func invoiceCost(inv Invoice) (Amount, bool) {
 		a++
 	}
 	return a, true
+}
+
+// overCap refuses, before any invoice is made, a balance payment whose face
+// value alone is already over what the user may still spend today. Values in
+// other currencies are left to the check on the invoice's own price.
+func (t *turn) overCap(items []CartItem) bool {
+	cur := t.balanceCurrency()
+	var total Amount
+	for _, it := range items {
+		if !strings.EqualFold(it.Currency, cur) {
+			continue
+		}
+		total += it.Amount * Amount(max(it.Quantity, 1))
+	}
+	spent, limit := t.spentToday(), t.e.Balance.DailyCap
+	if spent+total <= limit {
+		return false
+	}
+	cur0 := t.current()
+	t.reconfirmFor(items)
+	left := (limit - max(0, min(limit, spent))).String()
+	t.out = slices.Insert(t.out, cur0, Effect(Reply{Text: t.tx("balance.cap.before", total.String(), cur, limit.String(), left)}))
+	return true
 }
 
 // balanceConfirm shows what a balance invoice costs and asks for a yes.

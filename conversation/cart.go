@@ -214,6 +214,9 @@ func (t *turn) cartCheckout(method string) {
 		t.stale()
 		return
 	}
+	if method == methodBalance && t.overCap(t.s.Cart) {
+		return
+	}
 	lines := make([]Line, len(t.s.Cart))
 	names := make([]string, len(t.s.Cart))
 	for i, it := range t.s.Cart {

@@ -315,6 +315,9 @@ func (t *turn) cancel() {
 func (t *turn) back() {
 	switch t.s.Step {
 	case StepResults:
+		if t.backFromBrowse() {
+			return
+		}
 		t.clearFlow()
 		t.s.Actions = nil
 		t.say(t.tx("ask.query"))
@@ -758,6 +761,9 @@ func (t *turn) createInvoice(method string) {
 		t.stale()
 		return
 	}
+	if method == methodBalance && t.overCap([]CartItem{t.item()}) {
+		return
+	}
 	t.checkout(method, []Line{t.itemLine(t.item())}, t.summary(), false)
 }
 
@@ -825,7 +831,7 @@ func (t *turn) invoiceView(inv Invoice, summary string) {
 		}
 	}
 	spans = appendText(spans, lang, "invoice.status", lookup(lang, statusMsg(inv.Status)))
-	if inv.Status == StatusUnpaid {
+	if inv.Status == StatusUnpaid && inv.Method != methodBalance {
 		spans = appendText(spans, lang, "invoice.scan")
 	}
 	var o options

@@ -171,11 +171,11 @@ func (t *turn) esimLoaded(e ESIM) {
 func (t *turn) esimStatus(e ESIM) {
 	lang := t.s.Lang
 	t.s.Step, t.s.Mode = StepESIM, ""
-	name := ""
+	name := shortICCID(e.ICCID)
 	if o := t.owned(e.ICCID); o != nil {
 		name = o.Name
 	}
-	spans := text(lang, "esim.title", orDash(name), e.ICCID)
+	spans := text(lang, "esim.title", name, e.ICCID)
 	if e.Installed {
 		spans = appendText(spans, lang, "esim.installed")
 	} else {

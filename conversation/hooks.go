@@ -188,7 +188,16 @@ func (t *turn) textMore(in string) bool {
 			return true
 		}
 		return false
-	case StepKinds, StepOperators, StepCart, StepCartPay, StepPayBalance, StepOrders, StepOrder, StepReveal, StepESIMs, StepESIM:
+	case StepESIMs:
+		if id, prob := NormalizeICCID(in); prob == ICCIDOK {
+			t.loadESIM(id, "status")
+			return true
+		}
+		return false
+	case StepKinds, StepCart, StepOrders:
+		// Browsing menus: nothing is lost by searching at once.
+		return false
+	case StepOperators, StepCartPay, StepPayBalance, StepOrder, StepReveal, StepESIM:
 		if looksLikeWords(in) {
 			t.offerSearch(in, t.tx("hint.menu"))
 			return true
@@ -540,6 +549,15 @@ func (t *turn) created(ev InvoiceCreated, summary string) {
 	}
 }
 
+// reconfirmFor shows the payment choice again for a cart or one item.
+func (t *turn) reconfirmFor(items []CartItem) {
+	if len(items) == 1 && t.s.Step == StepConfirm {
+		t.confirm()
+		return
+	}
+	t.cartPay()
+}
+
 // reconfirm shows the payment choice again after the invoice could not be
 // made: the cart's or the single product's.
 func (t *turn) reconfirm() {
@@ -645,6 +663,24 @@ func (t *turn) resultsExtra(o *options) {
 	if t.s.Query == "" && t.s.Kind == KindESIM {
 		o.add(lookup(t.s.Lang, "opt.destination"), doDest, "")
 	}
+	t.opt(o, "opt.back", doBack)
+}
+
+// backFromBrowse leaves browsed results for where they were opened from.
+func (t *turn) backFromBrowse() bool {
+	switch {
+	case t.s.TopUp:
+		t.esims()
+	case t.s.Query != "" || t.s.Kind == "":
+		return false
+	case t.s.Kind == KindGiftCard:
+		t.clearFlow()
+		t.categories()
+	default:
+		t.clearFlow()
+		t.home(nil)
+	}
+	return true
 }
 
 func (t *turn) noResults() {

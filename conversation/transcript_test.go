@@ -238,7 +238,7 @@ func (w *world) effect(e Effect) Event {
 			w.menus = append(w.menus, e.Options)
 		}
 	case SearchProducts:
-		w.out.WriteString("   = search " + e.Query + "\n")
+		w.out.WriteString("   = search " + e.Query + searchExtra(e) + "\n")
 		if f := w.failure(OpSearch); f != nil {
 			return f
 		}

@@ -159,6 +159,16 @@ func (w *world) balancePrice(lines []Line) string {
 	return fmt.Sprintf("%d.%02d", total/100, total%100)
 }
 
+func searchExtra(e SearchProducts) string {
+	var s string
+	for _, f := range [][2]string{{"kind", e.Kind}, {"category", e.Category}, {"country", e.Country}} {
+		if f[1] != "" {
+			s += " " + f[0] + "=" + f[1]
+		}
+	}
+	return s
+}
+
 func lineExtra(l Line) string {
 	var s string
 	if l.PhoneNumber != "" {

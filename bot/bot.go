@@ -75,7 +75,7 @@ func New(cfg Config) (*Bot, error) {
 func (b *Bot) Handle(ctx context.Context, in Incoming) {
 	b.wg.Add(1)
 	defer b.wg.Done()
-	b.process(ctx, in.Key, in.Address, in.Event)
+	b.process(withLocale(ctx, in.Locale), in.Key, in.Address, in.Event)
 }
 
 // Run drives the scheduled work (the invoice poller) until ctx ends, then
@@ -116,7 +116,7 @@ func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conver
 		return nil, fmt.Errorf("load session: %w", err)
 	}
 	if !found {
-		state = conversation.State{V: conversation.SchemaVersion, Nonce: nonce()}
+		state = conversation.NewState(key, nonce(), localeOf(ctx))
 	}
 	now := b.cfg.Now()
 	state, effects := b.cfg.Engine.Step(state, ev, now)
@@ -212,7 +212,7 @@ func (b *Bot) run(ctx context.Context, e conversation.Effect) conversation.Event
 		if err != nil {
 			return b.failed(conversation.OpRefreshInvoice, err)
 		}
-		return conversation.InvoiceUpdated{Invoice: inv, Requested: true}
+		return conversation.InvoiceUpdated{Invoice: inv, Requested: true, Reveal: e.Reveal}
 	case conversation.SimulatePayment:
 		if b.cfg.Simulator == nil {
 			return conversation.Failed{Op: conversation.OpSimulatePayment, Kind: conversation.ErrInvalid}
@@ -227,6 +227,10 @@ func (b *Bot) run(ctx context.Context, e conversation.Effect) conversation.Event
 		return conversation.InvoiceUpdated{Invoice: inv}
 	case conversation.TrackInvoice:
 		return nil // committed with the state
+	default:
+		if ev, ok := b.runMore(ctx, e); ok {
+			return ev
+		}
 	}
 	b.log.Error("unknown effect", "type", fmt.Sprintf("%T", e))
 	return nil
@@ -258,7 +262,7 @@ func (b *Bot) createInvoice(ctx context.Context, e conversation.CreateInvoice) c
 	}
 	req := bitrefill.InvoiceRequest{PaymentMethod: e.Method, WebhookURL: b.cfg.WebhookURL}
 	for _, l := range e.Lines {
-		line := bitrefill.InvoiceLine{ProductID: l.ProductID, PackageID: l.PackageID, Quantity: l.Quantity}
+		line := bitrefill.InvoiceLine{ProductID: l.ProductID, PackageID: l.PackageID, Quantity: l.Quantity, PhoneNumber: l.PhoneNumber, ESIMID: l.ESIMID}
 		if l.PackageID == "" {
 			line.Value = l.Value.String()
 		}
@@ -333,6 +337,9 @@ func (b *Bot) fetchInvoice(ctx context.Context, id string) (conversation.Invoice
 				return conversation.Invoice{}, err
 			}
 			inv.Orders[i].Redemption = full.Redemption
+			if inv.Orders[i].ESIMID == "" {
+				inv.Orders[i].ESIMID = full.ESIMID // the invoice's order list omits it
+			}
 		}
 	}
 	return invoice(inv), nil

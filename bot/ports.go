@@ -85,6 +85,9 @@ type API interface {
 	Invoice(ctx context.Context, id string) (bitrefill.Invoice, error)
 	Invoices(ctx context.Context, f bitrefill.ListFilter) ([]bitrefill.Invoice, error)
 	Order(ctx context.Context, id string) (bitrefill.Order, error)
+	CheckPhoneNumber(ctx context.Context, phoneE164, operator string) (bitrefill.PhoneCheck, error)
+	PayInvoice(ctx context.Context, id string) (bitrefill.Invoice, error)
+	ESIM(ctx context.Context, iccid string) (bitrefill.ESIM, error)
 }
 
 // PaymentSimulator pretends an invoice was paid. Only the sandbox has one.

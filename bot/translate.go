@@ -19,6 +19,7 @@ func product(p bitrefill.Product) conversation.Product {
 		ID: p.ID, Name: p.Name, Kind: string(p.Type), Country: p.Country, Currency: p.Currency,
 		InStock:    p.InStock,
 		NeedsPhone: p.RecipientType == "phone_number" || p.Type == bitrefill.PhoneRefill,
+		Coverage:   p.Coverage,
 	}
 	for _, pk := range p.Packages {
 		cp := conversation.Package{ID: pk.ID, Label: pk.Value}
@@ -65,7 +66,7 @@ func invoice(in bitrefill.Invoice) conversation.Invoice {
 }
 
 func order(o bitrefill.Order) conversation.Order {
-	out := conversation.Order{ID: o.ID, Status: string(o.Status), Product: o.Product.Name, Value: o.Product.Value, Currency: o.Product.Currency}
+	out := conversation.Order{ID: o.ID, Status: string(o.Status), Product: o.Product.Name, Value: o.Product.Value, Currency: o.Product.Currency, ESIM: o.ESIMID}
 	if out.Product == "" {
 		out.Product = o.Product.ID
 	}

@@ -7,6 +7,14 @@ import (
 
 const ordersPage = 10
 
+// orderValue is an order's value with its currency when it is money.
+func orderValue(o Order) string {
+	if _, prob := ParseAmount(o.Value, ""); prob == AmountOK && o.Currency != "" {
+		return o.Value + " " + o.Currency
+	}
+	return o.Value
+}
+
 func (t *turn) historyIndex(id string) int {
 	for i, h := range t.s.History {
 		if h.Invoice == id {
@@ -120,7 +128,10 @@ func (t *turn) reveal(inv Invoice) {
 			continue
 		}
 		shown++
-		spans = appendText(spans, lang, "reveal.order", o.Product, o.Value, o.Currency)
+		spans = appendText(spans, lang, "reveal.order", o.Product, orderValue(o))
+		if o.ESIM != "" {
+			spans = appendText(spans, lang, "reveal.esim", o.ESIM)
+		}
 		r := o.Redemption
 		if r == nil {
 			spans = appendText(spans, lang, "reveal.nothing")

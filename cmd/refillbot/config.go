@@ -23,6 +23,8 @@ type config struct {
 	DiscordToken, DiscordAppID       string
 	DiscordGuild, DiscordURL         string
 	Methods                          string
+	BalanceUsers, BalanceCap         string
+	IdleTimeout                      string
 	Poll                             string
 	SandboxDelay                     time.Duration
 	LogLevel                         string
@@ -54,6 +56,9 @@ func (c *config) settings() []setting {
 		{"DISCORD_GUILD_ID", "discord-guild-id", "", "register slash commands in this server only", &c.DiscordGuild},
 		{"DISCORD_API_URL", "discord-api-url", "https://discord.com", "Discord HTTP API base", &c.DiscordURL},
 		{"REFILLBOT_PAYMENT_METHODS", "payment-methods", "bitcoin,lightning", "payment methods offered, comma-separated, in Bitrefill's names", &c.Methods},
+		{"REFILLBOT_BALANCE_USERS", "balance-users", "", "users who may pay from the account balance, comma-separated platform:user (e.g. telegram:123456)", &c.BalanceUsers},
+		{"REFILLBOT_BALANCE_DAILY_CAP", "balance-daily-cap", "", "most each of those users may pay from the balance per UTC day, in the account currency (e.g. 50)", &c.BalanceCap},
+		{"REFILLBOT_IDLE_TIMEOUT", "idle-timeout", "1h", "a conversation left alone this long starts afresh (cart and purchases kept); 0 disables", &c.IdleTimeout},
 		{"REFILLBOT_POLL", "poll", "", "invoice poller schedule (robfig/cron), default @every 15s, sandbox @every 2s", &c.Poll},
 		{"REFILLBOT_LOG_LEVEL", "log-level", "", "debug, info, warn or error (default info; warn in the terminal chat)", &c.LogLevel},
 	}
@@ -117,6 +122,9 @@ func (c config) validate() error {
 		return errors.New("REFILLBOT_PAYMENT_METHODS names no payment method")
 	}
 	if _, err := c.level(); err != nil {
+		return err
+	}
+	if _, err := c.engine(false); err != nil {
 		return err
 	}
 	return nil

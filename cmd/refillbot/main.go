@@ -17,7 +17,6 @@ import (
 	"refillbot/bitrefill"
 	"refillbot/bitrefill/bitrefilltest"
 	"refillbot/bot"
-	"refillbot/conversation"
 	"refillbot/platforms/console"
 	"refillbot/storage"
 	"refillbot/storage/botstore"
@@ -85,11 +84,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			poll = "@every 2s"
 		}
 	}
+	eng, _ := cfg.engine(sim != nil) // checked by parseConfig
 	bcfg := bot.Config{
 		API:       api,
 		Store:     botstore.New(st),
 		Platforms: map[string]bot.Platform{console.Platform: term},
-		Engine:    conversation.Engine{Methods: cfg.methods(), Sandbox: sim != nil},
+		Engine:    eng,
 		PollSpec:  poll,
 		Logger:    logger,
 	}

@@ -62,9 +62,6 @@ func NormalizePhone(in, country string) (string, PhoneProblem) {
 			d = d[1:]
 		}
 		if c.nsn > 0 && len(d) != c.nsn {
-			if len(d) < c.nsn {
-				return "", PhoneTooShort
-			}
 			return "", PhoneBadLength
 		}
 		d = c.calling + d

@@ -15,7 +15,9 @@ func startEnv(t *testing.T, db string, env map[string]string, extra ...string) *
 	r, w := io.Pipe()
 	s := &session{t: t, in: w, out: newScreen(), done: make(chan error, 1)}
 	args := append([]string{"-db", db, "-sandbox-delay", "0s", "-poll", "@every 1s"}, extra...)
-	go func() { s.done <- run(context.Background(), args, func(k string) string { return env[k] }, r, s.out, io.Discard) }()
+	go func() {
+		s.done <- run(context.Background(), args, func(k string) string { return env[k] }, r, s.out, io.Discard)
+	}()
 	t.Cleanup(func() { w.Close() })
 	return s
 }
@@ -142,4 +144,3 @@ func TestConversationConfig(t *testing.T) {
 		t.Errorf("engine from config: %+v", e)
 	}
 }
-

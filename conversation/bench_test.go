@@ -58,3 +58,41 @@ func firstToken(effs []Effect) string {
 	}
 	return ""
 }
+
+// BenchmarkStepAddToCart measures the cart's hottest step: the confirmation's
+// "Add to cart", which copies the cart and renders it with its totals.
+func BenchmarkStepAddToCart(b *testing.B) {
+	eng := Engine{Methods: []string{"bitcoin", "lightning"}, Sandbox: true}
+	p, _ := findFixture("amazon-us")
+	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	s := State{V: SchemaVersion, Nonce: "bench123", Step: StepProduct, Product: &p, Menu: 4,
+		Cart: []CartItem{{ProductID: "netflix-us", Name: "Netflix US", PackageID: "netflix-us<&>25", Label: "25 USD", Amount: 2500, Currency: "USD", Quantity: 2}}}
+	s, effs := eng.Step(s, Text{Text: "50"}, now)
+	var add string
+	for _, o := range effs[len(effs)-1].(Reply).Options {
+		if o.Label == "🛒 Add to cart" {
+			add = o.Token
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		out, effs := eng.Step(s, Chose{Token: add}, now)
+		if out.Step != StepCart || len(out.Cart) != 2 || len(effs) != 2 {
+			b.Fatal("unexpected step result")
+		}
+	}
+}
+
+// BenchmarkStepPhone measures a typed phone number: normalised and looked up.
+func BenchmarkStepPhone(b *testing.B) {
+	eng := Engine{Methods: []string{"bitcoin", "lightning"}}
+	s := State{V: SchemaVersion, Nonce: "bench123", Step: StepPhone, Country: "MX", Menu: 3}
+	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	b.ReportAllocs()
+	for b.Loop() {
+		out, effs := eng.Step(s, Text{Text: "55 1234 5678"}, now)
+		if out.Step != StepCheckingPhone || len(effs) != 2 {
+			b.Fatal("unexpected step result")
+		}
+	}
+}

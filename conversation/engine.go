@@ -55,7 +55,7 @@ func (e Engine) Step(s State, ev Event, now time.Time) (State, []Effect) {
 		s.Lang = DefaultLang
 	}
 	s.Purchases = slices.Clone(s.Purchases)
-	t := turn{e: e, s: s, now: now}
+	t := turn{e: e, s: s, now: now, out: make([]Effect, 0, 4)}
 	if t.pre(ev) {
 		return t.s, t.out
 	}
@@ -99,9 +99,27 @@ func (t *turn) menu(spans []Span, expect Expect, actions []Action, labels []stri
 	t.s.Menu++
 	t.s.Actions = actions
 	opts := make([]Option, len(actions))
-	prefix := t.s.Nonce + "." + strconv.FormatInt(int64(t.s.Menu), 36) + "."
+	// Every token is a slice of one string: a menu costs one allocation for
+	// its tokens however many options it has.
+	var buf [256]byte
+	b := buf[:0]
+	var endsBuf [32]int
+	ends := endsBuf[:0]
+	if len(actions) > len(endsBuf) {
+		ends = make([]int, 0, len(actions))
+	}
 	for i := range actions {
-		opts[i] = Option{Label: truncate(labels[i], maxLabel), Token: prefix + strconv.Itoa(i)}
+		b = append(b, t.s.Nonce...)
+		b = append(b, '.')
+		b = strconv.AppendInt(b, int64(t.s.Menu), 36)
+		b = append(b, '.')
+		b = strconv.AppendInt(b, int64(i), 10)
+		ends = append(ends, len(b))
+	}
+	all, start := string(b), 0
+	for i := range actions {
+		opts[i] = Option{Label: truncate(labels[i], maxLabel), Token: all[start:ends[i]]}
+		start = ends[i]
 	}
 	t.out = append(t.out, Reply{Text: spans, Options: opts, Expect: expect, Menu: true})
 }
@@ -113,6 +131,10 @@ type options struct {
 }
 
 func (o *options) add(label, do, arg string) {
+	if o.acts == nil {
+		// Most menus have a handful of options: grow once, not four times.
+		o.acts, o.labels = make([]Action, 0, 8), make([]string, 0, 8)
+	}
 	o.acts = append(o.acts, Action{Do: do, Arg: arg})
 	o.labels = append(o.labels, label)
 }
@@ -746,12 +768,17 @@ func (t *turn) confirm() {
 }
 
 func methodName(lang, m string) string {
-	k := Msg("method." + m)
+	k, ok := methodMsgs[m]
+	if !ok {
+		k = Msg("method." + m)
+	}
 	if s := lookup(lang, k); s != string(k) {
 		return s
 	}
 	return m
 }
+
+var methodMsgs = map[string]Msg{"bitcoin": "method.bitcoin", "lightning": "method.lightning", "balance": "method.balance"}
 
 // createInvoice starts the one invoice of this checkout. The step changes
 // before the effect leaves, so a second tap finds StepCreating and is refused.

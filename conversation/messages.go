@@ -1,7 +1,5 @@
 package conversation
 
-import "strings"
-
 // Msg names one user-visible text. Every word the bot says comes from the
 // catalogue so that a second language is a new column, not a code change.
 type Msg string
@@ -195,13 +193,18 @@ func lookup(lang string, key Msg) string {
 func appendText(spans []Span, lang string, key Msg, args ...string) []Span {
 	tpl := lookup(lang, key)
 	style := Plain
-	var cur strings.Builder
+	if spans == nil {
+		spans = make([]Span, 0, 4)
+	}
+	// Runs are built in a stack buffer: one allocation per span, not per byte.
+	var buf [512]byte
+	cur := buf[:0]
 	flush := func() {
-		if cur.Len() == 0 {
+		if len(cur) == 0 {
 			return
 		}
-		spans = appendSpan(spans, Span{Text: cur.String(), Style: style})
-		cur.Reset()
+		spans = appendSpan(spans, Span{Text: string(cur), Style: style})
+		cur = cur[:0]
 	}
 	toggle := func(s Style) {
 		flush()
@@ -222,11 +225,11 @@ func appendText(spans []Span, lang string, key Msg, args ...string) []Span {
 			toggle(Italic)
 		case c == '{' && i+2 < len(tpl) && tpl[i+2] == '}' && tpl[i+1] >= '1' && tpl[i+1] <= '9':
 			if n := int(tpl[i+1] - '1'); n < len(args) {
-				cur.WriteString(args[n])
+				cur = append(cur, args[n]...)
 			}
 			i += 2
 		default:
-			cur.WriteByte(c)
+			cur = append(cur, c)
 		}
 	}
 	flush()

@@ -193,8 +193,26 @@ func (t *turn) textMore(in string) bool {
 			t.loadESIM(id, "status")
 			return true
 		}
+		if n, ok := listNumber(in, len(t.s.ESIMs)); ok {
+			t.loadESIM(t.s.ESIMs[n-1].ICCID, "status")
+			return true
+		}
 		return false
-	case StepKinds, StepCart, StepOrders:
+	case StepCart:
+		// A line's number opens it, as the list shows them numbered.
+		if n, ok := listNumber(in, len(t.s.Cart)); ok {
+			t.cartLine(n - 1)
+			return true
+		}
+		return false
+	case StepOrders:
+		if n, ok := listNumber(in, len(t.s.History)); ok {
+			t.s.Invoice = t.s.History[len(t.s.History)-n].Invoice
+			t.orderView()
+			return true
+		}
+		return false
+	case StepKinds:
 		// Browsing menus: nothing is lost by searching at once.
 		return false
 	case StepOperators, StepCartPay, StepPayBalance, StepOrder, StepReveal, StepESIM:
@@ -209,6 +227,12 @@ func (t *turn) textMore(in string) bool {
 		return false
 	}
 	return true
+}
+
+// listNumber reads "2" or "#2" as the second item of a list of n.
+func listNumber(in string, n int) (int, bool) {
+	k, err := strconv.Atoi(strings.TrimPrefix(strings.TrimSpace(in), "#"))
+	return k, err == nil && k >= 1 && k <= n
 }
 
 func (t *turn) choseMore(a Action) {

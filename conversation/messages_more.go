@@ -6,6 +6,11 @@ package conversation
 
 func init() {
 	addMessages("en", map[Msg]string{
+		"cmd.buy":               "Buy a product by its id or name",
+		"cmd.esim":              "Status of an eSIM by its ICCID",
+		"cmd.topup":             "Top up an eSIM: ICCID and package id",
+		"cmd.phone":             "Top up a phone",
+		"cmd.back":              "Go back one step",
 		"home":                  "What would you like to buy? Pick a kind below or type a product name.",
 		"home.country":          "\nYour country: {1} (/country to change).",
 		"home.country.guess":    "\nAre you in *{1}*? I show products for your country first.",
@@ -159,6 +164,11 @@ func init() {
 		"err.pay.unsure":        "The payment service did not answer in time. The payment may still go through: I am checking the invoice, please do not pay twice.",
 	})
 	addMessages("es", map[Msg]string{
+		"cmd.buy":               "Comprar un producto por su id o nombre",
+		"cmd.esim":              "Estado de una eSIM por su ICCID",
+		"cmd.topup":             "Recargar una eSIM: ICCID e id del paquete",
+		"cmd.phone":             "Recargar un teléfono",
+		"cmd.back":              "Volver un paso atrás",
 		"home":                  "¿Qué quieres comprar? Elige un tipo abajo o escribe el nombre de un producto.",
 		"home.country":          "\nTu país: {1} (/country para cambiarlo).",
 		"home.country.guess":    "\n¿Estás en *{1}*? Muestro primero los productos de tu país.",

@@ -598,10 +598,10 @@ func packageLabel(pk Package, currency string) string {
 func currencyIfMoney(p *Product) string {
 	for _, pk := range p.Packages {
 		if pk.Amount == 0 {
-			return ""
+			return "" // plan names such as "5GB, 30 Days" carry no currency
 		}
 	}
-	return p.Currency
+	return " " + p.Currency
 }
 
 func (t *turn) stepText(r Range) string {

@@ -488,7 +488,11 @@ func (t *turn) confirmText(p *Product, c *Choice) []Span {
 	case t.s.TopUp && t.s.ESIMTarget != "":
 		return t.tx("confirm.esim", p.Name, c.Label, t.s.ESIMTarget)
 	}
-	return t.tx("confirm", p.Name, c.Label, c.Label)
+	total := c.Label
+	if c.Amount == 0 {
+		total = lookup(t.s.Lang, "confirm.on_invoice") // a plan, not a sum: the invoice names the price
+	}
+	return t.tx("confirm", p.Name, c.Label, total)
 }
 
 // methods are the payment methods this user may choose: the operator's list,

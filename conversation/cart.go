@@ -208,6 +208,22 @@ func (t *turn) cartPay() {
 	t.menu(spans, ExpectNothing, o.acts, o.labels)
 }
 
+// itemSummary names a cart line in invoices and the history: the product,
+// the value, how many, and whose phone or which eSIM it tops up.
+func itemSummary(it CartItem) string {
+	s := it.Name + " — " + it.Label
+	if it.Quantity > 1 {
+		s += " × " + strconv.Itoa(it.Quantity)
+	}
+	switch {
+	case it.PhoneNumber != "":
+		s += " → " + it.PhoneNumber
+	case it.ESIMID != "":
+		s += " → eSIM " + shortICCID(it.ESIMID)
+	}
+	return s
+}
+
 // cartCheckout makes one invoice of the whole cart.
 func (t *turn) cartCheckout(method string) {
 	if t.s.Step != StepCartPay || len(t.s.Cart) == 0 || !slices.Contains(t.methods(), method) {
@@ -221,10 +237,7 @@ func (t *turn) cartCheckout(method string) {
 	names := make([]string, len(t.s.Cart))
 	for i, it := range t.s.Cart {
 		lines[i] = t.itemLine(it)
-		names[i] = it.Name + " — " + it.Label
-		if it.Quantity > 1 {
-			names[i] += " × " + strconv.Itoa(it.Quantity)
-		}
+		names[i] = itemSummary(it)
 	}
 	summary := strings.Join(names, ", ")
 	if len(names) > 3 {

@@ -791,7 +791,7 @@ func (t *turn) createInvoice(method string) {
 	if method == methodBalance && t.overCap([]CartItem{t.item()}) {
 		return
 	}
-	t.checkout(method, []Line{t.itemLine(t.item())}, t.summary(), false)
+	t.checkout(method, []Line{t.itemLine(t.item())}, itemSummary(t.item()), false)
 }
 
 func (t *turn) checkoutID() string { return t.s.Nonce + "-" + strconv.Itoa(t.s.Checkouts) }

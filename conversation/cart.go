@@ -119,6 +119,7 @@ func (t *turn) showCart() {
 	}
 	t.opt(&o, "opt.empty", doEmpty)
 	t.opt(&o, "opt.search", doAsk)
+	t.opt(&o, "opt.back", doBack)
 	t.menu(t.cartText("cart.title"), ExpectQuery, o.acts, o.labels)
 }
 

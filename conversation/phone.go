@@ -197,6 +197,7 @@ func (t *turn) operators(spans []Span) {
 		o.add(label, doOperator, c.ID)
 	}
 	t.opt(&o, "opt.other_number", doPhoneAsk)
+	t.opt(&o, "opt.back", doBack)
 	t.opt(&o, "opt.cancel", doCancel)
 	t.menu(spans, ExpectPhone, o.acts, o.labels)
 }

@@ -53,11 +53,30 @@ func TestEveryInvoiceRequestIsValid(t *testing.T) {
 		w.s = conversation.NewState(conversation.SessionKey{Platform: "test", User: "u"}, "n", locale)
 		w.now = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
 		w.menu = nil
-		n := rapid.IntRange(1, 60).Draw(rt, "steps")
+		n := rapid.IntRange(1, 80).Draw(rt, "steps")
 		for range n {
 			var ev conversation.Event
-			switch rapid.IntRange(0, 12).Draw(rt, "kind") {
-			case 12:
+			switch rapid.IntRange(0, 15).Draw(rt, "kind") {
+			case 14:
+				// A phone top-up as far as its value.
+				w.run(eng, conversation.Command{Name: "phone"})
+				w.run(eng, conversation.Text{Text: rapid.SampledFrom(phones).Draw(rt, "phone")})
+				for range 2 {
+					if len(w.menu) > 0 {
+						w.run(eng, conversation.Chose{Token: w.menu[rapid.IntRange(0, len(w.menu)-1).Draw(rt, "pick")].Token})
+					}
+				}
+				ev = conversation.Text{Text: rapid.SampledFrom(amounts).Draw(rt, "amount")}
+			case 15:
+				// The cart to the payment choice.
+				w.run(eng, conversation.Command{Name: "cart"})
+				ev = conversation.Text{Text: "nothing to check out"}
+				for _, o := range w.menu {
+					if strings.Contains(o.Label, "Check out") || strings.Contains(o.Label, "Pagar") {
+						ev = conversation.Chose{Token: o.Token}
+					}
+				}
+			case 12, 13:
 				// A product and a value straight into the cart.
 				id := rapid.SampledFrom([]string{"amazon-us", "netflix-us", "comed-us", "google-play-us", "steam-de", "bitrefill-esim-asia", "starbucks-us", "airtel-in"}).Draw(rt, "product")
 				w.run(eng, conversation.Command{Name: "buy", Args: id})

@@ -53,6 +53,7 @@ func TestEveryInvoiceRequestIsValid(t *testing.T) {
 		w.s = conversation.NewState(conversation.SessionKey{Platform: "test", User: "u"}, "n", locale)
 		w.now = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
 		w.menu = nil
+		w.checkouts = map[string]bool{}
 		n := rapid.IntRange(1, 80).Draw(rt, "steps")
 		for range n {
 			var ev conversation.Event
@@ -137,18 +138,19 @@ func TestEveryInvoiceRequestIsValid(t *testing.T) {
 
 // apiWorld answers the engine's effects with the real client and the fake.
 type apiWorld struct {
-	ctx      context.Context
-	api      *bitrefill.Client
-	rt       *rapid.T
-	s        conversation.State
-	now      time.Time
-	menu     []conversation.Option
-	products map[string]conversation.Product
-	searches map[string][]conversation.ProductSummary
-	created  int
-	phones   int
-	topups   int
-	multi    int
+	ctx       context.Context
+	api       *bitrefill.Client
+	rt        *rapid.T
+	s         conversation.State
+	now       time.Time
+	menu      []conversation.Option
+	products  map[string]conversation.Product
+	searches  map[string][]conversation.ProductSummary
+	created   int
+	checkouts map[string]bool
+	phones    int
+	topups    int
+	multi     int
 }
 
 func (w *apiWorld) run(eng conversation.Engine, ev conversation.Event) {
@@ -207,6 +209,13 @@ func (w *apiWorld) effect(e conversation.Effect) conversation.Event {
 		}
 		return conversation.ESIMLoaded{ESIM: conversation.ESIM{ICCID: es.ID, Installed: es.Installed}}
 	case conversation.CreateInvoice:
+		if w.checkouts[e.Checkout] {
+			w.rt.Fatalf("a second invoice for checkout %s", e.Checkout)
+		}
+		w.checkouts[e.Checkout] = true
+		if len(e.Lines) == 0 || len(e.Lines) > 20 {
+			w.rt.Fatalf("an invoice of %d lines", len(e.Lines))
+		}
 		req := bitrefill.InvoiceRequest{PaymentMethod: e.Method}
 		for _, l := range e.Lines {
 			line := bitrefill.InvoiceLine{ProductID: l.ProductID, PackageID: l.PackageID, Quantity: l.Quantity, PhoneNumber: l.PhoneNumber, ESIMID: l.ESIMID}

@@ -161,10 +161,10 @@ func (r Range) Valid(a Amount) bool {
 // Nearest returns the valid values just below and above a (equal when a is valid);
 // either is zero when there is none on that side.
 func (r Range) Nearest(a Amount) (below, above Amount) {
-	if a <= r.Min {
+	if a < r.Min {
 		return 0, r.Min
 	}
-	if a >= r.Max {
+	if a > r.Max {
 		step := r.Step
 		if step <= 0 {
 			return r.Max, 0

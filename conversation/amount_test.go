@@ -94,6 +94,12 @@ func FuzzParseAmount(f *testing.F) {
 
 func TestRangeNearest(t *testing.T) {
 	r := Range{Min: 1000, Max: 20000, Step: 500}
+	// The ends are valid values and are their own nearest (rapid rarely draws them).
+	for _, a := range []Amount{r.Min, r.Max} {
+		if below, above := r.Nearest(a); below != a || above != a {
+			t.Errorf("Nearest(%v) = %v, %v; want %v both", a, below, above, a)
+		}
+	}
 	rapid.Check(t, func(t *rapid.T) {
 		a := Amount(rapid.Int64Range(1, 30000).Draw(t, "a"))
 		below, above := r.Nearest(a)

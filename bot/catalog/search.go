@@ -51,6 +51,7 @@ type term struct {
 	country string // for country terms: the code
 	last    []byte // for country terms: the last word of the phrase, matched literally
 	stop    bool
+	end     bool // the query's last word, maybe still being typed: one letter is a prefix too
 }
 
 // pstate is what one search learned about one product.
@@ -112,6 +113,7 @@ const (
 	shiftOutOfStock  = 56
 	shiftNotPrefer   = 55
 	shiftCoverage    = 54
+	shiftBreadth     = 32 // of a plan found through coverage: narrower first
 )
 
 const (
@@ -144,6 +146,9 @@ func (s *snapshot) search(dst []Product, q Query) []Product {
 
 	sc.parse(q.Text, s)
 	if len(sc.text) == 0 && len(sc.ctry) == 0 {
+		if strings.TrimSpace(q.Text) != "" {
+			return dst // only punctuation: nothing asked for
+		}
 		s.browse(sc, f, limit)
 	} else {
 		s.match(sc, f, limit)
@@ -208,7 +213,7 @@ func (sc *scratch) parse(text string, s *snapshot) {
 			i++
 		}
 		if len(sc.text) < maxTerms {
-			sc.text = append(sc.text, term{w: w, stop: stopwords[string(w)]})
+			sc.text = append(sc.text, term{w: w, stop: stopwords[string(w)], end: i == n-1})
 		}
 		i++
 	}
@@ -281,7 +286,7 @@ func (s *snapshot) baseKey(k uint32, f filter, coverageOnly bool) uint64 {
 		key |= 1 << shiftNotPrefer
 	}
 	if coverageOnly {
-		key |= 1 << shiftCoverage
+		key |= 1<<shiftCoverage | uint64(min(len(p.Coverage), 1<<16-1))<<shiftBreadth
 	}
 	return key
 }
@@ -317,7 +322,7 @@ func (s *snapshot) match(sc *scratch, f filter, limit int) {
 		if !t.stop {
 			required |= bit
 		}
-		s.matchWord(sc, t.w, bit)
+		s.matchWord(sc, t, bit)
 	}
 	for j, t := range sc.ctry {
 		bit := uint8(1) << j
@@ -385,7 +390,8 @@ func (s *snapshot) tier(sc *scratch, k uint32, st pstate, hasCtry bool) int {
 
 // matchWord marks the products having w: the word itself, words starting
 // with it, and, when neither exists, words within a few typos of it.
-func (s *snapshot) matchWord(sc *scratch, w []byte, bit uint16) {
+func (s *snapshot) matchWord(sc *scratch, t term, bit uint16) {
+	w := t.w
 	mark := func(i int, quality int) {
 		for _, v := range s.postings(i) {
 			st := sc.touch(v &^ weak)
@@ -400,7 +406,7 @@ func (s *snapshot) matchWord(sc *scratch, w []byte, bit uint16) {
 	for i := lo; i < len(s.words) && hasPrefix(s.words[i], w); i++ {
 		if len(s.words[i]) == len(w) {
 			mark(i, qExact)
-		} else if len(w) >= 2 {
+		} else if len(w) >= 2 || t.end {
 			mark(i, qPrefix)
 		} else {
 			break

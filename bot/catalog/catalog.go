@@ -330,7 +330,7 @@ func Rank(ps []bitrefill.Product, q Query) []Product {
 	for _, p := range out {
 		got[p.ID] = true
 	}
-	f := newFilter(q)
+	f := s.keys(newFilter(q))
 	for _, p := range list {
 		if got[p.ID] {
 			continue

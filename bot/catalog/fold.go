@@ -187,23 +187,35 @@ func hasPrefix(s string, p []byte) bool {
 
 // editDistance is the optimal-string-alignment distance (insertions,
 // deletions, substitutions and swaps of neighbours) between a and b, and the
-// smallest distance between a and any prefix of b, both capped at k+1. It
-// gives up as soon as every alignment costs more than k, and works on small
-// fixed arrays so a search does not allocate.
+// smallest distance between a and any prefix of b, both capped at k+1. Only
+// the diagonal band of width 2k+1 can hold values within k, so only it is
+// computed; it gives up as soon as every alignment costs more than k, and
+// works on small fixed arrays so a search does not allocate.
 func editDistance(a []byte, b string, k int) (full, prefix int) {
 	const maxLen = 48
-	if len(a) > maxLen || len(b) > maxLen {
+	inf := uint8(k + 1)
+	m, n := len(a), len(b)
+	if m > maxLen || n > maxLen {
 		return k + 1, k + 1
 	}
-	var rows [3][maxLen + 1]uint8
+	var rows [3][maxLen + 2]uint8
 	prev2, prev, cur := &rows[0], &rows[1], &rows[2]
-	for j := 0; j <= len(b); j++ {
-		prev[j] = uint8(j)
+	for j := 0; j <= n; j++ {
+		prev[j] = uint8(min(j, k+1))
 	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = uint8(i)
-		rowMin := cur[0]
-		for j := 1; j <= len(b); j++ {
+	lo, hi := 0, min(n, k)
+	for i := 1; i <= m; i++ {
+		lo, hi = max(1, i-k), min(n, i+k)
+		if lo > hi+1 {
+			return k + 1, k + 1
+		}
+		if lo == 1 {
+			cur[0] = uint8(min(i, k+1))
+		} else {
+			cur[lo-1] = inf
+		}
+		rowMin := cur[lo-1]
+		for j := lo; j <= hi; j++ {
 			cost := uint8(1)
 			if a[i-1] == b[j-1] {
 				cost = 0
@@ -212,20 +224,39 @@ func editDistance(a []byte, b string, k int) (full, prefix int) {
 			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
 				v = min(v, prev2[j-2]+1)
 			}
+			v = min(v, inf)
 			cur[j] = v
 			rowMin = min(rowMin, v)
 		}
-		if int(rowMin) > k {
+		if hi+1 <= n {
+			cur[hi+1] = inf
+		}
+		if rowMin > inf-1 {
 			return k + 1, k + 1
 		}
 		prev2, prev, cur = prev, cur, prev2
 	}
-	full = min(int(prev[len(b)]), k+1)
+	full = k + 1
+	if n >= lo-1 && n <= hi {
+		full = int(prev[n])
+	}
 	prefix = k + 1
-	for j := 0; j <= len(b); j++ {
+	for j := max(0, lo-1); j <= hi; j++ {
 		prefix = min(prefix, int(prev[j]))
 	}
 	return full, prefix
+}
+
+// cmpBytes is strings.Compare(a, string(b)) without the conversion's
+// allocation.
+func cmpBytes(a string, b []byte) int {
+	switch {
+	case a < string(b):
+		return -1
+	case a > string(b):
+		return 1
+	}
+	return 0
 }
 
 // maxEdits is how many typos a query word of n bytes may carry: none in

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"refillbot/bitrefill"
@@ -54,13 +53,55 @@ type snapshot struct {
 
 	words []string // sorted, distinct
 	masks []uint64 // letterMask of each word
+	heads [2][]uint64 // letterMask of its first 3 and first 5 bytes: see matchWord
 	post  []uint32 // postings of word i: post[postAt[i]:postAt[i+1]], product index | weak
 	at    []uint32
 
 	byCountry  map[string][]uint32 // direct country → products
 	byCoverage map[string][]uint32 // coverage country → products (eSIMs)
 
-	scratch sync.Pool // *scratch sized for this snapshot
+	// meta packs what filters and ranking read of every product, so a scan
+	// of the whole catalogue walks 8 bytes a product, not a Product.
+	meta  []meta
+	kinds map[string]uint16
+
+	// free holds scratch memory for searches. Unlike a sync.Pool it is not
+	// emptied by every garbage collection, which would make the unlucky
+	// search after one allocate its arrays again.
+	free chan *scratch
+}
+
+type meta struct {
+	country uint16 // countryKey
+	ncov    uint16 // how many countries an eSIM plan covers
+	kind    uint16
+	inStock bool
+}
+
+// countryKey packs an upper-case alpha-2 code; anything else is noCountry.
+func countryKey(c string) uint16 {
+	if len(c) != 2 || c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z' {
+		return noCountry
+	}
+	return uint16(c[0]-'A')*26 + uint16(c[1]-'A')
+}
+
+const noCountry = 1<<16 - 1
+
+func (s *snapshot) getScratch() *scratch {
+	select {
+	case sc := <-s.free:
+		return sc
+	default:
+		return newScratch(len(s.products))
+	}
+}
+
+func (s *snapshot) putScratch(sc *scratch) {
+	select {
+	case s.free <- sc:
+	default:
+	}
 }
 
 // intern shares the many equal short strings (codes, kinds, category lists)
@@ -124,7 +165,8 @@ func build(ps []Product, loaded time.Time) *snapshot {
 		list = append(list, p)
 	}
 
-	s := &snapshot{loaded: loaded, byCountry: map[string][]uint32{}, byCoverage: map[string][]uint32{}}
+	s := &snapshot{loaded: loaded, byCountry: map[string][]uint32{}, byCoverage: map[string][]uint32{},
+		kinds: map[string]uint16{}, free: make(chan *scratch, 4)}
 	folds := make([]string, len(list))
 	for i, p := range list {
 		folds[i] = Fold(p.Name)
@@ -141,6 +183,7 @@ func build(ps []Product, loaded time.Time) *snapshot {
 	s.fold = make([]string, n)
 	s.foldID = make([]string, n)
 	s.canon = make([]string, n)
+	s.meta = make([]meta, n)
 
 	postings := map[string][]uint32{}
 	add := func(w string, v uint32) {
@@ -160,6 +203,12 @@ func build(ps []Product, loaded time.Time) *snapshot {
 		v := uint32(k)
 		s.products[k] = p
 		s.fold[k] = folds[i]
+		kind, ok := s.kinds[p.Kind]
+		if !ok {
+			kind = uint16(len(s.kinds))
+			s.kinds[p.Kind] = kind
+		}
+		s.meta[k] = meta{country: countryKey(p.Country), ncov: uint16(min(len(p.Coverage), 1<<16-1)), kind: kind, inStock: p.InStock}
 		fid := Fold(p.ID)
 		if fid != folds[i] {
 			s.foldID[k] = fid
@@ -198,6 +247,8 @@ func build(ps []Product, loaded time.Time) *snapshot {
 	}
 	slices.Sort(s.words)
 	s.masks = make([]uint64, len(s.words))
+	s.heads[0] = make([]uint64, len(s.words))
+	s.heads[1] = make([]uint64, len(s.words))
 	s.at = make([]uint32, len(s.words)+1)
 	total := 0
 	for _, l := range postings {
@@ -206,11 +257,12 @@ func build(ps []Product, loaded time.Time) *snapshot {
 	s.post = make([]uint32, 0, total)
 	for i, w := range s.words {
 		s.masks[i] = letterMask(w)
+		s.heads[0][i] = letterMask(w[:min(len(w), 3)])
+		s.heads[1][i] = letterMask(w[:min(len(w), 5)])
 		s.at[i] = uint32(len(s.post))
 		s.post = append(s.post, postings[w]...)
 	}
 	s.at[len(s.words)] = uint32(len(s.post))
-	s.scratch.New = func() any { return newScratch(n) }
 	return s
 }
 
@@ -250,7 +302,7 @@ func canonical(dst []byte, name string, country string) []byte {
 
 // word returns the index of w in the dictionary, or -1.
 func (s *snapshot) word(w []byte) int {
-	i, ok := slices.BinarySearchFunc(s.words, w, func(a string, b []byte) int { return strings.Compare(a, string(b)) })
+	i, ok := slices.BinarySearchFunc(s.words, w, cmpBytes)
 	if !ok {
 		return -1
 	}
@@ -258,13 +310,3 @@ func (s *snapshot) word(w []byte) int {
 }
 
 func (s *snapshot) postings(i int) []uint32 { return s.post[s.at[i]:s.at[i+1]] }
-
-// covers reports whether product k is sold for country c: in it, or, for an
-// eSIM plan, working there.
-func (s *snapshot) covers(k int, c string) (direct, coverage bool) {
-	p := &s.products[k]
-	if p.Country == c {
-		return true, false
-	}
-	return false, slices.Contains(p.Coverage, c)
-}

@@ -56,6 +56,7 @@ type term struct {
 
 // pstate is what one search learned about one product.
 type pstate struct {
+	gen     uint32 // the search that wrote it; older ones are garbage
 	matched uint16 // text terms the product has
 	good    uint16 // ... matched exactly or as a prefix, not only by a typo
 	country uint8  // country terms the product is for
@@ -66,8 +67,7 @@ type pstate struct {
 // search allocates nothing but its result.
 type scratch struct {
 	gen     uint32
-	seen    []uint32 // per product: the gen that last touched it
-	st      []pstate
+	st      []pstate // per product
 	touched []uint32
 	fold    []byte
 	canon   []byte
@@ -80,7 +80,6 @@ type scratch struct {
 
 func newScratch(n int) *scratch {
 	return &scratch{
-		seen:  make([]uint32, n),
 		st:    make([]pstate, n),
 		fold:  make([]byte, 0, maxFold+8),
 		canon: make([]byte, 0, maxFold+8),
@@ -92,12 +91,12 @@ func newScratch(n int) *scratch {
 }
 
 func (sc *scratch) touch(k uint32) *pstate {
-	if sc.seen[k] != sc.gen {
-		sc.seen[k] = sc.gen
-		sc.st[k] = pstate{}
+	st := &sc.st[k]
+	if st.gen != sc.gen {
+		*st = pstate{gen: sc.gen}
 		sc.touched = append(sc.touched, k)
 	}
-	return &sc.st[k]
+	return st
 }
 
 // The rank key of a result: smaller is better. From the most significant
@@ -133,16 +132,16 @@ func (s *snapshot) search(dst []Product, q Query) []Product {
 	if limit == 0 {
 		return dst
 	}
-	sc := s.scratch.Get().(*scratch)
-	defer s.scratch.Put(sc)
+	sc := s.getScratch()
+	defer s.putScratch(sc)
 	sc.gen++
 	if sc.gen == 0 {
-		clear(sc.seen)
+		clear(sc.st)
 		sc.gen = 1
 	}
 	sc.touched = sc.touched[:0]
 	sc.heap = sc.heap[:0]
-	f := newFilter(q)
+	f := s.keys(newFilter(q))
 
 	sc.parse(q.Text, s)
 	if len(sc.text) == 0 && len(sc.ctry) == 0 {
@@ -256,66 +255,90 @@ func newFilter(q Query) filter {
 		country: strings.ToUpper(strings.TrimSpace(q.Country)), prefer: strings.ToUpper(strings.TrimSpace(q.Prefer))}
 }
 
+// keys is a filter in the snapshot's packed terms.
+type keys struct {
+	f        filter
+	kind     int // -1: any; -2: a kind no product has
+	country  uint16
+	prefer   uint16
+	hasCtry  bool
+	hasPrefs bool
+}
+
+func (s *snapshot) keys(f filter) keys {
+	k := keys{f: f, kind: -1, country: countryKey(f.country), prefer: countryKey(f.prefer),
+		hasCtry: f.country != "", hasPrefs: f.prefer != ""}
+	if f.kind != "" {
+		k.kind = -2
+		if v, ok := s.kinds[f.kind]; ok {
+			k.kind = int(v)
+		}
+	}
+	return k
+}
+
 // pass reports whether product k survives the filters, and whether it does
 // so only through eSIM coverage.
-func (s *snapshot) pass(k uint32, f filter) (ok, coverageOnly bool) {
-	p := &s.products[k]
-	if f.kind != "" && p.Kind != f.kind {
+func (s *snapshot) pass(k uint32, f keys) (ok, coverageOnly bool) {
+	m := s.meta[k]
+	if f.kind != -1 && int(m.kind) != f.kind {
 		return false, false
 	}
-	if f.category != "" && !slices.ContainsFunc(p.Categories, func(c string) bool { return strings.EqualFold(c, f.category) }) {
+	if f.f.category != "" && !slices.ContainsFunc(s.products[k].Categories, func(c string) bool { return strings.EqualFold(c, f.f.category) }) {
 		return false, false
 	}
-	if f.country != "" {
-		direct, cov := s.covers(int(k), f.country)
-		if !direct && !cov {
-			return false, false
+	if f.hasCtry {
+		if m.country == f.country && f.country != noCountry {
+			return true, false
 		}
-		return true, !direct
+		if m.ncov > 0 && slices.Contains(s.products[k].Coverage, f.f.country) {
+			return true, true
+		}
+		return false, false
 	}
 	return true, false
 }
 
-func (s *snapshot) baseKey(k uint32, f filter, coverageOnly bool) uint64 {
-	p := &s.products[k]
+func (s *snapshot) baseKey(k uint32, f keys, coverageOnly bool) uint64 {
+	m := s.meta[k]
 	key := uint64(k)
-	if !p.InStock {
+	if !m.inStock {
 		key |= 1 << shiftOutOfStock
 	}
-	if f.prefer != "" && p.Country != f.prefer {
+	if f.hasPrefs && (m.country != f.prefer || f.prefer == noCountry) {
 		key |= 1 << shiftNotPrefer
 	}
 	if coverageOnly {
-		key |= 1<<shiftCoverage | uint64(min(len(p.Coverage), 1<<16-1))<<shiftBreadth
+		key |= 1<<shiftCoverage | uint64(m.ncov)<<shiftBreadth
 	}
 	return key
 }
 
 // browse lists what passes the filters, in stock and the user's country
 // first.
-func (s *snapshot) browse(sc *scratch, f filter, limit int) {
+func (s *snapshot) browse(sc *scratch, f keys, limit int) {
 	try := func(k uint32) {
 		if ok, cov := s.pass(k, f); ok {
 			sc.push(s.baseKey(k, f, cov), limit)
 		}
 	}
-	if f.country == "" {
+	if !f.hasCtry {
 		for k := range s.products {
 			try(uint32(k))
 		}
 		return
 	}
-	for _, k := range s.byCountry[f.country] {
+	for _, k := range s.byCountry[f.f.country] {
 		try(k)
 	}
-	for _, k := range s.byCoverage[f.country] {
+	for _, k := range s.byCoverage[f.f.country] {
 		try(k)
 	}
 }
 
 // match scores every product that has any of the query's words or is for
 // one of its countries, and keeps the best.
-func (s *snapshot) match(sc *scratch, f filter, limit int) {
+func (s *snapshot) match(sc *scratch, f keys, limit int) {
 	var required uint16
 	for i, t := range sc.text {
 		bit := uint16(1) << i
@@ -402,7 +425,7 @@ func (s *snapshot) matchWord(sc *scratch, t term, bit uint16) {
 		}
 	}
 	found := false
-	lo, _ := slices.BinarySearchFunc(s.words, w, func(a string, b []byte) int { return strings.Compare(a, string(b)) })
+	lo, _ := slices.BinarySearchFunc(s.words, w, cmpBytes)
 	for i := lo; i < len(s.words) && hasPrefix(s.words[i], w); i++ {
 		if len(s.words[i]) == len(w) {
 			mark(i, qExact)
@@ -413,22 +436,30 @@ func (s *snapshot) matchWord(sc *scratch, t term, bit uint16) {
 		}
 		found = true
 	}
-	if found {
-		return
+	if found || t.stop {
+		return // typos are looked for only when nothing matches as typed
 	}
 	k := maxEdits(len(w))
 	if k == 0 {
 		return
 	}
 	qm := letterMask(w)
+	// With at most k edits, one of the first k+1 letters typed is right and
+	// sits within the first 2k+1 letters of the word: a test on two masks
+	// that rules out most of the dictionary before any distance is computed.
+	qh := letterMask(w[:k+1])
+	heads := s.heads[k-1]
 	prefixOK := len(w) >= 5
 	for i, word := range s.words {
-		if bits.OnesCount64(qm&^s.masks[i]) > k {
+		if qh&heads[i] == 0 || bits.OnesCount64(qm&^s.masks[i]) > k {
 			continue
 		}
 		d := len(word) - len(w)
 		fullOK := d >= -k && d <= k && bits.OnesCount64(s.masks[i]&^qm) <= k
-		if !fullOK && !(prefixOK && d >= -k) {
+		// A prefix within k edits is at most len(w)+k long: its letters
+		// must hold all but k of the query's.
+		preOK := prefixOK && d > k && bits.OnesCount64(qm&^letterMask(word[:len(w)+k])) <= k
+		if !fullOK && !preOK {
 			continue
 		}
 		full, pre := editDistance(w, word, k)

@@ -210,7 +210,9 @@ func TestFilters(t *testing.T) {
 		{"a brand in one country", catalog.Query{Text: "amazon", Country: "DE", Limit: 500},
 			func(p bitrefill.Product) bool { return p.ID == "amazon-de" }},
 		{"eSIM plans that work in Japan", catalog.Query{Kind: conversation.KindESIM, Country: "JP", Limit: 500},
-			func(p bitrefill.Product) bool { return p.Type == bitrefill.ESIMType && slices.Contains(p.Coverage, "JP") }},
+			func(p bitrefill.Product) bool {
+				return p.Type == bitrefill.ESIMType && slices.Contains(p.Coverage, "JP")
+			}},
 	} {
 		got := c.Search(tc.q)
 		if want := count(tc.keep); len(got) != want || want == 0 {

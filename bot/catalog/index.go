@@ -54,7 +54,7 @@ type snapshot struct {
 	words []string    // sorted, distinct
 	masks []uint64    // letterMask of each word
 	heads [2][]uint64 // letterMask of its first 3 and first 5 bytes: see matchWord
-	post  []uint32    // postings of word i: post[postAt[i]:postAt[i+1]], product index | weak
+	post  []uint32    // postings of word i: post[at[i]:at[i+1]], product index | weak
 	at    []uint32
 
 	byCountry  map[string][]uint32 // direct country → products

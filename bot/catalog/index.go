@@ -76,6 +76,7 @@ type meta struct {
 	ncov    uint16 // how many countries an eSIM plan covers
 	kind    uint16
 	inStock bool
+	words   uint8 // words in the name, not counting the product's own country
 }
 
 // countryKey packs an upper-case alpha-2 code; anything else is noCountry.
@@ -232,6 +233,13 @@ func build(ps []Product, loaded time.Time) *snapshot {
 		if string(buf) != folds[i] {
 			s.canon[k] = string(buf)
 		}
+		nw := 0
+		forEachWord(buf, func(a, _ int) {
+			if buf[a] != 0 {
+				nw++
+			}
+		})
+		s.meta[k].words = uint8(min(nw, 255))
 		if p.Country != "" {
 			s.byCountry[p.Country] = append(s.byCountry[p.Country], v)
 		}

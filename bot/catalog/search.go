@@ -103,8 +103,10 @@ func (sc *scratch) touch(k uint32) *pstate {
 // bit: the query named a country the product is not for; how many of the
 // query's words it lacks; the tier (exact name, name prefix, all words,
 // words with typos); out of stock; not in the user's country; only through
-// eSIM coverage; then the product's place in name order, so ties are
-// broken the same way every time.
+// eSIM coverage, and then the narrower plan; how many words the name has
+// beyond those typed ("uber" finds Uber before Uber Eats); then the
+// product's place in name order, so ties are broken the same way every
+// time.
 const (
 	shiftCountryMiss = 63
 	shiftMissing     = 59
@@ -112,7 +114,8 @@ const (
 	shiftOutOfStock  = 56
 	shiftNotPrefer   = 55
 	shiftCoverage    = 54
-	shiftBreadth     = 32 // of a plan found through coverage: narrower first
+	shiftBreadth     = 38 // 16 bits
+	shiftExtra       = 35 // 3 bits
 )
 
 const (
@@ -385,6 +388,7 @@ func (s *snapshot) match(sc *scratch, f keys, limit int) {
 		}
 		key |= uint64(min(bits.OnesCount16(required&^st.matched), 15)) << shiftMissing
 		key |= uint64(s.tier(sc, k, st, hasCtry)) << shiftTier
+		key |= uint64(min(max(int(s.meta[k].words)-bits.OnesCount16(st.matched), 0), 7)) << shiftExtra
 		sc.push(key, limit)
 	}
 }

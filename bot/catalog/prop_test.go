@@ -89,3 +89,23 @@ func TestEveryProductFindsItself(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSearch: any bytes as a query, with or without filters, never panic
+// and stay within the limit. Run with go test -fuzz FuzzSearch ./bot/catalog.
+func FuzzSearch(f *testing.F) {
+	for _, s := range []string{"amazn", "steam germany", "amazon españa", "play station", "esim japon", "Espan\u0303a",
+		"tarjeta de regalo amazon", "a", "", "\xff\xfe", "us us us us us", strings.Repeat("netflix ", 40), "h&m-de"} {
+		f.Add(s, "", "")
+		f.Add(s, conversation.KindESIM, "DE")
+	}
+	c := loaded(f)
+	f.Fuzz(func(t *testing.T, text, kind, country string) {
+		got := c.Search(catalog.Query{Text: text, Kind: kind, Country: country, Prefer: country, Limit: 10})
+		if len(got) > 10 {
+			t.Fatalf("%d results", len(got))
+		}
+		if len(c.Suggest(text, country, 5)) > 5 {
+			t.Fatal("too many suggestions")
+		}
+	})
+}

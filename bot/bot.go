@@ -12,6 +12,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"refillbot/bitrefill"
+	"refillbot/bot/catalog"
 	"refillbot/conversation"
 )
 
@@ -31,6 +32,15 @@ type Config struct {
 	APITimeout time.Duration
 	Logger     *slog.Logger
 	Now        func() time.Time
+
+	// --- catalogue (issue 3; see search.go) ---
+	// Catalog, when set, serves searches from memory and Run keeps it
+	// refreshed; nil searches the API every time.
+	Catalog *catalog.Catalog
+	// CatalogSpec is the robfig/cron schedule on which Run checks whether
+	// the catalogue is due a refresh (default "@every 1m").
+	CatalogSpec string
+	// --- end catalogue ---
 }
 
 // Bot runs conversations. It is safe for concurrent use.
@@ -83,6 +93,9 @@ func (b *Bot) Handle(ctx context.Context, in Incoming) {
 func (b *Bot) Run(ctx context.Context) error {
 	c := cron.New(cron.WithChain(cron.Recover(cronLogger{b.log}), cron.SkipIfStillRunning(cronLogger{b.log})))
 	if _, err := c.AddFunc(b.cfg.PollSpec, func() { b.Poll(ctx) }); err != nil {
+		return err
+	}
+	if err := b.scheduleCatalog(ctx, c); err != nil { // catalogue refresh (search.go)
 		return err
 	}
 	c.Start()
@@ -189,16 +202,7 @@ func (b *Bot) run(ctx context.Context, e conversation.Effect) conversation.Event
 	defer cancel()
 	switch e := e.(type) {
 	case conversation.SearchProducts:
-		page, err := b.cfg.API.Search(ctx, bitrefill.SearchFilter{Query: e.Query, Country: e.Country, Limit: 50})
-		if err != nil {
-			return b.failed(conversation.OpSearch, err)
-		}
-		found := conversation.ProductsFound{Query: e.Query, Products: make([]conversation.ProductSummary, 0, len(page.Items))}
-		for _, p := range page.Items {
-			found.Products = append(found.Products, summary(p))
-		}
-		rank(found.Products, e.Query)
-		return found
+		return b.searchProducts(ctx, e) // search.go
 	case conversation.LoadProduct:
 		p, err := b.cfg.API.Product(ctx, e.ID)
 		if err != nil {

@@ -17,6 +17,7 @@ import (
 	"refillbot/bitrefill"
 	"refillbot/bitrefill/bitrefilltest"
 	"refillbot/bot"
+	"refillbot/bot/catalog"
 	"refillbot/platforms/console"
 	"refillbot/storage"
 	"refillbot/storage/botstore"
@@ -31,6 +32,10 @@ var (
 
 // shutdownGrace is how long in-flight work may finish after a signal.
 const shutdownGrace = 5 * time.Second
+
+// catalogRefresh is how often the product catalogue is fetched again; it is
+// trusted for search up to four times as long if refreshes fail.
+const catalogRefresh = 6 * time.Hour
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -96,6 +101,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if sim != nil { // a nil *Fake in the interface would look like a simulator
 		bcfg.Simulator = sim
 	}
+	// --- catalogue (issue 3) ---
+	// Empty at start: b.Run loads it in the background, and searches go to
+	// the API until it is there, so start-up never waits for it.
+	bcfg.Catalog = catalog.New(api, catalog.Options{RefreshEvery: catalogRefresh, MaxAge: 4 * catalogRefresh, Logger: logger})
+	// --- end catalogue ---
 	b, err := bot.New(bcfg)
 	if err != nil {
 		return err

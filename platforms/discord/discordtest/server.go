@@ -496,6 +496,30 @@ type Message struct {
 // Ephemeral reports whether only Audience sees the message.
 func (m Message) Ephemeral() bool { return m.Flags&FlagEphemeral != 0 }
 
+// Text is the message's content as a user reads it: markdown markers
+// dropped and escapes resolved.
+func (m Message) Text() string { return Plain(m.Content) }
+
+// Plain removes Discord markdown from s: emphasis and code markers go,
+// backslash-escaped characters stay as themselves.
+func Plain(s string) string {
+	var b strings.Builder
+	esc := false
+	for _, r := range s {
+		switch {
+		case esc:
+			b.WriteRune(r)
+			esc = false
+		case r == '\\':
+			esc = true
+		case r == '*' || r == '_' || r == '`' || r == '~' || r == '|':
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
 // Labels lists the message's buttons' labels and select options' labels.
 func (m Message) Labels() []string {
 	var out []string

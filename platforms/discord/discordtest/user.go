@@ -304,7 +304,7 @@ func (u *User) Submit(md *Modal, values ...string) (*Pending, error) {
 	if len(values) != len(md.Components) {
 		return nil, fmt.Errorf("discordtest: modal has %d inputs, got %d values", len(md.Components), len(values))
 	}
-	var rows []discordgo.MessageComponent
+	var rows []Component
 	for i, row := range md.Components {
 		in := row.Components[0]
 		if in.Required && values[i] == "" {
@@ -313,9 +313,7 @@ func (u *User) Submit(md *Modal, values ...string) (*Pending, error) {
 		if in.MaxLength > 0 && len([]rune(values[i])) > in.MaxLength {
 			return nil, fmt.Errorf("discordtest: input %q takes at most %d characters", in.Label, in.MaxLength)
 		}
-		rows = append(rows, discordgo.ActionsRow{Components: []discordgo.MessageComponent{
-			discordgo.TextInput{CustomID: in.CustomID, Value: values[i]},
-		}})
+		rows = append(rows, Component{Type: 1, Components: []Component{{Type: 4, CustomID: in.CustomID, Value: values[i]}}})
 	}
 	from := md.from
 	ix := u.s.newInteraction(u, typeModal, Place{Guild: from.GuildID, Channel: from.ChannelID})
@@ -327,7 +325,7 @@ func (u *User) Submit(md *Modal, values ...string) (*Pending, error) {
 		msg = &cp
 	}
 	u.s.mu.Unlock()
-	return u.s.send(ix, discordgo.ModalSubmitInteractionData{CustomID: md.CustomID, Components: rows}, msg), nil
+	return u.s.send(ix, modalData{CustomID: md.CustomID, Components: rows}, msg), nil
 }
 
 // Wait waits for the interaction's first answer (a message, a deferral, a
@@ -442,7 +440,7 @@ func (u *User) Await(mark int64, what string, ok func(Message) bool) (Message, e
 	if err != nil {
 		var seen []string
 		for _, m := range u.Visible(mark) {
-			seen = append(seen, fmt.Sprintf("%q", m.Content))
+			seen = append(seen, fmt.Sprintf("%q", m.Text()))
 		}
 		return found, fmt.Errorf("%w; %s saw %d messages: %s", err, u.Name, len(seen), strings.Join(seen, ", "))
 	}
@@ -451,5 +449,14 @@ func (u *User) Await(mark int64, what string, ok func(Message) bool) (Message, e
 
 // AwaitText waits for a visible message after mark containing substr.
 func (u *User) AwaitText(mark int64, substr string) (Message, error) {
-	return u.Await(mark, fmt.Sprintf("message containing %q", substr), func(m Message) bool { return strings.Contains(m.Content, substr) })
+	return u.Await(mark, fmt.Sprintf("message containing %q", substr), func(m Message) bool { return strings.Contains(m.Text(), substr) })
 }
+
+// modalData is a modal submission as Discord sends it (discordgo's own type
+// does not marshal its components).
+type modalData struct {
+	CustomID   string      `json:"custom_id"`
+	Components []Component `json:"components"`
+}
+
+func (modalData) Type() discordgo.InteractionType { return discordgo.InteractionModalSubmit }

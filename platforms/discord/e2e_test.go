@@ -148,7 +148,9 @@ func TestGatewayReconnectMidFlow(t *testing.T) {
 		t.Errorf("%d identifies, want 1: the session was resumed, not restarted", g.Identifies)
 	}
 	// The product card (with its amount button) comes after the loading line.
-	if _, err := erin.u.Await(mark, "product card", func(m discordtest.Message) bool { return contains(m.Labels(), lblTypeItES) || contains(m.Labels(), lblTypeIt) }); err != nil {
+	if _, err := erin.u.Await(mark, "product card", func(m discordtest.Message) bool {
+		return contains(m.Labels(), lblTypeItES) || contains(m.Labels(), lblTypeIt)
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(p.Messages()); n != 2 {

@@ -30,7 +30,9 @@ func TestDiscordFromEnvironment(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	args := []string{"-db", filepath.Join(t.TempDir(), "bot.db"), "-sandbox-delay", "0s"}
-	go func() { done <- run(ctx, args, discordEnv(dc, dc.Token()), strings.NewReader(""), io.Discard, io.Discard) }()
+	go func() {
+		done <- run(ctx, args, discordEnv(dc, dc.Token()), strings.NewReader(""), io.Discard, io.Discard)
+	}()
 
 	if err := dc.WaitGateway(discordtest.Patience, "gateway connection", func(g discordtest.GatewayStats) bool { return g.Connected }); err != nil {
 		select {

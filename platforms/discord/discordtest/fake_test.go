@@ -60,7 +60,7 @@ func reply(s *discordgo.Session, i *discordgo.Interaction) error {
 // failure the user saw.
 func TestCallbackRules(t *testing.T) {
 	f := discordtest.New(discordtest.Options{CallbackWindow: 300 * time.Millisecond})
-	defer f.Close()
+	t.Cleanup(f.Close)
 	errs := make(chan [2]error, 4)
 	slow := make(chan struct{})
 	connect(t, f, func(s *discordgo.Session, i *discordgo.Interaction) {
@@ -100,7 +100,7 @@ func TestCallbackRules(t *testing.T) {
 // closed them fail with 50007.
 func TestRateLimitAndClosedDMs(t *testing.T) {
 	f := discordtest.New(discordtest.Options{})
-	defer f.Close()
+	t.Cleanup(f.Close)
 	s := connect(t, f, func(*discordgo.Session, *discordgo.Interaction) {})
 	u := f.NewUser("bea", "en-US")
 	ch, err := s.UserChannelCreate(u.ID)
@@ -125,5 +125,61 @@ func TestRateLimitAndClosedDMs(t *testing.T) {
 	u.CloseDMs(true)
 	if _, err := s.ChannelMessageSend(ch.ID, "again"); code(err) != 50007 {
 		t.Errorf("send to closed DMs: %v, want 50007", err)
+	}
+}
+
+// The gateway acknowledges heartbeats at the interval it announces.
+func TestHeartbeats(t *testing.T) {
+	f := discordtest.New(discordtest.Options{HeartbeatInterval: 50 * time.Millisecond})
+	t.Cleanup(f.Close)
+	connect(t, f, func(*discordgo.Session, *discordgo.Interaction) {})
+	if err := f.WaitGateway(discordtest.Patience, "three heartbeats", func(g discordtest.GatewayStats) bool { return g.Heartbeats >= 3 }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A scripted user chooses an item of a string select; the bot receives its
+// value and can update the message in place.
+func TestSelect(t *testing.T) {
+	f := discordtest.New(discordtest.Options{})
+	t.Cleanup(f.Close)
+	values := make(chan []string, 1)
+	connect(t, f, func(s *discordgo.Session, i *discordgo.Interaction) {
+		switch i.Type {
+		case discordgo.InteractionApplicationCommand:
+			zero := 1
+			s.InteractionRespond(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
+				Data: &discordgo.InteractionResponseData{Content: "pick", Components: []discordgo.MessageComponent{
+					discordgo.ActionsRow{Components: []discordgo.MessageComponent{discordgo.SelectMenu{
+						MenuType: discordgo.StringSelectMenu, CustomID: "sel", MinValues: &zero, MaxValues: 1,
+						Options: []discordgo.SelectMenuOption{{Label: "Red", Value: "r"}, {Label: "Blue", Value: "b"}},
+					}}},
+				}}})
+		case discordgo.InteractionMessageComponent:
+			values <- i.MessageComponentData().Values
+			s.InteractionRespond(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseUpdateMessage,
+				Data: &discordgo.InteractionResponseData{Content: "picked", Components: []discordgo.MessageComponent{}}})
+		}
+	})
+	u := f.NewUser("cy", "en-US")
+	p, err := u.Slash(u.DM(), "ping")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := u.AwaitText(0, "pick")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Wait(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.Choose(m, "Blue"); err != nil {
+		t.Fatal(err)
+	}
+	if v := <-values; len(v) != 1 || v[0] != "b" {
+		t.Errorf("values %q, want [b]", v)
+	}
+	if _, err := u.Await(0, "the updated message", func(x discordtest.Message) bool { return x.ID == m.ID && x.Text() == "picked" }); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -82,6 +82,7 @@ func (g *gateway) serve(w http.ResponseWriter, r *http.Request) {
 		case 1:
 			s.mu.Lock()
 			g.heartbeats++
+			s.notify()
 			s.mu.Unlock()
 			if !g.write(c, websocket.TextMessage, []byte(`{"op":11}`)) {
 				return

@@ -583,7 +583,7 @@ type payload struct {
 		Content    *string      `json:"content"`
 		Components *[]Component `json:"components"`
 		Flags      int          `json:"flags"`
-		Choices    []Choice     `json:"choices"`
+		Choices    *[]Choice    `json:"choices"`
 		CustomID   string       `json:"custom_id"`
 		Title      string       `json:"title"`
 	} `json:"data"`
@@ -933,17 +933,21 @@ func (s *Server) callback(c *reqCtx, id, token string) {
 			c.fail(errInvalid("choices answer autocomplete only"))
 			return
 		}
-		if len(d.Choices) > maxChoices {
+		if d.Choices == nil {
+			c.fail(errInvalid("data.choices is required"))
+			return
+		}
+		if len(*d.Choices) > maxChoices {
 			c.fail(errInvalid("more than 25 choices"))
 			return
 		}
-		for _, ch := range d.Choices {
+		for _, ch := range *d.Choices {
 			if n := len([]rune(ch.Name)); n < 1 || n > 100 {
 				c.fail(errInvalid("choice name length"))
 				return
 			}
 		}
-		resp.Choices = d.Choices
+		resp.Choices = *d.Choices
 	case CallbackModal:
 		if ix.Type == typeAutocomplete || ix.Type == typeModal {
 			c.fail(errInvalid("a modal cannot answer this interaction"))

@@ -17,6 +17,7 @@ import (
 	"refillbot/bot"
 	"refillbot/conversation"
 	"refillbot/platforms/discord"
+	"refillbot/storage"
 )
 
 var (
@@ -26,7 +27,7 @@ var (
 )
 
 // discordPlatform builds the Discord adapter, or nil when no token is set.
-func discordPlatform(cfg config, api *bitrefill.Client, logger *slog.Logger) (*discord.Adapter, error) {
+func discordPlatform(cfg config, api *bitrefill.Client, st *storage.Store, logger *slog.Logger) (*discord.Adapter, error) {
 	if cfg.DiscordToken == "" {
 		return nil, nil
 	}
@@ -38,7 +39,7 @@ func discordPlatform(cfg config, api *bitrefill.Client, logger *slog.Logger) (*d
 	}
 	return discord.New(discord.Options{
 		Token: cfg.DiscordToken, AppID: cfg.DiscordAppID, GuildID: cfg.DiscordGuild, APIURL: cfg.DiscordURL,
-		Suggest: newSuggester(api, logger).suggest, Logger: logger,
+		Suggest: newSuggester(api, st.Session, logger).suggest, Logger: logger,
 	})
 }
 
@@ -54,12 +55,14 @@ func runDiscord(ctx, workCtx context.Context, dc *discord.Adapter, b *bot.Bot) e
 	})
 }
 
-// suggester answers /buy autocomplete from Bitrefill's search, with a short
-// cache: people type a letter at a time, and Discord wants choices within
-// three seconds while Bitrefill counts our requests.
+// suggester answers autocomplete: /buy from Bitrefill's search, /esim from
+// the user's own eSIMs (kept in their session) and the top-up plans of the
+// chosen one. Answers are cached briefly: people type a letter at a time,
+// Discord wants choices within three seconds, and Bitrefill counts requests.
 type suggester struct {
-	api *bitrefill.Client
-	log *slog.Logger
+	api      *bitrefill.Client
+	sessions func(conversation.SessionKey) (conversation.State, bool, error)
+	log      *slog.Logger
 
 	mu    sync.Mutex
 	cache map[string]cached
@@ -75,28 +78,60 @@ const (
 	suggestCache = 500
 )
 
-func newSuggester(api *bitrefill.Client, logger *slog.Logger) *suggester {
-	return &suggester{api: api, log: logger.With("component", "discord-suggest"), cache: map[string]cached{}}
+func newSuggester(api *bitrefill.Client, sessions func(conversation.SessionKey) (conversation.State, bool, error), logger *slog.Logger) *suggester {
+	return &suggester{api: api, sessions: sessions, log: logger.With("component", "discord-suggest"), cache: map[string]cached{}}
 }
 
-func (s *suggester) suggest(ctx context.Context, _ conversation.SessionKey, command, option, typed string, _ map[string]string) []discord.Choice {
-	if command != "buy" || option != "query" {
-		return nil // eSIM choices come with the eSIM work (issue 6's /esim topup)
+func (s *suggester) suggest(ctx context.Context, key conversation.SessionKey, command, option, typed string, others map[string]string) []discord.Choice {
+	typed = strings.ToLower(strings.Join(strings.Fields(typed), " "))
+	switch {
+	case command == "buy" && option == "query":
+		if len(typed) < 2 || len(typed) > 100 {
+			return nil
+		}
+		return s.cached("search:"+typed, func() ([]discord.Choice, error) { return s.search(ctx, typed) })
+	case (command == "esim status" || command == "esim topup") && option == "esim":
+		var out []discord.Choice
+		for _, e := range s.owned(key) {
+			name := e.Name + " · …" + e.ICCID[max(0, len(e.ICCID)-4):]
+			if typed == "" || strings.Contains(strings.ToLower(name), typed) || strings.Contains(e.ICCID, typed) {
+				out = append(out, discord.Choice{Name: name, Value: e.ICCID})
+			}
+		}
+		return out
+	case command == "esim topup" && option == "plan":
+		for _, e := range s.owned(key) {
+			if e.ICCID != others["esim"] || e.Product == "" {
+				continue
+			}
+			plans := s.cached("plans:"+e.Product, func() ([]discord.Choice, error) { return s.plans(ctx, e.Product) })
+			var out []discord.Choice
+			for _, p := range plans {
+				if typed == "" || strings.Contains(strings.ToLower(p.Name), typed) {
+					out = append(out, p)
+				}
+			}
+			return out
+		}
 	}
-	q := strings.ToLower(strings.Join(strings.Fields(typed), " "))
-	if len(q) < 2 || len(q) > 100 {
+	return nil
+}
+
+func (s *suggester) owned(key conversation.SessionKey) []conversation.OwnedESIM {
+	st, found, err := s.sessions(key)
+	if err != nil {
+		s.log.Warn("autocomplete: load session", "err", err)
+	}
+	if !found {
 		return nil
 	}
-	s.mu.Lock()
-	c, ok := s.cache[q]
-	s.mu.Unlock()
-	if ok && time.Since(c.at) < suggestTTL {
-		return c.choices
-	}
+	return st.ESIMs
+}
+
+func (s *suggester) search(ctx context.Context, q string) ([]discord.Choice, error) {
 	page, err := s.api.Search(ctx, bitrefill.SearchFilter{Query: q, Limit: 25})
 	if err != nil {
-		s.log.Warn("autocomplete search", "err", err)
-		return nil
+		return nil, err
 	}
 	var out []discord.Choice
 	for _, p := range page.Items {
@@ -106,6 +141,40 @@ func (s *suggester) suggest(ctx context.Context, _ conversation.SessionKey, comm
 		}
 		out = append(out, discord.Choice{Name: name, Value: p.ID})
 	}
+	return out, nil
+}
+
+func (s *suggester) plans(ctx context.Context, product string) ([]discord.Choice, error) {
+	p, err := s.api.ESIMProduct(ctx, product)
+	if err != nil {
+		if p, err = s.api.Product(ctx, product); err != nil {
+			return nil, err
+		}
+	}
+	var out []discord.Choice
+	for _, pk := range p.Packages {
+		name := pk.Value
+		if !pk.Price.IsZero() {
+			name += " — " + pk.Price.String() + " " + p.Currency
+		}
+		out = append(out, discord.Choice{Name: name, Value: pk.ID})
+	}
+	return out, nil
+}
+
+// cached returns a fresh enough answer for key, or computes and keeps one.
+func (s *suggester) cached(key string, compute func() ([]discord.Choice, error)) []discord.Choice {
+	s.mu.Lock()
+	c, ok := s.cache[key]
+	s.mu.Unlock()
+	if ok && time.Since(c.at) < suggestTTL {
+		return c.choices
+	}
+	out, err := compute()
+	if err != nil {
+		s.log.Warn("autocomplete", "err", err)
+		return nil
+	}
 	s.mu.Lock()
 	if len(s.cache) >= suggestCache {
 		for k, v := range s.cache {
@@ -114,7 +183,7 @@ func (s *suggester) suggest(ctx context.Context, _ conversation.SessionKey, comm
 			}
 		}
 	}
-	s.cache[q] = cached{at: time.Now(), choices: out}
+	s.cache[key] = cached{at: time.Now(), choices: out}
 	s.mu.Unlock()
 	return out
 }

@@ -79,7 +79,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 
 	// ---- Discord (discord.go): with a token, it replaces the terminal chat ----
-	dc, err := discordPlatform(cfg, api, logger)
+	dc, err := discordPlatform(cfg, api, st, logger)
 	if err != nil {
 		return err
 	}

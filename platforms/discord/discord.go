@@ -46,7 +46,8 @@ type Options struct {
 	// request a deferral costs.
 	DeferAfter time.Duration
 	// DMInterval paces direct messages: at most one per interval across all
-	// users; default 250ms.
+	// users; default 50ms, well inside Discord's 50 requests a second
+	// (discordgo's limiter also keeps each channel inside its own bucket).
 	DMInterval time.Duration
 	// DMClosedFor is how long after a "cannot send messages to this user"
 	// no DM is attempted for that user, unless they interact again; default 10m.
@@ -105,7 +106,7 @@ func New(opts Options) (*Adapter, error) {
 		opts.DeferAfter = 400 * time.Millisecond
 	}
 	if opts.DMInterval <= 0 {
-		opts.DMInterval = 250 * time.Millisecond
+		opts.DMInterval = 50 * time.Millisecond
 	}
 	if opts.DMClosedFor <= 0 {
 		opts.DMClosedFor = 10 * time.Minute

@@ -160,6 +160,12 @@ func TestGatewayReconnectMidFlow(t *testing.T) {
 	if n := len(p.Messages()); n != 2 {
 		t.Errorf("the replayed press got %d messages, want 2 (loading, card): handled more than once?", n)
 	}
+	// Discord delivering the same interaction once more changes nothing.
+	p.Redeliver()
+	erin.slash(txtHelp, "help") // handled after the redelivery: a barrier
+	if n := len(p.Messages()); n != 2 {
+		t.Errorf("after a redelivery the press has %d messages, want 2", n)
+	}
 	for _, r := range e.dc.Requests() {
 		if r.Code == 40060 {
 			t.Errorf("%s %s: an interaction was answered twice", r.Method, r.Path)
@@ -314,10 +320,40 @@ func TestNotificationsEditDeleteAndRateLimit(t *testing.T) {
 		t.Errorf("after the delete: %+v", dms)
 	}
 
+	kim.u.CloseDMs(true)
+	_, err = e.ad.Send(context.Background(), to, say("closed"), nil)
+	var ur interface{ Unreachable() bool }
+	if !errors.As(err, &ur) || !ur.Unreachable() {
+		t.Errorf("Send to closed DMs: %v, want an Unreachable error", err)
+	}
+	if _, err := e.ad.Send(context.Background(), to, say("closed again"), nil); !errors.As(err, &ur) {
+		t.Errorf("second Send to closed DMs: %v, want Unreachable without asking Discord", err)
+	}
+	if n := e.dc.InvalidRequests(); n != 1 {
+		t.Errorf("%d refused requests, want 1", n)
+	}
+	kim.slash(dmClosedES, "help") // told, in Spanish; DMs may be tried again
+	kim.u.CloseDMs(false)
+
 	e.dc.RateLimit(discordtest.Fault{Method: "POST", Path: "/channels/", RetryAfter: 1500 * time.Millisecond})
 	_, err = e.ad.Send(context.Background(), to, say("third"), nil)
 	var ra interface{ RetryAfter() time.Duration }
 	if !errors.As(err, &ra) || ra.RetryAfter() < time.Second {
 		t.Errorf("Send under a 429: %v, want an error with RetryAfter", err)
+	}
+}
+
+// In a DM with the bot, answers are plain messages in that DM (nobody else
+// is there), still seen by that user alone.
+func TestSlashInDM(t *testing.T) {
+	e := newEnv(t, envOptions{global: true})
+	lee, max := e.newUser("lee", "en-US"), e.newUser("max", "en-US")
+	lee.at = lee.u.DM()
+	m := lee.slash(txtHelp, "help")
+	if m.Ephemeral() || m.GuildID != "" || m.ChannelID != lee.at.Channel {
+		t.Errorf("answer in the DM: ephemeral=%v guild=%q channel=%q", m.Ephemeral(), m.GuildID, m.ChannelID)
+	}
+	if seen := max.u.Visible(0); len(seen) != 0 {
+		t.Errorf("another user sees %d messages of lee's DM", len(seen))
 	}
 }

@@ -58,9 +58,11 @@ var (
 	lblTypeItES = conversation.Phrase("es", conversation.UITypeHere)
 	amountTitle = conversation.Phrase("en", conversation.UIAmountTitle)
 	dmClosed    = conversation.Phrase("en", conversation.UIDMClosed)
+	dmClosedES  = conversation.Phrase("es", conversation.UIDMClosed)
 )
 
 type envOptions struct {
+	global     bool // register commands globally (usable in DMs), not in the test guild
 	deferAfter time.Duration
 	verbose    bool
 }
@@ -107,8 +109,12 @@ func newEnv(tb testing.TB, o envOptions) *env {
 		tb.Fatal(err)
 	}
 	e.store = st
+	guild := "g1"
+	if o.global {
+		guild = ""
+	}
 	ad, err := discord.New(discord.Options{
-		Token: e.dc.Token(), AppID: e.dc.AppID(), GuildID: "g1", APIURL: e.dc.URL(),
+		Token: e.dc.Token(), AppID: e.dc.AppID(), GuildID: guild, APIURL: e.dc.URL(),
 		Suggest: e.suggest, DeferAfter: o.deferAfter, DMInterval: time.Millisecond, Logger: logger,
 	})
 	if err != nil {

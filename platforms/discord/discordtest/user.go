@@ -30,6 +30,7 @@ type Interaction struct {
 	original string // the message @original names
 	response *Response
 	late     bool // an acknowledgement came after the window
+	wire     any  // the INTERACTION_CREATE payload
 }
 
 // Response is the first answer to an interaction.
@@ -143,6 +144,9 @@ func (s *Server) send(ix *Interaction, data discordgo.InteractionData, msg *Mess
 	if msg != nil {
 		wire.Message = &discordgo.Message{ID: msg.ID, ChannelID: msg.ChannelID, GuildID: msg.GuildID, Content: msg.Content, Flags: discordgo.MessageFlags(msg.Flags)}
 	}
+	s.mu.Lock()
+	ix.wire = wire
+	s.mu.Unlock()
 	s.gw.dispatch("INTERACTION_CREATE", wire)
 	return &Pending{s: s, ix: ix}
 }
@@ -326,6 +330,15 @@ func (u *User) Submit(md *Modal, values ...string) (*Pending, error) {
 	}
 	u.s.mu.Unlock()
 	return u.s.send(ix, modalData{CustomID: md.CustomID, Components: rows}, msg), nil
+}
+
+// Redeliver dispatches the same interaction again, as Discord may after a
+// reconnect: a bot must answer it once.
+func (p *Pending) Redeliver() {
+	p.s.mu.Lock()
+	wire := p.ix.wire
+	p.s.mu.Unlock()
+	p.s.gw.dispatch("INTERACTION_CREATE", wire)
 }
 
 // Wait waits for the interaction's first answer (a message, a deferral, a

@@ -34,7 +34,7 @@ func TestDiscordFromEnvironment(t *testing.T) {
 		done <- run(ctx, args, discordEnv(dc, dc.Token()), strings.NewReader(""), io.Discard, io.Discard)
 	}()
 
-	if err := dc.WaitGateway(discordtest.Patience, "gateway connection", func(g discordtest.GatewayStats) bool { return g.Connected }); err != nil {
+	if err := dc.WaitGateway(discordtest.Patience, "gateway connection", func(g discordtest.GatewayStats) bool { return g.Connected && g.Heartbeats > 0 }); err != nil {
 		select {
 		case err := <-done:
 			t.Fatalf("run ended: %v", err)

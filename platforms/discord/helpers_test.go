@@ -144,7 +144,9 @@ func newEnv(tb testing.TB, o envOptions) *env {
 		e.fake.Close()
 		st.Close()
 	})
-	if err := e.dc.WaitGateway(discordtest.Patience, "gateway connection", func(g discordtest.GatewayStats) bool { return g.Connected }); err != nil {
+	// The first heartbeat is awaited too: discordgo sends it as it connects,
+	// and a Close racing with it makes discordgo reconnect after Close.
+	if err := e.dc.WaitGateway(discordtest.Patience, "gateway connection", func(g discordtest.GatewayStats) bool { return g.Connected && g.Heartbeats > 0 }); err != nil {
 		select {
 		case err := <-runErr:
 			tb.Fatalf("adapter stopped: %v", err)

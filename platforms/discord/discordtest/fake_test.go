@@ -39,6 +39,9 @@ func connect(t *testing.T, f *discordtest.Server, on func(*discordgo.Session, *d
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
+	if err := f.WaitGateway(discordtest.Patience, "first heartbeat", func(g discordtest.GatewayStats) bool { return g.Heartbeats > 0 }); err != nil {
+		t.Fatal(err)
+	}
 	return s
 }
 

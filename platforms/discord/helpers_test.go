@@ -177,6 +177,9 @@ func (e *env) advance(d time.Duration) {
 // suggest is the autocomplete source cmd wires to the catalogue; here a
 // plain search of the fake.
 func (e *env) suggest(ctx context.Context, key conversation.SessionKey, command, option, typed string, others map[string]string) []discord.Choice {
+	if strings.HasPrefix(command, "esim ") {
+		return e.suggestESIM(ctx, key, option, others)
+	}
 	if command != "buy" || len(strings.TrimSpace(typed)) < 2 {
 		return nil
 	}
@@ -187,6 +190,33 @@ func (e *env) suggest(ctx context.Context, key conversation.SessionKey, command,
 	var out []discord.Choice
 	for _, p := range page.Items {
 		out = append(out, discord.Choice{Name: p.Name, Value: p.ID})
+	}
+	return out
+}
+
+// suggestESIM offers the user's own eSIMs, then the chosen one's plans.
+func (e *env) suggestESIM(ctx context.Context, key conversation.SessionKey, option string, others map[string]string) []discord.Choice {
+	st, found, err := e.store.Session(key)
+	if err != nil || !found {
+		return nil
+	}
+	var out []discord.Choice
+	for _, x := range st.ESIMs {
+		switch option {
+		case "esim":
+			out = append(out, discord.Choice{Name: x.Name, Value: x.ICCID})
+		case "plan":
+			if x.ICCID != others["esim"] {
+				continue
+			}
+			p, err := e.api.ESIMProduct(ctx, x.Product)
+			if err != nil {
+				return nil
+			}
+			for _, pk := range p.Packages {
+				out = append(out, discord.Choice{Name: pk.Value, Value: pk.ID})
+			}
+		}
 	}
 	return out
 }

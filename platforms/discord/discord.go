@@ -87,6 +87,7 @@ type Adapter struct {
 	refSeq   uint64
 	dmNext   time.Time // pacing of DMs
 	lastSeen time.Time // last pruning of seen
+	stopped  bool      // Run is ending: no new interactions are handled
 }
 
 // New checks the options and builds the client; nothing is sent until Run.
@@ -174,7 +175,13 @@ func (a *Adapter) Run(ctx context.Context, handle func(context.Context, Incoming
 	}
 	a.log.Info("slash commands registered", "count", len(cmds), "guild", a.opts.GuildID)
 	remove := a.s.AddHandler(func(_ *discordgo.Session, ic *discordgo.InteractionCreate) {
+		a.mu.Lock()
+		if a.stopped {
+			a.mu.Unlock()
+			return
+		}
 		a.running.Add(1)
+		a.mu.Unlock()
 		defer a.running.Done()
 		a.onInteraction(ic.Interaction)
 	})
@@ -187,6 +194,9 @@ func (a *Adapter) Run(ctx context.Context, handle func(context.Context, Incoming
 	if err := a.s.Close(); err != nil {
 		a.log.Warn("closing the gateway", "err", err)
 	}
+	a.mu.Lock()
+	a.stopped = true // no handler starts after this, so Wait cannot race an Add
+	a.mu.Unlock()
 	a.running.Wait()
 	return ctx.Err()
 }

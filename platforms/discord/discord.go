@@ -342,14 +342,18 @@ func modalValue(d discordgo.ModalSubmitInteractionData) string {
 
 // openModal answers a "type it" button with the form for that input.
 func (a *Adapter) openModal(i *discordgo.Interaction, expect conversation.Expect, lang string) {
-	title := conversation.UIAmountTitle
+	var t string
 	switch expect {
 	case conversation.ExpectPhone:
-		title = conversation.UIPhoneTitle
+		t = conversation.Phrase(lang, conversation.UIPhoneTitle)
 	case conversation.ExpectICCID:
-		title = conversation.UIICCIDTitle
+		t = conversation.Phrase(lang, conversation.UIICCIDTitle)
+	case conversation.ExpectQuery:
+		t = describe(lang, "search")
+	default:
+		t = conversation.Phrase(lang, conversation.UIAmountTitle)
 	}
-	t := clip(conversation.Phrase(lang, title), 45)
+	t = clip(t, 45)
 	err := a.s.InteractionRespond(i, &discordgo.InteractionResponse{
 		Type: discordgo.InteractionResponseModal,
 		Data: &discordgo.InteractionResponseData{

@@ -360,3 +360,26 @@ func TestSlashInDM(t *testing.T) {
 		t.Errorf("another user sees %d messages of lee's DM", len(seen))
 	}
 }
+
+// /start greets; since a slash-command bot cannot read typed chat, the
+// welcome's "type a product name" comes with a button opening a search form.
+func TestStartThenSearchForm(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	ona := e.newUser("ona", "en-US")
+	ona.slash(txtWelcome, "start")
+	p, err := ona.u.Press(ona.last, lblTypeIt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, err := p.Modal(discordtest.Patience)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mark := e.dc.Mark()
+	sp, err := ona.u.Submit(md, "amazon us")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ona.answered(sp)
+	ona.await(mark, txtResults)
+}

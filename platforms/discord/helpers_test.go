@@ -49,6 +49,7 @@ const (
 	txtReady    = "is ready"
 	txtExpired  = "expired"
 	txtHelp     = "How it works"
+	txtWelcome  = "Welcome"
 	txtUnknown  = "I don't know /"
 )
 

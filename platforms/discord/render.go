@@ -54,10 +54,13 @@ func (m message) discordFiles() []*discordgo.File {
 // noMentions stops any @everyone, role or user mention in a reply from pinging.
 var noMentions = &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
 
-// modalExpect reports whether r asks for input best typed in a modal.
+// modalExpect reports whether a reply expecting e gets a button opening a
+// modal. A bot without the message content intent cannot read what users
+// type in chat, so every typed answer goes through a form; a product name
+// too (the engine asks for one after "New search"), besides /search.
 func modalExpect(e conversation.Expect) bool {
 	switch e {
-	case conversation.ExpectAmount, conversation.ExpectPhone, conversation.ExpectICCID:
+	case conversation.ExpectAmount, conversation.ExpectPhone, conversation.ExpectICCID, conversation.ExpectQuery:
 		return true
 	}
 	return false

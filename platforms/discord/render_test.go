@@ -66,7 +66,8 @@ func TestComponentLayout(t *testing.T) {
 		"amount, modal only":   {0, conversation.ExpectAmount, layout{rows: []int{1}, modal: true}},
 		"phone":                {5, conversation.ExpectPhone, layout{rows: []int{5, 1}, modal: true}},
 		"select and a modal":   {25, conversation.ExpectICCID, layout{rows: []int{1, 1}, selects: 25, modal: true}},
-		"query needs no modal": {2, conversation.ExpectQuery, layout{rows: []int{2}}},
+		"query":                {2, conversation.ExpectQuery, layout{rows: []int{3}, modal: true}},
+		"nothing to type":      {2, conversation.ExpectNothing, layout{rows: []int{2}}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			m := render(conversation.Reply{Text: []conversation.Span{{Text: "x"}}, Options: opts(tc.n), Expect: tc.expect}, nil, "en")

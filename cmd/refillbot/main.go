@@ -19,6 +19,7 @@ import (
 	"refillbot/bot"
 	"refillbot/bot/catalog"
 	"refillbot/platforms/console"
+	"refillbot/platforms/discord"
 	"refillbot/storage"
 	"refillbot/storage/botstore"
 )
@@ -59,8 +60,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	level, _ := cfg.level()
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	if cfg.TelegramToken != "" || cfg.DiscordToken != "" {
-		return errors.New("TELEGRAM_BOT_TOKEN / DISCORD_BOT_TOKEN are set, but this build has only the terminal chat; unset them to use it")
+	if cfg.TelegramToken != "" {
+		return errors.New("TELEGRAM_BOT_TOKEN is set, but this build has no Telegram yet; unset it to use Discord or the terminal chat")
 	}
 
 	st, err := storage.Open(cfg.DB, storage.Options{Timeout: time.Second})
@@ -81,7 +82,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return err
 	}
 
+	// ---- Discord (discord.go): with a token, it replaces the terminal chat ----
+	dc, err := discordPlatform(cfg, api, st, logger)
+	if err != nil {
+		return err
+	}
+	platforms := map[string]bot.Platform{}
+	if dc != nil {
+		platforms[discord.Platform] = dc
+	}
+	// ---- end Discord ----
 	term := console.New(console.Options{In: stdin, Out: stdout, Color: isTerminal(stdout)})
+	if len(platforms) == 0 {
+		platforms[console.Platform] = term
+	}
 	poll := cfg.Poll
 	if poll == "" {
 		poll = "@every 15s" // about 40 checks per 10 minutes: inside Bitrefill's 60
@@ -93,7 +107,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	bcfg := bot.Config{
 		API:       api,
 		Store:     botstore.New(st),
-		Platforms: map[string]bot.Platform{console.Platform: term},
+		Platforms: platforms,
 		Engine:    eng,
 		PollSpec:  poll,
 		Logger:    logger,
@@ -126,9 +140,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if sim != nil {
 		logger.Info("no Bitrefill credentials: running the SANDBOX, nothing costs real money")
 	}
-	err = term.Run(runCtx, func(_ context.Context, in console.Incoming) {
-		b.Handle(workCtx, bot.Incoming{Key: in.Key, Address: in.Address, Event: in.Event, Locale: getenv("LANG")})
-	})
+	if dc != nil { // Discord (discord.go); stdin is not read
+		err = runDiscord(runCtx, workCtx, dc, b)
+	} else {
+		err = term.Run(runCtx, func(_ context.Context, in console.Incoming) {
+			b.Handle(workCtx, bot.Incoming{Key: in.Key, Address: in.Address, Event: in.Event, Locale: getenv("LANG")})
+		})
+	}
 	stopRun() // input ended or a signal came: stop scheduling, finish in-flight work
 	if berr := <-botDone; err == nil {
 		err = berr

@@ -134,7 +134,7 @@ func TestDMsClosed(t *testing.T) {
 // bot is away is replayed on resume and answered exactly once.
 func TestGatewayReconnectMidFlow(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	erin := e.newUser("erin", "es-ES")
+	erin := e.newUser("erin", "en-US")
 	erin.slash(txtResults, "search", discordtest.Opt{Name: "query", Value: "amazon us"})
 
 	e.dc.Drop()
@@ -297,7 +297,7 @@ func TestBuyAutocomplete(t *testing.T) {
 func TestNotificationsEditDeleteAndRateLimit(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	kim := e.newUser("kim", "es-ES")
-	kim.slash(txtHelp, "help") // the adapter learns kim's locale
+	kim.slash(txtHelpES, "help") // the adapter learns kim's locale
 	to := conversation.Address{Platform: discord.Platform, Chat: kim.u.ID, Private: true}
 	say := func(s string) conversation.Reply {
 		return conversation.Reply{Text: []conversation.Span{{Text: s}}, Expect: conversation.ExpectPhone}

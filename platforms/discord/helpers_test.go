@@ -50,6 +50,7 @@ const (
 	txtReady     = "is ready"
 	txtExpired   = "expired"
 	txtHelp      = "How it works"
+	txtHelpES    = "Cómo funciona"
 	txtWelcome   = "Welcome"
 	txtUnknown   = "I don't know /"
 )

@@ -15,6 +15,7 @@ import (
 
 	"refillbot/bitrefill"
 	"refillbot/bot"
+	"refillbot/bot/catalog"
 	"refillbot/conversation"
 	"refillbot/platforms/discord"
 	"refillbot/storage"
@@ -27,7 +28,7 @@ var (
 )
 
 // discordPlatform builds the Discord adapter, or nil when no token is set.
-func discordPlatform(cfg config, api *bitrefill.Client, st *storage.Store, logger *slog.Logger) (*discord.Adapter, error) {
+func discordPlatform(cfg config, api *bitrefill.Client, cat *catalog.Catalog, st *storage.Store, logger *slog.Logger) (*discord.Adapter, error) {
 	if cfg.DiscordToken == "" {
 		return nil, nil
 	}
@@ -39,7 +40,7 @@ func discordPlatform(cfg config, api *bitrefill.Client, st *storage.Store, logge
 	}
 	return discord.New(discord.Options{
 		Token: cfg.DiscordToken, AppID: cfg.DiscordAppID, GuildID: cfg.DiscordGuild, APIURL: cfg.DiscordURL,
-		Suggest: newSuggester(api, st.Session, logger).suggest, Logger: logger,
+		Suggest: newSuggester(api, cat, st.Session, logger).suggest, Logger: logger,
 	})
 }
 
@@ -55,12 +56,14 @@ func runDiscord(ctx, workCtx context.Context, dc *discord.Adapter, b *bot.Bot) e
 	})
 }
 
-// suggester answers autocomplete: /buy from Bitrefill's search, /esim from
+// suggester answers autocomplete: /buy from the local catalogue (Bitrefill's
+// search until the catalogue is loaded), /esim from
 // the user's own eSIMs (kept in their session) and the top-up plans of the
 // chosen one. Answers are cached briefly: people type a letter at a time,
 // Discord wants choices within three seconds, and Bitrefill counts requests.
 type suggester struct {
 	api      *bitrefill.Client
+	cat      *catalog.Catalog // nil: Bitrefill's search only
 	sessions func(conversation.SessionKey) (conversation.State, bool, error)
 	log      *slog.Logger
 
@@ -78,8 +81,8 @@ const (
 	suggestCache = 500
 )
 
-func newSuggester(api *bitrefill.Client, sessions func(conversation.SessionKey) (conversation.State, bool, error), logger *slog.Logger) *suggester {
-	return &suggester{api: api, sessions: sessions, log: logger.With("component", "discord-suggest"), cache: map[string]cached{}}
+func newSuggester(api *bitrefill.Client, cat *catalog.Catalog, sessions func(conversation.SessionKey) (conversation.State, bool, error), logger *slog.Logger) *suggester {
+	return &suggester{api: api, cat: cat, sessions: sessions, log: logger.With("component", "discord-suggest"), cache: map[string]cached{}}
 }
 
 func (s *suggester) suggest(ctx context.Context, key conversation.SessionKey, command, option, typed string, others map[string]string) []discord.Choice {
@@ -88,6 +91,9 @@ func (s *suggester) suggest(ctx context.Context, key conversation.SessionKey, co
 	case command == "buy" && option == "query":
 		if len(typed) < 2 || len(typed) > 100 {
 			return nil
+		}
+		if s.cat != nil && !s.cat.Stale(time.Now()) {
+			return s.fromCatalogue(key, typed)
 		}
 		return s.cached("search:"+typed, func() ([]discord.Choice, error) { return s.search(ctx, typed) })
 	case (command == "esim status" || command == "esim topup") && option == "esim":
@@ -117,6 +123,28 @@ func (s *suggester) suggest(ctx context.Context, key conversation.SessionKey, co
 	return nil
 }
 
+// fromCatalogue answers from memory, the user's country first: no request
+// to Bitrefill, so it is fast and costs none of the rate limit.
+func (s *suggester) fromCatalogue(key conversation.SessionKey, typed string) []discord.Choice {
+	country := ""
+	if st, found, err := s.sessions(key); err == nil && found {
+		country = st.Country
+	}
+	var out []discord.Choice
+	for _, p := range s.cat.Suggest(typed, country, catalog.MaxSuggestions) {
+		out = append(out, discord.Choice{Name: choiceName(p.Name, p.Country), Value: p.ID})
+	}
+	return out
+}
+
+// choiceName adds the country to a name that does not already say it.
+func choiceName(name, country string) string {
+	if country != "" && !strings.Contains(strings.ToUpper(name), strings.ToUpper(country)) {
+		name += " (" + strings.ToUpper(country) + ")"
+	}
+	return name
+}
+
 func (s *suggester) owned(key conversation.SessionKey) []conversation.OwnedESIM {
 	st, found, err := s.sessions(key)
 	if err != nil {
@@ -135,11 +163,7 @@ func (s *suggester) search(ctx context.Context, q string) ([]discord.Choice, err
 	}
 	var out []discord.Choice
 	for _, p := range page.Items {
-		name := p.Name
-		if p.Country != "" && !strings.Contains(strings.ToUpper(name), strings.ToUpper(p.Country)) {
-			name += " (" + strings.ToUpper(p.Country) + ")"
-		}
-		out = append(out, discord.Choice{Name: name, Value: p.ID})
+		out = append(out, discord.Choice{Name: choiceName(p.Name, p.Country), Value: p.ID})
 	}
 	return out, nil
 }

@@ -6,9 +6,11 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"refillbot/bitrefill"
 	"refillbot/bitrefill/bitrefilltest"
+	"refillbot/bot/catalog"
 	"refillbot/conversation"
 	"refillbot/platforms/discord"
 )
@@ -30,7 +32,7 @@ func TestDiscordSuggestions(t *testing.T) {
 		}
 		return conversation.State{ESIMs: []conversation.OwnedESIM{{ICCID: iccid, Product: "bitrefill-esim-europe", Name: "Bitrefill eSIM Europe"}}}, true, nil
 	}
-	s := newSuggester(api, sessions, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s := newSuggester(api, nil, sessions, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx := context.Background()
 
 	buy := s.suggest(ctx, me, "buy", "query", "amazon", nil)
@@ -58,6 +60,37 @@ func TestDiscordSuggestions(t *testing.T) {
 	}
 	if got := s.suggest(ctx, me, "esim topup", "plan", "", map[string]string{"esim": "someone-elses"}); len(got) != 0 {
 		t.Errorf("plans for an eSIM the user does not own: %+v", got)
+	}
+}
+
+// With the catalogue loaded, /buy suggestions come from memory: typing
+// costs no Bitrefill request, and the user's country comes first.
+func TestDiscordSuggestionsFromCatalogue(t *testing.T) {
+	fake := bitrefilltest.New(bitrefilltest.Options{Sandbox: true})
+	defer fake.Close()
+	api, err := bitrefill.New(bitrefill.Config{BaseURL: "http://sandbox.bitrefill.invalid/v2", HTTPClient: fake.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := catalog.New(api, catalog.Options{})
+	if err := cat.Refresh(context.Background(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	me := conversation.SessionKey{Platform: discord.Platform, User: "42"}
+	sessions := func(k conversation.SessionKey) (conversation.State, bool, error) {
+		return conversation.State{Country: "DE"}, k == me, nil
+	}
+	s := newSuggester(api, cat, sessions, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	before := len(fake.Requests())
+	got := s.suggest(context.Background(), me, "buy", "query", "amazn", nil)
+	if len(got) == 0 || len(got) > 25 {
+		t.Fatalf("/buy amazn: %+v", got)
+	}
+	if got[0].Value != "amazon-de" {
+		t.Errorf("first suggestion for a user in Germany is %+v, want amazon-de", got[0])
+	}
+	if n := len(fake.Requests()) - before; n != 0 {
+		t.Errorf("autocomplete made %d Bitrefill requests, want none", n)
 	}
 }
 

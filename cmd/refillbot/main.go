@@ -83,7 +83,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 
 	// ---- Discord (discord.go): with a token, it replaces the terminal chat ----
-	dc, err := discordPlatform(cfg, api, st, logger)
+	// The catalogue is empty at start: b.Run loads it in the background, and
+	// searches go to the API until it is there, so start-up never waits.
+	cat := catalog.New(api, catalog.Options{RefreshEvery: catalogRefresh, MaxAge: 4 * catalogRefresh, Logger: logger})
+	dc, err := discordPlatform(cfg, api, cat, st, logger)
 	if err != nil {
 		return err
 	}
@@ -115,11 +118,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if sim != nil { // a nil *Fake in the interface would look like a simulator
 		bcfg.Simulator = sim
 	}
-	// --- catalogue (issue 3) ---
-	// Empty at start: b.Run loads it in the background, and searches go to
-	// the API until it is there, so start-up never waits for it.
-	bcfg.Catalog = catalog.New(api, catalog.Options{RefreshEvery: catalogRefresh, MaxAge: 4 * catalogRefresh, Logger: logger})
-	// --- end catalogue ---
+	bcfg.Catalog = cat
 	b, err := bot.New(bcfg)
 	if err != nil {
 		return err

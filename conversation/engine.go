@@ -823,11 +823,7 @@ func (t *turn) invoiceView(inv Invoice, summary string) {
 	}
 	t.opt(&o, "opt.search", doAsk)
 	t.menu(spans, ExpectQuery, o.acts, o.labels)
-	if inv.Status == StatusUnpaid && inv.PaymentURI != "" {
-		r := t.out[len(t.out)-1].(Reply)
-		r.QR = inv.PaymentURI
-		t.out[len(t.out)-1] = r
-	}
+	t.markView(inv) // delivery.go
 }
 
 func (t *turn) duration(d time.Duration) string {

@@ -22,6 +22,7 @@ import (
 	"refillbot/bot"
 	"refillbot/conversation"
 	"refillbot/storage"
+	"refillbot/storage/botstore"
 )
 
 // platformName is the Address.Platform the recorder is registered under.
@@ -39,11 +40,9 @@ var (
 	_ bot.PaymentSimulator = (*bitrefilltest.Fake)(nil)
 )
 
-type storageTracked = storage.TrackedInvoice
-
-// storeAdapter is cmd/refillbot's adapter, plus a count of commits.
+// storeAdapter is cmd/refillbot's adapter (botstore), plus a count of commits.
 type storeAdapter struct {
-	*storage.Store
+	botstore.Store
 	commits *atomic.Int64 // may be nil
 }
 
@@ -51,24 +50,7 @@ func (s storeAdapter) Commit(c bot.Commit) error {
 	if s.commits != nil {
 		s.commits.Add(1)
 	}
-	sc := storage.Commit{Key: c.Key, State: c.State, Untrack: c.Untrack}
-	for _, t := range c.Track {
-		sc.Track = append(sc.Track, storage.TrackedInvoice(t))
-	}
-	return s.Store.Commit(sc)
-}
-
-func (s storeAdapter) Tracked() ([]bot.Tracked, error) {
-	list, err := s.Store.Tracked()
-	out := make([]bot.Tracked, len(list))
-	for i, t := range list {
-		out[i] = bot.Tracked(t)
-	}
-	return out, err
-}
-
-func (s storeAdapter) UpdateTracked(t bot.Tracked) error {
-	return s.Store.UpdateTracked(storage.TrackedInvoice(t))
+	return s.Store.Commit(c)
 }
 
 // ---- the recording platform ----
@@ -239,7 +221,7 @@ func (e *env) open() {
 	}
 	b, err := bot.New(bot.Config{
 		API:       e.api,
-		Store:     storeAdapter{st, e.commits},
+		Store:     storeAdapter{botstore.New(st), e.commits},
 		Platforms: map[string]bot.Platform{platformName: e.plat},
 		Engine:    conversation.Engine{Methods: []string{bitrefill.PayBitcoin, bitrefill.PayLightning}, Sandbox: true},
 		Simulator: e.fake,

@@ -98,6 +98,7 @@ type outbox struct {
 	hides    []Scheduled
 	flushing bool
 	viewMem  map[string]View // views sent by this process, before their mark lands
+	secrets  map[uint64]bool // with Config.Crash only: sent deliveries awaiting their mark
 }
 
 func (o *outbox) ids(n int, now time.Time) []uint64 {
@@ -174,7 +175,10 @@ func (b *Bot) deliverNow(ctx context.Context, recs []OutboxRecord) {
 func (b *Bot) attempt(ctx context.Context, r OutboxRecord, now time.Time) {
 	ref, err := b.deliver(ctx, r)
 	if err == nil {
-		if r.Reply.Secret {
+		if r.Reply.Secret && b.cfg.Crash != nil {
+			b.out.mu.Lock()
+			b.out.secrets[r.ID] = true
+			b.out.mu.Unlock()
 			b.crash(CrashSent)
 		}
 		b.sent(r, ref, now)
@@ -301,7 +305,7 @@ func (b *Bot) marksWritten(ids []uint64, ok bool) {
 	}
 	b.out.mu.Unlock()
 	if ok {
-		b.crash(CrashMarked)
+		b.markedCrash(ids)
 	}
 }
 
@@ -339,6 +343,25 @@ func (b *Bot) flushMarks() {
 			}
 		}
 		b.out.mu.Unlock()
+		b.markedCrash(done)
+	}
+}
+
+// markedCrash is the CrashMarked point: a delivery's mark is durable.
+func (b *Bot) markedCrash(ids []uint64) {
+	if b.cfg.Crash == nil {
+		return
+	}
+	b.out.mu.Lock()
+	hit := false
+	for _, id := range ids {
+		if b.out.secrets[id] {
+			hit = true
+			delete(b.out.secrets, id)
+		}
+	}
+	b.out.mu.Unlock()
+	if hit {
 		b.crash(CrashMarked)
 	}
 }

@@ -77,7 +77,7 @@ func (s *screen) waitFor(t *testing.T, from int, re string) ([]string, int) {
 
 type session struct {
 	t     *testing.T
-	in    *io.PipeWriter
+	in    io.WriteCloser
 	out   *screen
 	pos   int
 	done  chan error

@@ -353,6 +353,9 @@ func (b *Bot) fetchInvoice(ctx context.Context, id string) (conversation.Invoice
 				return conversation.Invoice{}, err
 			}
 			inv.Orders[i].Redemption = full.Redemption
+			if inv.Orders[i].ESIMID == "" {
+				inv.Orders[i].ESIMID = full.ESIMID // the eSIM to remember for top-ups
+			}
 		}
 	}
 	return invoice(inv), nil

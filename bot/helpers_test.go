@@ -156,6 +156,11 @@ type envOptions struct {
 	logger    *slog.Logger
 	inProcess bool // reach the fake through fake.Client(), without sockets
 	commits   *atomic.Int64
+	// Delivery tests (delivery_test.go): the fake's options, the storage
+	// key, and a last word on the bot's configuration.
+	fake *bitrefilltest.Options
+	key  []byte
+	tune func(e *env, c *bot.Config)
 }
 
 type env struct {
@@ -170,11 +175,12 @@ type env struct {
 	logger  *slog.Logger
 	commits *atomic.Int64
 	users   atomic.Int64
+	opts    envOptions
 }
 
 func newEnv(tb testing.TB, o envOptions) *env {
 	tb.Helper()
-	e := &env{tb: tb, ctx: context.Background(), plat: newRecorder(), logger: o.logger, commits: o.commits}
+	e := &env{tb: tb, ctx: context.Background(), plat: newRecorder(), logger: o.logger, commits: o.commits, opts: o}
 	if t, ok := tb.(interface{ Context() context.Context }); ok {
 		e.ctx = t.Context()
 	}
@@ -182,6 +188,9 @@ func newEnv(tb testing.TB, o envOptions) *env {
 		e.logger = slog.New(slog.DiscardHandler)
 	}
 	opts := bitrefilltest.Options{ConfirmAfter: 0, DeliverAfter: 0}
+	if o.fake != nil {
+		opts = *o.fake
+	}
 	cfg := bitrefill.Config{
 		APIKey:     "test-key",
 		MinBackoff: time.Millisecond,
@@ -215,18 +224,22 @@ func newEnv(tb testing.TB, o envOptions) *env {
 // open opens the store and builds a Bot on it.
 func (e *env) open() {
 	e.tb.Helper()
-	st, err := storage.Open(e.path, storage.Options{})
+	st, err := storage.Open(e.path, storage.Options{Key: e.opts.key})
 	if err != nil {
 		e.tb.Fatal(err)
 	}
-	b, err := bot.New(bot.Config{
+	cfg := bot.Config{
 		API:       e.api,
 		Store:     storeAdapter{botstore.New(st), e.commits},
 		Platforms: map[string]bot.Platform{platformName: e.plat},
 		Engine:    conversation.Engine{Methods: []string{bitrefill.PayBitcoin, bitrefill.PayLightning}, Sandbox: true},
 		Simulator: e.fake,
 		Logger:    e.logger,
-	})
+	}
+	if e.opts.tune != nil {
+		e.opts.tune(e, &cfg)
+	}
+	b, err := bot.New(cfg)
 	if err != nil {
 		st.Close()
 		e.tb.Fatal(err)

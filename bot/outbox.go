@@ -313,38 +313,56 @@ func (b *Bot) marksWritten(ids []uint64, ok bool) {
 func (b *Bot) flushMarks() {
 	for {
 		b.out.mu.Lock()
-		done, views, hides := b.out.done, b.out.views, b.out.hides
-		b.out.done, b.out.views, b.out.hides = nil, nil, nil
-		if len(done) == 0 && len(views) == 0 && len(hides) == 0 {
+		if len(b.out.done) == 0 && len(b.out.views) == 0 && len(b.out.hides) == 0 {
 			b.out.flushing = false
 			b.out.mu.Unlock()
 			return
 		}
 		b.out.mu.Unlock()
-		err := b.cfg.Store.OutboxDone(done, views, hides)
-		b.out.mu.Lock()
-		if err != nil {
-			// Keep them busy and try again with the next flush; the records
-			// stay in the store, so a crash now means a repeat, not a loss.
-			b.out.done = append(done, b.out.done...)
-			b.out.views = append(views, b.out.views...)
-			b.out.hides = append(hides, b.out.hides...)
+		if !b.writeMarks() {
+			b.out.mu.Lock()
 			b.out.flushing = false
 			b.out.mu.Unlock()
-			b.log.Error("outbox: mark sent", "err", err)
 			return
 		}
-		for _, id := range done {
-			delete(b.out.busy, id)
-		}
-		for _, v := range views {
-			if b.out.viewMem[v.InvoiceID] == v {
-				delete(b.out.viewMem, v.InvoiceID)
-			}
-		}
-		b.out.mu.Unlock()
-		b.markedCrash(done)
 	}
+}
+
+// FlushMarks writes the pending "sent" marks now; tests and shutdown use it.
+func (b *Bot) FlushMarks() { b.writeMarks() }
+
+// writeMarks writes the marks pending now in one transaction. On failure
+// they are kept for the next try: the records stay in the store, so a
+// crash meanwhile means a repeat, not a loss.
+func (b *Bot) writeMarks() bool {
+	b.out.mu.Lock()
+	done, views, hides := b.out.done, b.out.views, b.out.hides
+	b.out.done, b.out.views, b.out.hides = nil, nil, nil
+	b.out.mu.Unlock()
+	if len(done) == 0 && len(views) == 0 && len(hides) == 0 {
+		return true
+	}
+	err := b.cfg.Store.OutboxDone(done, views, hides)
+	b.out.mu.Lock()
+	if err != nil {
+		b.out.done = append(done, b.out.done...)
+		b.out.views = append(views, b.out.views...)
+		b.out.hides = append(hides, b.out.hides...)
+		b.out.mu.Unlock()
+		b.log.Error("outbox: mark sent", "err", err)
+		return false
+	}
+	for _, id := range done {
+		delete(b.out.busy, id)
+	}
+	for _, v := range views {
+		if b.out.viewMem[v.InvoiceID] == v {
+			delete(b.out.viewMem, v.InvoiceID)
+		}
+	}
+	b.out.mu.Unlock()
+	b.markedCrash(done)
+	return true
 }
 
 // markedCrash is the CrashMarked point: a delivery's mark is durable.
@@ -363,19 +381,6 @@ func (b *Bot) markedCrash(ids []uint64) {
 	b.out.mu.Unlock()
 	if hit {
 		b.crash(CrashMarked)
-	}
-}
-
-// FlushMarks writes the pending "sent" marks now; tests and shutdown use it.
-func (b *Bot) FlushMarks() {
-	b.out.mu.Lock()
-	busy := b.out.flushing
-	if !busy {
-		b.out.flushing = true
-	}
-	b.out.mu.Unlock()
-	if !busy {
-		b.flushMarks()
 	}
 }
 
@@ -453,3 +458,7 @@ func (b *Bot) crash(point string) {
 		b.cfg.Crash(point)
 	}
 }
+
+// Wait blocks until the work in flight — handlers, webhook checks, "sent"
+// marks — is done. Tests use it to observe a quiet bot.
+func (b *Bot) Wait() { b.wg.Wait() }

@@ -84,7 +84,11 @@ func (b *Bot) WebhookHandler(ctx context.Context) http.Handler {
 // webhookInvoiceID finds the invoice id in a webhook body: the invoice
 // itself ({"id": …}), or wrapped ({"data": {…}}, {"invoice": {…}},
 // {"invoice_id": …}). An id that could not be an invoice id is refused.
-func webhookInvoiceID(body []byte) (string, bool) {
+func webhookInvoiceID(body []byte) (string, bool) { return webhookID(body, 2) }
+
+// webhookID looks depth levels of wrapping deep, no more: each level parses
+// the body again, and a stranger's deeply nested body must stay cheap.
+func webhookID(body []byte, depth int) (string, bool) {
 	var v struct {
 		ID        string          `json:"id"`
 		InvoiceID string          `json:"invoice_id"`
@@ -99,10 +103,10 @@ func webhookInvoiceID(body []byte) (string, bool) {
 		id = v.ID
 	}
 	for _, inner := range []json.RawMessage{v.Data, v.Invoice} {
-		if id != "" || len(inner) == 0 {
+		if id != "" || len(inner) == 0 || depth == 0 {
 			continue
 		}
-		if s, ok := webhookInvoiceID(inner); ok {
+		if s, ok := webhookID(inner, depth-1); ok {
 			id = s
 		}
 	}

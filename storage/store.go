@@ -128,7 +128,10 @@ func Open(path string, opts Options) (*Store, error) {
 		meta := tx.Bucket(bucketMeta)
 		v := meta.Get(metaSchemaKey)
 		if v == nil {
-			return meta.Put(metaSchemaKey, []byte(strconv.Itoa(fileVersion)))
+			if err := meta.Put(metaSchemaKey, []byte(strconv.Itoa(fileVersion))); err != nil {
+				return err
+			}
+			return checkKey(meta, seal)
 		}
 		n, err := strconv.Atoi(string(v))
 		switch {

@@ -98,7 +98,7 @@ func New(cfg Config) (*Bot, error) {
 		return nil, fmt.Errorf("bot: outbox: %w", err)
 	}
 	b := &Bot{cfg: cfg, log: cfg.Logger.With("component", "bot")}
-	b.out.last, b.out.busy, b.out.viewMem, b.out.secrets = last, map[uint64]bool{}, map[string]View{}, map[uint64]bool{}
+	b.out.last, b.out.busy, b.out.gone, b.out.viewMem, b.out.secrets = last, map[uint64]bool{}, map[uint64]bool{}, map[string]View{}, map[uint64]bool{}
 	return b, nil
 }
 

@@ -90,9 +90,13 @@ const (
 
 // outbox is the in-memory side: ids, records being sent, marks not yet written.
 type outbox struct {
-	mu       sync.Mutex
-	last     uint64
-	busy     map[uint64]bool // being sent, or sent with the mark not yet durable
+	mu   sync.Mutex
+	last uint64
+	busy map[uint64]bool // being sent, or sent with the mark not yet durable
+	// gone holds ids whose mark is durable but which a Drain listing taken
+	// before the mark may still hold; claim refuses them.
+	gone     map[uint64]bool
+	drainMu  sync.Mutex // one Drain pass at a time
 	done     []uint64
 	views    []View
 	hides    []Scheduled
@@ -120,7 +124,7 @@ func (o *outbox) ids(n int, now time.Time) []uint64 {
 func (o *outbox) claim(id uint64) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.busy[id] {
+	if o.busy[id] || o.gone[id] {
 		return false
 	}
 	o.busy[id] = true
@@ -131,6 +135,25 @@ func (o *outbox) release(id uint64) {
 	o.mu.Lock()
 	delete(o.busy, id)
 	o.mu.Unlock()
+}
+
+// forget drops gone ids that a listing taken now no longer shows: no later
+// listing can show them either. Ids past the end of a truncated listing
+// are kept.
+func (o *outbox) forget(listed []OutboxRecord) {
+	in := make(map[uint64]bool, len(listed))
+	var last uint64
+	for _, r := range listed {
+		in[r.ID] = true
+		last = max(last, r.ID)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for id := range o.gone {
+		if !in[id] && (len(listed) < drainBatch || id < last) {
+			delete(o.gone, id)
+		}
+	}
 }
 
 // outgoing turns one step's replies into outbox records. Secret replies
@@ -171,8 +194,9 @@ func (b *Bot) deliverNow(ctx context.Context, recs []OutboxRecord) {
 	}
 }
 
-// attempt sends one claimed record and records the outcome.
-func (b *Bot) attempt(ctx context.Context, r OutboxRecord, now time.Time) {
+// attempt sends one claimed record and records the outcome. It returns how
+// long the platform asked everyone to wait (RetryAfter), if it did.
+func (b *Bot) attempt(ctx context.Context, r OutboxRecord, now time.Time) time.Duration {
 	ref, err := b.deliver(ctx, r)
 	if err == nil {
 		if r.Reply.Secret && b.cfg.Crash != nil {
@@ -182,7 +206,7 @@ func (b *Bot) attempt(ctx context.Context, r OutboxRecord, now time.Time) {
 			b.crash(CrashSent)
 		}
 		b.sent(r, ref, now)
-		return
+		return 0
 	}
 	r.Attempts++
 	wait, drop := retryDelay(err, r.Attempts)
@@ -190,13 +214,14 @@ func (b *Bot) attempt(ctx context.Context, r OutboxRecord, now time.Time) {
 	if drop {
 		b.log.Error("message dropped after repeated failures", "platform", r.Address.Platform, "attempts", r.Attempts, "secret", r.Reply.Secret, "err", err)
 		b.sent(r, "", now)
-		return
+		return 0
 	}
 	b.log.Warn("send failed; will retry", "platform", r.Address.Platform, "attempts", r.Attempts, "retry_in", wait, "secret", r.Reply.Secret, "err", err)
 	if serr := b.cfg.Store.OutboxRetry(r.ID, r.Attempts, now.Add(wait)); serr != nil {
 		b.log.Error("outbox: record retry", "err", serr)
 	}
 	b.out.release(r.ID)
+	return retryAfterOf(err)
 }
 
 // deliver hands a record to its platform: an edit of the invoice's message
@@ -299,6 +324,7 @@ func (b *Bot) marksWritten(ids []uint64, ok bool) {
 	if ok {
 		for _, id := range ids {
 			delete(b.out.busy, id)
+			b.out.gone[id] = true
 		}
 	} else {
 		b.out.done = append(ids, b.out.done...)
@@ -354,6 +380,7 @@ func (b *Bot) writeMarks() bool {
 	}
 	for _, id := range done {
 		delete(b.out.busy, id)
+		b.out.gone[id] = true
 	}
 	for _, v := range views {
 		if b.out.viewMem[v.InvoiceID] == v {
@@ -384,16 +411,24 @@ func (b *Bot) markedCrash(ids []uint64) {
 	}
 }
 
-// Drain sends every outbox record that is due, in order, under each
+// drainBatch bounds the records one Drain pass reads: the oldest first, so
+// a large backlog is worked through in order without rereading all of it.
+const drainBatch = 1000
+
+// Drain sends the outbox records that are due, oldest first, under each
 // session's lock so that they interleave correctly with the session's own
-// replies. It is the outbox job's body; tests call it directly.
+// replies, and returns how many it tried. It is the outbox job's body;
+// tests call it directly.
 func (b *Bot) Drain(ctx context.Context, now time.Time) int {
 	b.wg.Add(1)
 	defer b.wg.Done()
-	recs, err := b.cfg.Store.Outbox(0)
+	b.out.drainMu.Lock()
+	defer b.out.drainMu.Unlock()
+	recs, err := b.cfg.Store.Outbox(drainBatch)
 	if err != nil {
 		b.log.Error("outbox: list", "err", err)
 	}
+	b.out.forget(recs)
 	bySession := map[conversation.SessionKey][]OutboxRecord{}
 	var order []conversation.SessionKey
 	for _, r := range recs {
@@ -403,19 +438,28 @@ func (b *Bot) Drain(ctx context.Context, now time.Time) int {
 		bySession[r.Session] = append(bySession[r.Session], r)
 	}
 	sent := 0
+	// A platform that asked to slow down is left alone for the rest of the
+	// pass: hammering it would only earn longer bans.
+	paused := map[string]bool{}
 	for _, key := range order {
 		if ctx.Err() != nil {
 			break
 		}
+		if paused[key.Platform] {
+			continue
+		}
 		unlock := b.locks.lock(key.String())
 		for _, r := range bySession[key] {
-			if r.NextTry.After(now) {
+			if r.NextTry.After(now) || paused[r.Address.Platform] {
 				break // keep this session's order: later messages wait too
 			}
 			if !b.out.claim(r.ID) {
 				continue
 			}
-			b.attempt(ctx, r, now)
+			if b.attempt(ctx, r, now) > 0 {
+				paused[r.Address.Platform] = true
+				continue
+			}
 			sent++
 		}
 		unlock()

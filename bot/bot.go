@@ -358,6 +358,7 @@ func (b *Bot) fetchInvoice(ctx context.Context, id string) (conversation.Invoice
 			}
 		}
 	}
+	b.esimDetails(ctx, &inv) // delivery.go
 	return invoice(inv), nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -196,12 +197,19 @@ func TestRestartAtCrashPoints(t *testing.T) {
 			first := strings.Count(p.out.String(), "Code: ")
 
 			q := startProc(t, e.with())
+			// What the first process left is sent at start, maybe before the
+			// welcome: the waits below scan the whole screen.
 			q.expect(`Welcome`)
 			if tc.want > first {
-				q.expect(`Code: `)
+				if _, _, ok := q.out.tryWait(`Code: `, 15*time.Second); !ok {
+					t.Fatalf("no code after restart; first run:\n%s\nfirst stderr:\n%s\nsecond run:\n%s\nsecond stderr:\n%s",
+						p.out.String(), p.stderr.String(), q.out.String(), q.stderr.String())
+				}
 			}
 			if !strings.Contains(p.out.String(), "All done") {
-				q.expect(`All done`)
+				if _, _, ok := q.out.tryWait(`All done`, 15*time.Second); !ok {
+					t.Fatalf("no receipt after restart:\n%s", q.out.String())
+				}
 			}
 			q.say("/help") // a round trip: anything still queued has gone out by now
 			q.expect(`How it works`)
@@ -251,5 +259,24 @@ func TestWebhookDeliversWithoutPolling(t *testing.T) {
 	p.stop()
 	if n := strings.Count(p.out.String(), "Code: "); n != 1 {
 		t.Errorf("code shown %d times, want 1", n)
+	}
+}
+
+// tryWait is waitFor without failing the test.
+func (s *screen) tryWait(re string, limit time.Duration) (string, int, bool) {
+	rx := regexp.MustCompile(re)
+	deadline := time.After(limit)
+	for {
+		s.mu.Lock()
+		out, ch := s.buf.String(), s.changed
+		s.mu.Unlock()
+		if loc := rx.FindStringIndex(out); loc != nil {
+			return out[loc[0]:loc[1]], loc[1], true
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			return "", 0, false
+		}
 	}
 }

@@ -821,3 +821,25 @@ func TestCodesEncryptedAtRest(t *testing.T) {
 }
 
 var _ = fmt.Sprint
+
+// Once the user has moved on from the invoice, its news comes as new
+// messages: the old invoice message may be showing another menu by now.
+func TestNoEditAfterUserMovedOn(t *testing.T) {
+	a := &able{}
+	e := newEnv(t, envOptions{tune: withAble(a, nil)})
+	u := e.newUser(true)
+	_, err := u.toInvoice()
+	check(t, err)
+	id := u.invoiceID()
+	m := u.mark()
+	u.say("steam")
+	_, err = u.await(m, "Results for")
+	check(t, err)
+	check(t, e.fake.MarkPaid(id))
+	e.bot.PollAt(e.ctx, time.Now())
+	_, err = u.await(m, "Receipt")
+	check(t, err)
+	if n := u.count("[edit "); n != 0 {
+		t.Errorf("%d edits after the user left the invoice view", n)
+	}
+}

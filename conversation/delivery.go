@@ -33,10 +33,16 @@ func (t *turn) markView(inv Invoice) {
 	t.out[len(t.out)-1] = r
 }
 
-// report says something about an invoice as a whole: it may replace the
-// invoice's own message.
+// report says something about an invoice as a whole. While the invoice is
+// still the user's screen it may replace the invoice's own message; once
+// the user has moved on, that message may have become another menu (where
+// adapters edit menus in place), so the news comes as a message of its own.
 func (t *turn) report(invoiceID string, spans []Span) {
-	t.out = append(t.out, Reply{Text: spans, Invoice: invoiceID})
+	r := Reply{Text: spans}
+	if t.s.Step == StepInvoice && t.s.Invoice == invoiceID {
+		r.Invoice = invoiceID
+	}
+	t.out = append(t.out, r)
 }
 
 // invoiceUpdated announces what changed since the last announcement, once.

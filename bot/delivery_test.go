@@ -257,6 +257,19 @@ func TestUnsentDeliverySurvivesRestart(t *testing.T) {
 	if n := u.count("All done"); n != 1 {
 		t.Errorf("receipt shown %d times, want 1", n)
 	}
+	// In order: the code before the receipt that says it was delivered.
+	code, receipt := -1, -1
+	for i, s := range u.replies() {
+		if s.Reply.Secret {
+			code = i
+		}
+		if strings.Contains(s.Text, "All done") {
+			receipt = i
+		}
+	}
+	if code > receipt {
+		t.Errorf("the receipt (#%d) arrived before the code (#%d)", receipt, code)
+	}
 }
 
 // Where the platform can edit, the invoice message itself follows the

@@ -190,13 +190,22 @@ func (b *Bot) deliverNow(ctx context.Context, recs []OutboxRecord) {
 		if r.Reply.Secret {
 			b.crash(CrashCommitted)
 		}
-		b.attempt(ctx, r, b.cfg.Now())
+		if ok, _ := b.attempt(ctx, r, b.cfg.Now()); !ok {
+			// The rest wait in the outbox behind this one, so that the
+			// drain job delivers them in order (no receipt before its code).
+			for _, rest := range recs {
+				if rest.ID > r.ID {
+					b.out.release(rest.ID)
+				}
+			}
+			return
+		}
 	}
 }
 
-// attempt sends one claimed record and records the outcome. It returns how
-// long the platform asked everyone to wait (RetryAfter), if it did.
-func (b *Bot) attempt(ctx context.Context, r OutboxRecord, now time.Time) time.Duration {
+// attempt sends one claimed record and records the outcome: whether it was
+// sent, and how long the platform asked everyone to wait (RetryAfter).
+func (b *Bot) attempt(ctx context.Context, r OutboxRecord, now time.Time) (bool, time.Duration) {
 	ref, err := b.deliver(ctx, r)
 	if err == nil {
 		if r.Reply.Secret && b.cfg.Crash != nil {
@@ -206,22 +215,25 @@ func (b *Bot) attempt(ctx context.Context, r OutboxRecord, now time.Time) time.D
 			b.crash(CrashSent)
 		}
 		b.sent(r, ref, now)
-		return 0
+		return true, 0
 	}
 	r.Attempts++
 	wait, drop := retryDelay(err, r.Attempts)
+	if drop && r.Reply.Secret {
+		wait, drop = maxRetryWait, false // a code is never given up on
+	}
 	// Never log the text: it may hold a code.
 	if drop {
-		b.log.Error("message dropped after repeated failures", "platform", r.Address.Platform, "attempts", r.Attempts, "secret", r.Reply.Secret, "err", err)
+		b.log.Error("message dropped after repeated failures", "platform", r.Address.Platform, "attempts", r.Attempts, "err", err)
 		b.sent(r, "", now)
-		return 0
+		return true, 0
 	}
 	b.log.Warn("send failed; will retry", "platform", r.Address.Platform, "attempts", r.Attempts, "retry_in", wait, "secret", r.Reply.Secret, "err", err)
 	if serr := b.cfg.Store.OutboxRetry(r.ID, r.Attempts, now.Add(wait)); serr != nil {
 		b.log.Error("outbox: record retry", "err", serr)
 	}
 	b.out.release(r.ID)
-	return retryAfterOf(err)
+	return false, retryAfterOf(err)
 }
 
 // deliver hands a record to its platform: an edit of the invoice's message
@@ -456,11 +468,14 @@ func (b *Bot) Drain(ctx context.Context, now time.Time) int {
 			if !b.out.claim(r.ID) {
 				continue
 			}
-			if b.attempt(ctx, r, now) > 0 {
-				paused[r.Address.Platform] = true
-				continue
-			}
 			sent++
+			ok, pause := b.attempt(ctx, r, now)
+			if pause > 0 {
+				paused[r.Address.Platform] = true
+			}
+			if !ok {
+				break // this session's later messages wait behind it
+			}
 		}
 		unlock()
 	}
@@ -481,8 +496,11 @@ func retryDelay(err error, attempts int) (time.Duration, bool) {
 	if attempts >= 30 {
 		return 0, true
 	}
-	return min(time.Second<<min(attempts-1, 10), 10*time.Minute), false
+	return min(time.Second<<min(attempts-1, 10), maxRetryWait), false
 }
+
+// maxRetryWait caps the back-off after ordinary send failures.
+const maxRetryWait = 10 * time.Minute
 
 func unreachable(err error) bool {
 	var u interface{ Unreachable() bool }

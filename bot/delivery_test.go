@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"image/png"
 	"net/http"
 	"net/http/httptest"
@@ -285,14 +284,12 @@ func TestInvoiceMessageFollowsPayment(t *testing.T) {
 	u := e.newUser(true)
 	_, err := u.toInvoice()
 	check(t, err)
-	list := u.replies()
 	viewRef := ""
 	for i, s := range e.plat.everything() {
 		if strings.Contains(s.Text, "Invoice for") {
 			viewRef = strconv.Itoa(i + 1) // the recorder's refs count from 1
 		}
 	}
-	_ = list
 	m := u.mark()
 	check(t, u.press("Simulate payment"))
 	_, err = u.await(m, "[edit "+viewRef+"] ")
@@ -833,7 +830,6 @@ func TestCodesEncryptedAtRest(t *testing.T) {
 	}
 }
 
-var _ = fmt.Sprint
 
 // Once the user has moved on from the invoice, its news comes as new
 // messages: the old invoice message may be showing another menu by now.
@@ -854,5 +850,37 @@ func TestNoEditAfterUserMovedOn(t *testing.T) {
 	check(t, err)
 	if n := u.count("[edit "); n != 0 {
 		t.Errorf("%d edits after the user left the invoice view", n)
+	}
+}
+
+// The invoice view's QR is the payment URI exactly: BIP21 with the amount
+// for bitcoin, the BOLT11 request for lightning.
+func TestInvoiceQRScansToPaymentURI(t *testing.T) {
+	for _, method := range []string{"Bitcoin", "Lightning"} {
+		t.Run(method, func(t *testing.T) {
+			e := newEnv(t, envOptions{})
+			u := e.newUser(true)
+			check(t, u.toConfirm())
+			m := u.mark()
+			check(t, u.press(method))
+			view, err := u.await(m, "Invoice for")
+			check(t, err)
+			inv, err := e.api.Invoice(e.ctx, u.invoiceID())
+			check(t, err)
+			got := decodePNG(t, view.PNG)
+			if got != inv.Payment.URI() {
+				t.Errorf("QR %q, want the payment URI %q", got, inv.Payment.URI())
+			}
+			switch method {
+			case "Bitcoin":
+				if !strings.HasPrefix(got, "bitcoin:") || !strings.Contains(got, "amount=") {
+					t.Errorf("bitcoin QR %q is not BIP21 with an amount", got)
+				}
+			case "Lightning":
+				if !strings.HasPrefix(got, "lightning:lnbc") {
+					t.Errorf("lightning QR %q is not a BOLT11 request", got)
+				}
+			}
+		})
 	}
 }

@@ -830,7 +830,6 @@ func TestCodesEncryptedAtRest(t *testing.T) {
 	}
 }
 
-
 // Once the user has moved on from the invoice, its news comes as new
 // messages: the old invoice message may be showing another menu by now.
 func TestNoEditAfterUserMovedOn(t *testing.T) {

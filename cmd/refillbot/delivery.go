@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -90,10 +91,11 @@ func openStore(cfg config, logger *slog.Logger) (*storage.Store, string, error) 
 }
 
 // deliveryConfig fills the bot's delivery settings.
-func deliveryConfig(bcfg *bot.Config, cfg config, secret string, stderr interface{ Write([]byte) (int, error) }) {
+func deliveryConfig(bcfg *bot.Config, cfg config, secret string, stderr io.Writer, logger *slog.Logger) {
 	bcfg.WebhookSecret = secret
 	if cfg.PublicURL != "" {
 		bcfg.WebhookURL = bot.WebhookURL(cfg.PublicURL, secret)
+		logger.Info("Bitrefill webhooks enabled", "component", "main", "url", redactedURL(bcfg.WebhookURL))
 	}
 	bcfg.HideCodesAfter = cfg.HideCodesAfter
 	bcfg.BackupDir, bcfg.BackupKeep = cfg.backupDir(), cfg.backupKeep()
@@ -133,6 +135,8 @@ func mountDelivery(mux *http.ServeMux, b *bot.Bot, ctx context.Context) {
 	mux.Handle(bot.WebhookPath, b.WebhookHandler(ctx))
 }
 
+// redactedURL hides the webhook secret: whoever reads the log must not be
+// able to post webhooks.
 func redactedURL(u string) string {
 	if i := strings.Index(u, bot.WebhookPath); i >= 0 {
 		return u[:i+len(bot.WebhookPath)] + "…"

@@ -96,7 +96,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if sim != nil { // a nil *Fake in the interface would look like a simulator
 		bcfg.Simulator = sim
 	}
-	deliveryConfig(&bcfg, cfg, webhookSecret, stderr)
+	deliveryConfig(&bcfg, cfg, webhookSecret, stderr, logger)
 	b, err := bot.New(bcfg)
 	if err != nil {
 		return err

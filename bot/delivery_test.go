@@ -883,3 +883,30 @@ func TestInvoiceQRScansToPaymentURI(t *testing.T) {
 		})
 	}
 }
+
+// A paid invoice waiting for confirmations is not fetched again while the
+// list call shows nothing new: a slow block must not eat the request budget.
+func TestPollerWaitsQuietlyForConfirmations(t *testing.T) {
+	clk := newClock()
+	e := newEnv(t, envOptions{fake: &bitrefilltest.Options{Now: clk.Now, ConfirmAfter: time.Hour, DeliverAfter: time.Minute}})
+	u := e.newUser(true)
+	_, err := u.toInvoice()
+	check(t, err)
+	id := u.invoiceID()
+	check(t, e.fake.MarkPaid(id))
+	e.bot.PollAt(e.ctx, time.Now())
+	_, err = u.await(0, "Payment seen")
+	check(t, err)
+	fetches := e.count("GET", "/invoices/"+id)
+	for range 5 {
+		e.bot.PollAt(e.ctx, time.Now())
+	}
+	if n := e.count("GET", "/invoices/"+id) - fetches; n != 0 {
+		t.Errorf("%d fetches of an invoice whose status did not move", n)
+	}
+	clk.Add(time.Hour + 2*time.Minute)
+	e.bot.PollAt(e.ctx, time.Now())
+	if _, err := u.awaitSecret(0); err != nil {
+		t.Fatal(err)
+	}
+}

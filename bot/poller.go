@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -64,8 +65,13 @@ func (b *Bot) PollAt(ctx context.Context, now time.Time) {
 			return
 		}
 		b.setNextCheck(t.InvoiceID, now.Add(backoff(now.Sub(t.Created))))
-		if inv, ok := listed[t.InvoiceID]; ok && string(inv.Status) == t.Status && t.Status == conversation.StatusUnpaid {
-			continue // the common case: still waiting; nothing for the session
+		if inv, ok := listed[t.InvoiceID]; ok {
+			if string(inv.Status) == t.Status && t.Status == conversation.StatusUnpaid {
+				continue // the common case: still waiting; nothing for the session
+			}
+			if b.seenAs(t.InvoiceID) == listedPrint(inv) {
+				continue // paid, waiting for confirmations: nothing moved since the last fetch
+			}
 		}
 		b.checkInvoice(ctx, t.InvoiceID)
 	}
@@ -136,6 +142,39 @@ type flights struct {
 	running map[string]bool
 	again   map[string]bool
 	next    map[string]time.Time
+	seen    map[string]string // invoice id -> fingerprint of the last fetch
+}
+
+// fingerprint sums up what the list call shows of an invoice: its status and
+// its orders' statuses. When it has not changed since the last full fetch,
+// fetching again would tell the user nothing.
+func fingerprint(status string, orders func(yield func(id, status string))) string {
+	var b strings.Builder
+	b.WriteString(status)
+	orders(func(id, st string) { b.WriteString("|" + id + ":" + st) })
+	return b.String()
+}
+
+func listedPrint(inv bitrefill.Invoice) string {
+	return fingerprint(string(inv.Status), func(yield func(string, string)) {
+		for _, o := range inv.Orders {
+			yield(o.ID, string(o.Status))
+		}
+	})
+}
+
+func fetchedPrint(inv conversation.Invoice) string {
+	return fingerprint(inv.Status, func(yield func(string, string)) {
+		for _, o := range inv.Orders {
+			yield(o.ID, o.Status)
+		}
+	})
+}
+
+func (b *Bot) seenAs(id string) string {
+	b.checks.mu.Lock()
+	defer b.checks.mu.Unlock()
+	return b.checks.seen[id]
 }
 
 // checkInvoice fetches an invoice with its orders and hands it to the owning
@@ -184,6 +223,12 @@ func (b *Bot) checkOnce(ctx context.Context, id string) {
 		b.log.Warn("check invoice: fetch", "invoice", id, "err", err)
 		return
 	}
+	b.checks.mu.Lock()
+	if b.checks.seen == nil {
+		b.checks.seen = map[string]string{}
+	}
+	b.checks.seen[id] = fetchedPrint(inv)
+	b.checks.mu.Unlock()
 	b.update(ctx, t, inv)
 }
 

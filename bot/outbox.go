@@ -315,7 +315,7 @@ func (b *Bot) sent(r OutboxRecord, ref string, now time.Time) {
 // path the next commit comes first, so a purchase pays no extra fsync for
 // its marks; the price is a crash window (a message repeated after restart)
 // of at most this long after a send.
-const markDelay = 20 * time.Millisecond
+const markDelay = 100 * time.Millisecond
 
 // takeMarks hands pending "sent" marks to a commit about to be written.
 func (b *Bot) takeMarks() []uint64 {

@@ -41,14 +41,31 @@ type Config struct {
 	// the catalogue is due a refresh (default "@every 1m").
 	CatalogSpec string
 	// --- end catalogue ---
+
+	// Delivery and scheduled work (outbox.go, webhook.go, jobs.go).
+	// WebhookSecret is the path secret WebhookHandler accepts.
+	WebhookSecret string
+	// HideCodesAfter, when positive, removes code messages that long after
+	// they were sent, on platforms that can delete (Deleter).
+	HideCodesAfter time.Duration
+	// DrainSpec schedules the outbox retry job (default "@every 2s").
+	DrainSpec string
+	// BackupDir, when set, gets a daily hot backup; BackupKeep are kept (default 7).
+	BackupDir  string
+	BackupKeep int
+	// Crash is called at the crash points (CrashCommitted...); nil in
+	// production. The restart tests make the process die there.
+	Crash func(point string)
 }
 
 // Bot runs conversations. It is safe for concurrent use.
 type Bot struct {
-	cfg   Config
-	log   *slog.Logger
-	locks keyedLocks
-	wg    sync.WaitGroup // in-flight Handle calls and notifications
+	cfg    Config
+	log    *slog.Logger
+	locks  keyedLocks
+	wg     sync.WaitGroup // in-flight Handle calls and notifications
+	out    outbox
+	checks flights // invoice checks under way (poller, webhooks)
 }
 
 // New checks the configuration and returns a Bot ready to Handle events.
@@ -77,7 +94,22 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Bot{cfg: cfg, log: cfg.Logger.With("component", "bot")}, nil
+	if cfg.DrainSpec == "" {
+		cfg.DrainSpec = "@every 2s"
+	}
+	if _, err := cron.ParseStandard(cfg.DrainSpec); err != nil {
+		return nil, fmt.Errorf("bot: outbox schedule %q: %w", cfg.DrainSpec, err)
+	}
+	if cfg.BackupKeep <= 0 {
+		cfg.BackupKeep = 7
+	}
+	last, err := cfg.Store.OutboxLast()
+	if err != nil {
+		return nil, fmt.Errorf("bot: outbox: %w", err)
+	}
+	b := &Bot{cfg: cfg, log: cfg.Logger.With("component", "bot")}
+	b.out.last, b.out.busy, b.out.gone, b.out.viewMem, b.out.secrets = last, map[uint64]bool{}, map[uint64]bool{}, map[string]View{}, map[uint64]bool{}
+	return b, nil
 }
 
 // Handle processes one event from a platform, and everything it leads to,
@@ -85,23 +117,28 @@ func New(cfg Config) (*Bot, error) {
 func (b *Bot) Handle(ctx context.Context, in Incoming) {
 	b.wg.Add(1)
 	defer b.wg.Done()
-	b.process(withLocale(ctx, in.Locale), in.Key, in.Address, in.Event)
+	b.process(withLocale(ctx, in.Locale), in.Key, in.Address, commandToken(in.Event))
 }
 
-// Run drives the scheduled work (the invoice poller) until ctx ends, then
-// waits for in-flight work to finish.
+// Run drives the scheduled work (jobs.go) until ctx ends, then waits for
+// in-flight work to finish and writes the last "sent" marks.
 func (b *Bot) Run(ctx context.Context) error {
 	c := cron.New(cron.WithChain(cron.Recover(cronLogger{b.log}), cron.SkipIfStillRunning(cronLogger{b.log})))
-	if _, err := c.AddFunc(b.cfg.PollSpec, func() { b.Poll(ctx) }); err != nil {
-		return err
+	for _, j := range b.jobs(ctx) {
+		if _, err := c.AddFunc(j.spec, j.run); err != nil {
+			return fmt.Errorf("bot: job %s: %w", j.name, err)
+		}
 	}
 	if err := b.scheduleCatalog(ctx, c); err != nil { // catalogue refresh (search.go)
 		return err
 	}
 	c.Start()
+	// Whatever a previous process left unsent goes out now, not at the first tick.
+	b.Drain(ctx, b.cfg.Now())
 	<-ctx.Done()
 	<-c.Stop().Done()
 	b.wg.Wait()
+	b.FlushMarks()
 	return nil
 }
 
@@ -134,30 +171,41 @@ func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conver
 	now := b.cfg.Now()
 	state, effects := b.cfg.Engine.Step(state, ev, now)
 
-	commit := Commit{Key: key, State: state}
+	commit := Commit{Key: key, State: state, Address: addr}
+	var replies []conversation.Reply
 	for _, e := range effects {
-		if t, ok := e.(conversation.TrackInvoice); ok {
-			if t.Untrack {
-				commit.Untrack = append(commit.Untrack, t.InvoiceID)
+		switch e := e.(type) {
+		case conversation.Reply:
+			replies = append(replies, e)
+		case conversation.TrackInvoice:
+			if e.Untrack {
+				commit.Untrack = append(commit.Untrack, e.InvoiceID)
 				continue
 			}
-			tr := Tracked{InvoiceID: t.InvoiceID, Session: key, Address: addr, Status: conversation.StatusUnpaid, Created: now, NextCheck: now}
+			tr := Tracked{InvoiceID: e.InvoiceID, Session: key, Address: addr, Status: conversation.StatusUnpaid, Created: now, NextCheck: now}
 			for _, p := range state.Purchases {
-				if p.Invoice.ID == t.InvoiceID {
+				if p.Invoice.ID == e.InvoiceID {
 					tr.Status, tr.Expires = p.Invoice.Status, p.Invoice.Expires
 				}
 			}
 			commit.Track = append(commit.Track, tr)
 		}
 	}
-	if err := b.cfg.Store.Commit(commit); err != nil {
+	if u, ok := ev.(conversation.InvoiceUpdated); ok {
+		commit.Schedule = giftCardReminders(key, addr, u.Invoice, now)
+	}
+	commit.Outbox = b.outgoing(key, addr, replies, now)
+	commit.Done = b.takeMarks()
+	err = b.cfg.Store.Commit(commit)
+	b.marksWritten(commit.Done, err == nil)
+	if err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
 	}
+	b.deliverNow(ctx, commit.Outbox)
 
 	var next []conversation.Event
 	for _, e := range effects {
-		if r, ok := e.(conversation.Reply); ok {
-			b.send(ctx, addr, r)
+		if _, ok := e.(conversation.Reply); ok {
 			continue
 		}
 		if ev := b.run(ctx, e); ev != nil {
@@ -165,34 +213,6 @@ func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conver
 		}
 	}
 	return next, nil
-}
-
-// send delivers one reply. Secret replies (codes) never go to a chat others
-// can read; the engine only produces them for the buyer's own session, and
-// the shell refuses to post them anywhere public.
-func (b *Bot) send(ctx context.Context, addr conversation.Address, r conversation.Reply) {
-	p, ok := b.cfg.Platforms[addr.Platform]
-	if !ok {
-		b.log.Error("no platform for address", "platform", addr.Platform)
-		return
-	}
-	if r.Secret && !addr.Private {
-		b.log.Warn("secret reply withheld from a non-private chat", "platform", addr.Platform)
-		return
-	}
-	var png []byte
-	if r.QR != "" {
-		var err error
-		if png, err = renderQR(r.QR); err != nil {
-			b.log.Error("render QR", "err", err)
-			png = nil
-		}
-	}
-	if _, err := p.Send(ctx, addr, r, png); err != nil {
-		// The state is already saved; a lost message can be recovered from the
-		// invoice view or history. Never log the text: it may hold a code.
-		b.log.Warn("send failed", "platform", addr.Platform, "secret", r.Secret, "err", err)
-	}
 }
 
 // run carries out one piece of work the engine asked for and returns the
@@ -342,10 +362,11 @@ func (b *Bot) fetchInvoice(ctx context.Context, id string) (conversation.Invoice
 			}
 			inv.Orders[i].Redemption = full.Redemption
 			if inv.Orders[i].ESIMID == "" {
-				inv.Orders[i].ESIMID = full.ESIMID // the invoice's order list omits it
+				inv.Orders[i].ESIMID = full.ESIMID // the invoice's order list omits it; kept for top-ups
 			}
 		}
 	}
+	b.esimDetails(ctx, &inv) // delivery.go
 	return invoice(inv), nil
 }
 

@@ -8,6 +8,17 @@
 // under the same lock. A crash can therefore lose at most a message in flight,
 // never a session or a paid order.
 //
+// Delivery (outbox.go) follows the same rule: every reply is written to the
+// outbox in the step's transaction, sent, and marked sent (the record is
+// deleted) afterwards, so a crash loses no message; it can repeat one only
+// if it falls between the platform's acceptance and the mark. Records not
+// sent (a crash, a user who blocked the bot, a platform asking to slow down)
+// are retried by the drain job with back-off. Invoices are tracked by
+// webhooks (webhook.go: the body is only a hint, the API is asked) and by a
+// poller that makes one list call per tick (poller.go); both funnel into one
+// check per invoice at a time, and the engine announces each change once.
+// Scheduled work (jobs.go) is a set of plain functions of now.
+//
 // The package speaks to chat platforms and storage through the small
 // interfaces declared here; it never imports platforms/* or storage, so
 // cmd/refillbot is the only place that knows the concrete types. It does

@@ -22,6 +22,7 @@ import (
 	"refillbot/bot"
 	"refillbot/conversation"
 	"refillbot/storage"
+	"refillbot/storage/botstore"
 )
 
 // platformName is the Address.Platform the recorder is registered under.
@@ -39,11 +40,9 @@ var (
 	_ bot.PaymentSimulator = (*bitrefilltest.Fake)(nil)
 )
 
-type storageTracked = storage.TrackedInvoice
-
-// storeAdapter is cmd/refillbot's adapter, plus a count of commits.
+// storeAdapter is cmd/refillbot's adapter (botstore), plus a count of commits.
 type storeAdapter struct {
-	*storage.Store
+	botstore.Store
 	commits *atomic.Int64 // may be nil
 }
 
@@ -51,24 +50,7 @@ func (s storeAdapter) Commit(c bot.Commit) error {
 	if s.commits != nil {
 		s.commits.Add(1)
 	}
-	sc := storage.Commit{Key: c.Key, State: c.State, Untrack: c.Untrack}
-	for _, t := range c.Track {
-		sc.Track = append(sc.Track, storage.TrackedInvoice(t))
-	}
-	return s.Store.Commit(sc)
-}
-
-func (s storeAdapter) Tracked() ([]bot.Tracked, error) {
-	list, err := s.Store.Tracked()
-	out := make([]bot.Tracked, len(list))
-	for i, t := range list {
-		out[i] = bot.Tracked(t)
-	}
-	return out, err
-}
-
-func (s storeAdapter) UpdateTracked(t bot.Tracked) error {
-	return s.Store.UpdateTracked(storage.TrackedInvoice(t))
+	return s.Store.Commit(c)
 }
 
 // ---- the recording platform ----
@@ -174,6 +156,11 @@ type envOptions struct {
 	logger    *slog.Logger
 	inProcess bool // reach the fake through fake.Client(), without sockets
 	commits   *atomic.Int64
+	// Delivery tests (delivery_test.go): the fake's options, the storage
+	// key, and a last word on the bot's configuration.
+	fake *bitrefilltest.Options
+	key  []byte
+	tune func(e *env, c *bot.Config)
 }
 
 type env struct {
@@ -188,11 +175,12 @@ type env struct {
 	logger  *slog.Logger
 	commits *atomic.Int64
 	users   atomic.Int64
+	opts    envOptions
 }
 
 func newEnv(tb testing.TB, o envOptions) *env {
 	tb.Helper()
-	e := &env{tb: tb, ctx: context.Background(), plat: newRecorder(), logger: o.logger, commits: o.commits}
+	e := &env{tb: tb, ctx: context.Background(), plat: newRecorder(), logger: o.logger, commits: o.commits, opts: o}
 	if t, ok := tb.(interface{ Context() context.Context }); ok {
 		e.ctx = t.Context()
 	}
@@ -200,6 +188,9 @@ func newEnv(tb testing.TB, o envOptions) *env {
 		e.logger = slog.New(slog.DiscardHandler)
 	}
 	opts := bitrefilltest.Options{ConfirmAfter: 0, DeliverAfter: 0}
+	if o.fake != nil {
+		opts = *o.fake
+	}
 	cfg := bitrefill.Config{
 		APIKey:     "test-key",
 		MinBackoff: time.Millisecond,
@@ -233,18 +224,22 @@ func newEnv(tb testing.TB, o envOptions) *env {
 // open opens the store and builds a Bot on it.
 func (e *env) open() {
 	e.tb.Helper()
-	st, err := storage.Open(e.path, storage.Options{})
+	st, err := storage.Open(e.path, storage.Options{Key: e.opts.key})
 	if err != nil {
 		e.tb.Fatal(err)
 	}
-	b, err := bot.New(bot.Config{
+	cfg := bot.Config{
 		API:       e.api,
-		Store:     storeAdapter{st, e.commits},
+		Store:     storeAdapter{botstore.New(st), e.commits},
 		Platforms: map[string]bot.Platform{platformName: e.plat},
 		Engine:    conversation.Engine{Methods: []string{bitrefill.PayBitcoin, bitrefill.PayLightning}, Sandbox: true},
 		Simulator: e.fake,
 		Logger:    e.logger,
-	})
+	}
+	if e.opts.tune != nil {
+		e.opts.tune(e, &cfg)
+	}
+	b, err := bot.New(cfg)
 	if err != nil {
 		st.Close()
 		e.tb.Fatal(err)

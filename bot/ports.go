@@ -56,6 +56,7 @@ type Store interface {
 	UpdateTracked(t Tracked) error
 	CheckoutInvoice(checkout string) (invoiceID string, ok bool, err error)
 	PutCheckoutInvoice(checkout, invoiceID string) error
+	DeliveryStore // outbox.go: the outbox, invoice views, scheduled work
 }
 
 // Commit is one step's durable outcome.
@@ -64,6 +65,12 @@ type Commit struct {
 	State   conversation.State
 	Track   []Tracked
 	Untrack []string
+	// Delivery (outbox.go): where the session was reached, the messages the
+	// step causes, earlier messages now sent, and timed work.
+	Address  conversation.Address
+	Outbox   []OutboxRecord
+	Done     []uint64
+	Schedule []Scheduled
 }
 
 // Tracked is an invoice being watched for the session that bought it.

@@ -13,8 +13,11 @@ import (
 	"refillbot/conversation"
 )
 
-// noStore is a Store for tests that only run effects.
-type noStore struct{}
+// noStore is a Store for tests that only run effects: its delivery methods
+// are never reached (they would panic on the nil interface).
+type noStore struct{ DeliveryStore }
+
+func (noStore) OutboxLast() (uint64, error) { return 0, nil }
 
 func (noStore) Session(conversation.SessionKey) (conversation.State, bool, error) {
 	return conversation.State{}, false, nil

@@ -66,7 +66,8 @@ func invoice(in bitrefill.Invoice) conversation.Invoice {
 }
 
 func order(o bitrefill.Order) conversation.Order {
-	out := conversation.Order{ID: o.ID, Status: string(o.Status), Product: o.Product.Name, Value: o.Product.Value, Currency: o.Product.Currency, ESIM: o.ESIMID}
+	out := conversation.Order{ID: o.ID, Status: string(o.Status), Product: o.Product.Name, Value: o.Product.Value, Currency: o.Product.Currency,
+		ProductID: o.Product.ID, ESIM: o.ESIMID}
 	if out.Product == "" {
 		out.Product = o.Product.ID
 	}

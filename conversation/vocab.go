@@ -128,6 +128,10 @@ type Reply struct {
 	// Secret marks text that holds redemption codes: never to be logged, never
 	// to be shown in a chat others can read.
 	Secret bool `json:"secret,omitempty"`
+	// Invoice names the invoice this message shows (with Menu: the invoice
+	// view) or reports on; where the platform can edit, the shell turns the
+	// view into each later report instead of sending a pile of messages.
+	Invoice string `json:"invoice,omitempty"`
 }
 
 // Option is one choice in a menu. Token is opaque and short (it must fit
@@ -331,6 +335,7 @@ type Order struct {
 	ID         string      `json:"id"`
 	Status     string      `json:"status"`
 	Product    string      `json:"product"`
+	ProductID  string      `json:"product_id,omitempty"`
 	Value      string      `json:"value,omitempty"`
 	Currency   string      `json:"currency,omitempty"`
 	Redemption *Redemption `json:"redemption,omitempty"`

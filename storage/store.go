@@ -44,7 +44,13 @@ var (
 	bucketSettled   = []byte("settled")
 	bucketCheckouts = []byte("checkouts")
 	bucketMeta      = []byte("meta")
-	allBuckets      = [][]byte{bucketSessions, bucketInvoices, bucketSettled, bucketCheckouts, bucketMeta}
+	bucketOutbox    = []byte("outbox")
+	bucketViews     = []byte("views")
+	bucketSchedule  = []byte("schedule")
+	bucketMarks     = []byte("marks")
+	bucketAddrs     = []byte("addrs")
+	allBuckets      = [][]byte{bucketSessions, bucketInvoices, bucketSettled, bucketCheckouts, bucketMeta,
+		bucketOutbox, bucketViews, bucketSchedule, bucketMarks, bucketAddrs}
 
 	metaSchemaKey = []byte("schema")
 )
@@ -58,6 +64,10 @@ type Options struct {
 	// NoSync skips fsync on commit. Tests and benchmarks only: a crash can
 	// lose or corrupt committed data.
 	NoSync bool
+	// Key, when set (32 bytes), seals every record that can hold a
+	// redemption code (sessions, outbox messages) with AES-256-GCM. See
+	// LoadKey. Open refuses a key other than the one the file was sealed with.
+	Key []byte
 }
 
 // Store is the bot's persistent state. It is safe for concurrent use.
@@ -65,6 +75,7 @@ type Store struct {
 	db   *bolt.DB
 	path string
 	mode writeMode
+	seal *sealer // nil: records are stored in clear
 	// inflight counts writes under way, for modeAdaptive.
 	inflight atomic.Int32
 }
@@ -101,6 +112,13 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("storage: open %s: %w", path, err)
 	}
 	db.MaxBatchDelay = batchDelay
+	var seal *sealer
+	if opts.Key != nil {
+		if seal, err = newSealer(opts.Key); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("storage: open %s: %w", path, err)
+		}
+	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, name := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -110,7 +128,10 @@ func Open(path string, opts Options) (*Store, error) {
 		meta := tx.Bucket(bucketMeta)
 		v := meta.Get(metaSchemaKey)
 		if v == nil {
-			return meta.Put(metaSchemaKey, []byte(strconv.Itoa(fileVersion)))
+			if err := meta.Put(metaSchemaKey, []byte(strconv.Itoa(fileVersion))); err != nil {
+				return err
+			}
+			return checkKey(meta, seal)
 		}
 		n, err := strconv.Atoi(string(v))
 		switch {
@@ -119,13 +140,13 @@ func Open(path string, opts Options) (*Store, error) {
 		case n > fileVersion:
 			return fmt.Errorf("%w: file schema %d, this build reads up to %d", ErrVersion, n, fileVersion)
 		}
-		return nil
+		return checkKey(meta, seal)
 	})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("storage: open %s: %w", path, err)
 	}
-	return &Store{db: db, path: path}, nil
+	return &Store{db: db, path: path, seal: seal}, nil
 }
 
 // Close releases the file. Pending writes have already been committed.
@@ -171,6 +192,17 @@ type Commit struct {
 	// Untrack removes these invoice ids from the index and marks them settled.
 	// It is applied after Track.
 	Untrack []string
+	// Address is where the session was last reached; a private one is kept
+	// for notifications that no user event prompts (reminders).
+	Address conversation.Address
+	// Outbox holds the messages this step causes, written with the state so
+	// that a crash can neither lose them nor announce a state never saved.
+	Outbox []OutboxRecord
+	// Done deletes outbox records already handed to the platform (their
+	// "sent" mark, carried by the next commit when that comes first).
+	Done []uint64
+	// Schedule adds timed work (reminders), keyed so a repeat is a no-op.
+	Schedule []Scheduled
 }
 
 // TrackedInvoice is an invoice the poller watches on a session's behalf.
@@ -187,6 +219,8 @@ type TrackedInvoice struct {
 type sessionRecord struct {
 	V     int                `json:"v"`
 	State conversation.State `json:"state"`
+	// At is when the session last changed, for the idle clean-up.
+	At time.Time `json:"at,omitzero"`
 }
 
 type trackedRecord struct {
@@ -224,7 +258,7 @@ func (s *Store) Session(key conversation.SessionKey) (conversation.State, bool, 
 			return nil
 		}
 		found = true
-		return decode(v, &rec) // decoding copies out of the mmap
+		return s.open(v, &rec) // decoding copies out of the mmap
 	})
 	if err != nil {
 		return conversation.State{}, false, fmt.Errorf("storage: session %s: %w", key, err)
@@ -235,7 +269,7 @@ func (s *Store) Session(key conversation.SessionKey) (conversation.State, bool, 
 // Commit stores c in one durable transaction. The shell calls it after every
 // engine step and before sending replies.
 func (s *Store) Commit(c Commit) error {
-	ops, err := prepareCommit(c)
+	ops, err := s.prepareCommit(c)
 	if err != nil {
 		return fmt.Errorf("storage: commit %s: %w", c.Key, err)
 	}
@@ -250,22 +284,49 @@ type keyValue struct{ k, v []byte }
 // commitOps is a Commit already encoded, so that applying it is a pure
 // function of the transaction: safe for db.Batch to run more than once.
 type commitOps struct {
-	session keyValue
-	track   []keyValue
-	untrack [][]byte
-	settled []byte
+	session  keyValue
+	addr     []byte
+	track    []keyValue
+	untrack  [][]byte
+	settled  []byte
+	outbox   []keyValue
+	done     [][]byte
+	schedule []keyValue
 }
 
-func prepareCommit(c Commit) (*commitOps, error) {
+func (s *Store) prepareCommit(c Commit) (*commitOps, error) {
 	k, err := sessionKey(c.Key)
 	if err != nil {
 		return nil, err
 	}
-	v, err := json.Marshal(sessionRecord{V: recordVersion, State: c.State})
+	ops := &commitOps{}
+	if c.Address.Private {
+		if ops.addr, err = json.Marshal(c.Address); err != nil {
+			return nil, err
+		}
+	}
+	v, err := s.encodeSession(sessionRecord{V: recordVersion, State: c.State, At: time.Now().UTC()})
 	if err != nil {
 		return nil, fmt.Errorf("encode state: %w", err)
 	}
-	ops := &commitOps{session: keyValue{k, v}}
+	ops.session = keyValue{k, v}
+	for _, r := range c.Outbox {
+		kv, err := s.encodeOutbox(r)
+		if err != nil {
+			return nil, err
+		}
+		ops.outbox = append(ops.outbox, kv)
+	}
+	for _, id := range c.Done {
+		ops.done = append(ops.done, outboxKey(id))
+	}
+	for _, sc := range c.Schedule {
+		kv, err := encodeScheduled(sc)
+		if err != nil {
+			return nil, err
+		}
+		ops.schedule = append(ops.schedule, kv)
+	}
 	for _, t := range c.Track {
 		if t.Session == (conversation.SessionKey{}) {
 			t.Session = c.Key
@@ -292,10 +353,44 @@ func prepareCommit(c Commit) (*commitOps, error) {
 	return ops, nil
 }
 
+func (s *Store) encodeSession(r sessionRecord) ([]byte, error) {
+	v, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	return s.seal.close(v), nil
+}
+
 func (o *commitOps) apply(tx *bolt.Tx) error {
 	invoices, settled := tx.Bucket(bucketInvoices), tx.Bucket(bucketSettled)
 	if err := tx.Bucket(bucketSessions).Put(o.session.k, o.session.v); err != nil {
 		return err
+	}
+	// Only a private address is kept: a group chat is no place for a
+	// reminder about someone's eSIM or card.
+	if o.addr != nil {
+		if err := tx.Bucket(bucketAddrs).Put(o.session.k, o.addr); err != nil {
+			return err
+		}
+	}
+	outbox := tx.Bucket(bucketOutbox)
+	for _, r := range o.outbox {
+		if err := outbox.Put(r.k, r.v); err != nil {
+			return err
+		}
+	}
+	for _, k := range o.done {
+		if err := outbox.Delete(k); err != nil {
+			return err
+		}
+	}
+	sched := tx.Bucket(bucketSchedule)
+	for _, r := range o.schedule {
+		if sched.Get(r.k) == nil {
+			if err := sched.Put(r.k, r.v); err != nil {
+				return err
+			}
+		}
 	}
 	for _, t := range o.track {
 		if err := invoices.Put(t.k, t.v); err != nil {

@@ -290,7 +290,7 @@ func TestCommitApplyIdempotent(t *testing.T) {
 	c := Commit{Key: key(1), State: sampleState(1),
 		Track:   []TrackedInvoice{{InvoiceID: "a"}, {InvoiceID: "b"}},
 		Untrack: []string{"b", "c"}}
-	ops, err := prepareCommit(c)
+	ops, err := s.prepareCommit(c)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,10 @@ type config struct {
 	Poll                             string
 	SandboxDelay                     time.Duration
 	LogLevel                         string
+	// Delivery (issue 4).
+	HideCodesAfter        time.Duration
+	BackupDir, BackupKeep string
+	TestCrash             string
 }
 
 // sandbox reports whether no Bitrefill credentials were given.
@@ -84,6 +88,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		}
 		delay = d
 	}
+	if err := c.deliveryFlags(fs, getenv); err != nil {
+		return c, err
+	}
 	fs.DurationVar(&c.SandboxDelay, "sandbox-delay", delay, "sandbox: time from a simulated payment to its confirmation, and again to delivery ($REFILLBOT_SANDBOX_DELAY)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "refillbot: buy Bitrefill gift cards, top-ups and eSIMs in chat.\n\n"+
@@ -127,7 +134,7 @@ func (c config) validate() error {
 	if _, err := c.engine(false); err != nil {
 		return err
 	}
-	return nil
+	return c.validateDelivery()
 }
 
 func (c config) methods() []string {

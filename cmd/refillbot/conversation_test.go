@@ -68,7 +68,7 @@ func TestTerminalCartOfEveryKindAndESIMTopUp(t *testing.T) {
 	s.pick("Lightning")
 	s.expect(`Payment request: lnbc`)
 	s.pick("🧪 Simulate payment (sandbox)")
-	for _, ready := range []string{`Netflix US 25 USD is ready`, `T-Mobile USA 25 USD is ready`, `Bitrefill eSIM Europe 1GB, 7 Days is ready`, `ComEd Electricity 42\.10? USD is ready`} {
+	for _, ready := range []string{`Netflix US 25 USD is ready`, `T-Mobile USA 25 USD is ready`, `Bitrefill eSIM Europe 1GB, 7 Days: your eSIM is ready`, `ComEd Electricity 42\.10? USD is ready`} {
 		if !regexp.MustCompile(ready).MatchString(s.out.String()) {
 			s.expect(ready)
 		}

@@ -64,9 +64,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return errors.New("TELEGRAM_BOT_TOKEN is set, but this build has no Telegram yet; unset it to use Discord or the terminal chat")
 	}
 
-	st, err := storage.Open(cfg.DB, storage.Options{Timeout: time.Second})
+	st, webhookSecret, err := openStore(cfg, logger) // delivery.go
 	if err != nil {
-		return fmt.Errorf("open database: %w", err)
+		return err
 	}
 	defer st.Close()
 
@@ -119,6 +119,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		bcfg.Simulator = sim
 	}
 	bcfg.Catalog = cat
+	deliveryConfig(&bcfg, cfg, webhookSecret, stderr, logger)
 	b, err := bot.New(bcfg)
 	if err != nil {
 		return err
@@ -127,7 +128,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
 	if cfg.Listen != "" {
-		srv, err := serveHTTP(runCtx, cfg.Listen, st, logger)
+		srv, err := serveHTTP(runCtx, cfg.Listen, st, &apiHealth{api: api}, logger, func(mux *http.ServeMux) {
+			mountDelivery(mux, b, workCtx)
+		})
 		if err != nil {
 			return err
 		}
@@ -179,15 +182,22 @@ func bitrefillClient(ctx context.Context, cfg config, logger *slog.Logger) (*bit
 
 // serveHTTP starts the bot's HTTP server. Binding happens here, so a busy
 // port is a start-up error rather than a log line.
-func serveHTTP(ctx context.Context, addr string, st *storage.Store, logger *slog.Logger) (*http.Server, error) {
+func serveHTTP(ctx context.Context, addr string, st *storage.Store, api *apiHealth, logger *slog.Logger, mount ...func(*http.ServeMux)) (*http.Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := st.Ping(); err != nil {
 			http.Error(w, "storage unavailable", http.StatusServiceUnavailable)
 			return
 		}
+		if err := api.check(r.Context()); err != nil {
+			http.Error(w, "Bitrefill API unreachable", http.StatusServiceUnavailable)
+			return
+		}
 		fmt.Fprintln(w, "ok")
 	})
+	for _, m := range mount {
+		m(mux)
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("REFILLBOT_LISTEN %s: %w", addr, err)

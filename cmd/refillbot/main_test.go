@@ -77,7 +77,7 @@ func (s *screen) waitFor(t *testing.T, from int, re string) ([]string, int) {
 
 type session struct {
 	t     *testing.T
-	in    *io.PipeWriter
+	in    io.WriteCloser
 	out   *screen
 	pos   int
 	done  chan error
@@ -164,7 +164,7 @@ func TestTerminalPurchaseEndToEnd(t *testing.T) {
 	s.quit()
 
 	// Everything survived the stop: the session is on disk, the invoice is settled.
-	st, err := storage.Open(db, storage.Options{})
+	st, err := openKeyed(db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +193,7 @@ func TestRestartKeepsInvoiceAndAnnouncesOnce(t *testing.T) {
 	s.expect(`Payment request: lnbc`)
 	s.quit()
 
-	st, err := storage.Open(db, storage.Options{})
+	st, err := openKeyed(db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,4 +291,13 @@ func TestHealthz(t *testing.T) {
 		t.Fatalf("healthz: %d %q", resp.StatusCode, body)
 	}
 	s.quit()
+}
+
+// openKeyed opens a database the bot wrote, with the key file it generated.
+func openKeyed(db string) (*storage.Store, error) {
+	key, _, err := storage.LoadKey(db, "")
+	if err != nil {
+		return nil, err
+	}
+	return storage.Open(db, storage.Options{Key: key})
 }

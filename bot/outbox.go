@@ -1,0 +1,526 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"refillbot/conversation"
+)
+
+// The outbox: every reply the engine produces is written, in the same
+// transaction as the state that caused it, as an OutboxRecord. Replies to a
+// user's own event are then sent at once by the same goroutine; anything not
+// sent (a crash, a blocked user, a platform asking us to slow down) is found
+// in the store by the drain job and sent later. A record is deleted — its
+// "sent" mark — only after the platform accepted it. So a crash loses
+// nothing; it can repeat a message only if it falls between the platform's
+// acceptance and the mark, a window of one storage write.
+
+// OutboxRecord is a message owed to a user (mirrors storage.OutboxRecord).
+type OutboxRecord struct {
+	ID      uint64 // increasing: a session's messages leave in order
+	Session conversation.SessionKey
+	Address conversation.Address
+	Reply   conversation.Reply
+	// Invoice is the invoice the message is about. With Edit, the message
+	// replaces the invoice's own message where the platform can edit; View
+	// marks that message itself, whose reference is remembered.
+	Invoice string
+	Edit    bool
+	View    bool
+	// Hide: a code message to remove after Config.HideCodesAfter.
+	Hide     bool
+	Attempts int
+	NextTry  time.Time
+	Created  time.Time
+}
+
+// View is the platform's reference to the message showing an invoice.
+type View struct {
+	InvoiceID string
+	Address   conversation.Address
+	Ref       string
+}
+
+// Scheduled is timed work for a session (mirrors storage.Scheduled).
+type Scheduled struct {
+	Due     time.Time
+	Name    string // unique; scheduling a name twice at one time is a no-op
+	Kind    string // schedHide, schedGiftCard
+	Session conversation.SessionKey
+	Address conversation.Address
+	Ref     string
+	Subject string
+	Date    string
+}
+
+// SessionInfo is a stored session, for the scheduled jobs.
+type SessionInfo struct {
+	Key     conversation.SessionKey
+	State   conversation.State
+	Changed time.Time
+}
+
+// DeliveryStore is the persistence of delivery and scheduled work.
+type DeliveryStore interface {
+	Enqueue(recs []OutboxRecord) error
+	Outbox(limit int) ([]OutboxRecord, error)
+	OutboxLast() (uint64, error)
+	OutboxDone(ids []uint64, views []View, hides []Scheduled) error
+	OutboxRetry(id uint64, attempts int, next time.Time) error
+	InvoiceView(invoiceID string) (View, bool, error)
+	TrackedInvoice(id string) (Tracked, bool, error)
+	Due(now time.Time, limit int) ([]Scheduled, error)
+	ScheduleDone(done []Scheduled) error
+	MarkOnce(name string, at time.Time) (bool, error)
+	Address(key conversation.SessionKey) (conversation.Address, bool, error)
+	AllSessions() ([]SessionInfo, error)
+	Prune(before time.Time) (int, error)
+	BackupTo(dir string, now time.Time, keep int) (string, error)
+}
+
+// Crash points, for the restart tests (Config.Crash).
+const (
+	CrashCommitted = "committed" // a delivery is stored, not yet sent
+	CrashSent      = "sent"      // the platform accepted a delivery, not yet marked
+	CrashMarked    = "marked"    // the delivery's mark is durable
+)
+
+// outbox is the in-memory side: ids, records being sent, marks not yet written.
+type outbox struct {
+	mu   sync.Mutex
+	last uint64
+	busy map[uint64]bool // being sent, or sent with the mark not yet durable
+	// gone holds ids whose mark is durable but which a Drain listing taken
+	// before the mark may still hold; claim refuses them.
+	gone     map[uint64]bool
+	drainMu  sync.Mutex // one Drain pass at a time
+	done     []uint64
+	views    []View
+	hides    []Scheduled
+	flushing bool
+	viewMem  map[string]View // views sent by this process, before their mark lands
+	secrets  map[uint64]bool // with Config.Crash only: sent deliveries awaiting their mark
+}
+
+func (o *outbox) ids(n int, now time.Time) []uint64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	// Ids are nanosecond clock readings kept strictly increasing, seeded at
+	// start from the highest id the store has seen, so they keep growing
+	// across restarts.
+	o.last = max(o.last, uint64(now.UnixNano()))
+	out := make([]uint64, n)
+	for i := range out {
+		o.last++
+		out[i] = o.last
+	}
+	return out
+}
+
+// claim marks records as being sent; it returns false for one already busy.
+func (o *outbox) claim(id uint64) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.busy[id] || o.gone[id] {
+		return false
+	}
+	o.busy[id] = true
+	return true
+}
+
+func (o *outbox) release(id uint64) {
+	o.mu.Lock()
+	delete(o.busy, id)
+	o.mu.Unlock()
+}
+
+// forget drops gone ids that a listing taken now no longer shows: no later
+// listing can show them either. Ids past the end of a truncated listing
+// are kept.
+func (o *outbox) forget(listed []OutboxRecord) {
+	in := make(map[uint64]bool, len(listed))
+	var last uint64
+	for _, r := range listed {
+		in[r.ID] = true
+		last = max(last, r.ID)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for id := range o.gone {
+		if !in[id] && (len(listed) < drainBatch || id < last) {
+			delete(o.gone, id)
+		}
+	}
+}
+
+// outgoing turns one step's replies into outbox records. Secret replies
+// never go to a chat others can read: they are not even stored for one.
+func (b *Bot) outgoing(key conversation.SessionKey, addr conversation.Address, replies []conversation.Reply, now time.Time) []OutboxRecord {
+	recs := make([]OutboxRecord, 0, len(replies))
+	for _, r := range replies {
+		if r.Secret && !addr.Private {
+			b.log.Warn("secret reply withheld from a non-private chat", "platform", addr.Platform)
+			continue
+		}
+		rec := OutboxRecord{Session: key, Address: addr, Reply: r, Created: now}
+		if r.Invoice != "" {
+			rec.Invoice = r.Invoice
+			rec.View = r.Menu
+			rec.Edit = !r.Menu && !r.Secret
+		}
+		rec.Hide = r.Secret && b.cfg.HideCodesAfter > 0
+		recs = append(recs, rec)
+	}
+	ids := b.out.ids(len(recs), now)
+	for i := range recs {
+		recs[i].ID = ids[i]
+	}
+	return recs
+}
+
+// deliverNow sends records just committed by this goroutine, in order.
+func (b *Bot) deliverNow(ctx context.Context, recs []OutboxRecord) {
+	for _, r := range recs {
+		if !b.out.claim(r.ID) {
+			continue
+		}
+		if r.Reply.Secret {
+			b.crash(CrashCommitted)
+		}
+		if ok, _ := b.attempt(ctx, r, b.cfg.Now()); !ok {
+			// The rest wait in the outbox behind this one, so that the
+			// drain job delivers them in order (no receipt before its code).
+			for _, rest := range recs {
+				if rest.ID > r.ID {
+					b.out.release(rest.ID)
+				}
+			}
+			return
+		}
+	}
+}
+
+// attempt sends one claimed record and records the outcome: whether it was
+// sent, and how long the platform asked everyone to wait (RetryAfter).
+func (b *Bot) attempt(ctx context.Context, r OutboxRecord, now time.Time) (bool, time.Duration) {
+	ref, err := b.deliver(ctx, r)
+	if err == nil {
+		if r.Reply.Secret && b.cfg.Crash != nil {
+			b.out.mu.Lock()
+			b.out.secrets[r.ID] = true
+			b.out.mu.Unlock()
+			b.crash(CrashSent)
+		}
+		b.sent(r, ref, now)
+		return true, 0
+	}
+	r.Attempts++
+	wait, drop := retryDelay(err, r.Attempts)
+	if drop && r.Reply.Secret {
+		wait, drop = maxRetryWait, false // a code is never given up on
+	}
+	// Never log the text: it may hold a code.
+	if drop {
+		b.log.Error("message dropped after repeated failures", "platform", r.Address.Platform, "attempts", r.Attempts, "err", err)
+		b.sent(r, "", now)
+		return true, 0
+	}
+	b.log.Warn("send failed; will retry", "platform", r.Address.Platform, "attempts", r.Attempts, "retry_in", wait, "secret", r.Reply.Secret, "err", err)
+	if serr := b.cfg.Store.OutboxRetry(r.ID, r.Attempts, now.Add(wait)); serr != nil {
+		b.log.Error("outbox: record retry", "err", serr)
+	}
+	b.out.release(r.ID)
+	return false, retryAfterOf(err)
+}
+
+// deliver hands a record to its platform: an edit of the invoice's message
+// where possible, else a new message.
+func (b *Bot) deliver(ctx context.Context, r OutboxRecord) (string, error) {
+	p, ok := b.cfg.Platforms[r.Address.Platform]
+	if !ok {
+		return "", errNoPlatform
+	}
+	var png []byte
+	if r.Reply.QR != "" {
+		var err error
+		if png, err = renderQR(r.Reply.QR); err != nil {
+			b.log.Error("render QR", "err", err)
+			png = nil
+		}
+	}
+	if ed, ok := p.(Editor); ok && r.Edit {
+		if v, found := b.view(r.Invoice); found && v.Address.Chat == r.Address.Chat && v.Address.Platform == r.Address.Platform {
+			err := ed.Edit(ctx, r.Address, v.Ref, r.Reply, png)
+			if err == nil || unreachable(err) || retryAfterOf(err) > 0 {
+				return v.Ref, err
+			}
+			// The message may be gone or too old to edit: say it anew.
+			b.log.Debug("edit failed; sending a new message", "platform", r.Address.Platform, "err", err)
+		}
+	}
+	return p.Send(ctx, r.Address, r.Reply, png)
+}
+
+var errNoPlatform = errors.New("no platform for the address")
+
+func (b *Bot) view(invoiceID string) (View, bool) {
+	b.out.mu.Lock()
+	v, ok := b.out.viewMem[invoiceID]
+	b.out.mu.Unlock()
+	if ok {
+		return v, true
+	}
+	v, ok, err := b.cfg.Store.InvoiceView(invoiceID)
+	if err != nil {
+		b.log.Warn("outbox: invoice view", "err", err)
+	}
+	return v, ok && err == nil
+}
+
+// sent queues the record's mark (and its view or hide) and makes sure a
+// flush is under way. The mark is written shortly after, by one goroutine,
+// for every record sent meanwhile: the hot path does not wait for a second
+// fsync per message.
+func (b *Bot) sent(r OutboxRecord, ref string, now time.Time) {
+	b.out.mu.Lock()
+	b.out.done = append(b.out.done, r.ID)
+	if r.View && ref != "" {
+		v := View{InvoiceID: r.Invoice, Address: r.Address, Ref: ref}
+		b.out.views = append(b.out.views, v)
+		b.out.viewMem[r.Invoice] = v
+	}
+	if r.Hide && ref != "" {
+		if _, ok := b.cfg.Platforms[r.Address.Platform].(Deleter); ok {
+			b.out.hides = append(b.out.hides, Scheduled{Due: now.Add(b.cfg.HideCodesAfter), Name: "hide:" + r.Address.Platform + ":" + r.Address.Chat + ":" + ref,
+				Kind: schedHide, Session: r.Session, Address: r.Address, Ref: ref})
+		}
+	}
+	start := !b.out.flushing
+	b.out.flushing = true
+	b.out.mu.Unlock()
+	if start {
+		b.wg.Add(1)
+		time.AfterFunc(markDelay, func() {
+			defer b.wg.Done()
+			b.flushMarks()
+		})
+	}
+}
+
+// markDelay is how long a "sent" mark may wait for the session's next commit
+// to carry it (Commit.Done), before it is written on its own. On the hot
+// path the next commit comes first, so a purchase pays no extra fsync for
+// its marks; the price is a crash window (a message repeated after restart)
+// of at most this long after a send.
+const markDelay = 100 * time.Millisecond
+
+// takeMarks hands pending "sent" marks to a commit about to be written.
+func (b *Bot) takeMarks() []uint64 {
+	b.out.mu.Lock()
+	defer b.out.mu.Unlock()
+	done := b.out.done
+	b.out.done = nil
+	return done
+}
+
+// marksWritten ends the marks' wait after their commit (ok) or gives them
+// back to the flusher (failed commit).
+func (b *Bot) marksWritten(ids []uint64, ok bool) {
+	if len(ids) == 0 {
+		return
+	}
+	b.out.mu.Lock()
+	if ok {
+		for _, id := range ids {
+			delete(b.out.busy, id)
+			b.out.gone[id] = true
+		}
+	} else {
+		b.out.done = append(ids, b.out.done...)
+	}
+	b.out.mu.Unlock()
+	if ok {
+		b.markedCrash(ids)
+	}
+}
+
+// flushMarks writes pending marks until none are left.
+func (b *Bot) flushMarks() {
+	for {
+		b.out.mu.Lock()
+		if len(b.out.done) == 0 && len(b.out.views) == 0 && len(b.out.hides) == 0 {
+			b.out.flushing = false
+			b.out.mu.Unlock()
+			return
+		}
+		b.out.mu.Unlock()
+		if !b.writeMarks() {
+			b.out.mu.Lock()
+			b.out.flushing = false
+			b.out.mu.Unlock()
+			return
+		}
+	}
+}
+
+// FlushMarks writes the pending "sent" marks now; tests and shutdown use it.
+func (b *Bot) FlushMarks() { b.writeMarks() }
+
+// writeMarks writes the marks pending now in one transaction. On failure
+// they are kept for the next try: the records stay in the store, so a
+// crash meanwhile means a repeat, not a loss.
+func (b *Bot) writeMarks() bool {
+	b.out.mu.Lock()
+	done, views, hides := b.out.done, b.out.views, b.out.hides
+	b.out.done, b.out.views, b.out.hides = nil, nil, nil
+	b.out.mu.Unlock()
+	if len(done) == 0 && len(views) == 0 && len(hides) == 0 {
+		return true
+	}
+	err := b.cfg.Store.OutboxDone(done, views, hides)
+	b.out.mu.Lock()
+	if err != nil {
+		b.out.done = append(done, b.out.done...)
+		b.out.views = append(views, b.out.views...)
+		b.out.hides = append(hides, b.out.hides...)
+		b.out.mu.Unlock()
+		b.log.Error("outbox: mark sent", "err", err)
+		return false
+	}
+	for _, id := range done {
+		delete(b.out.busy, id)
+		b.out.gone[id] = true
+	}
+	for _, v := range views {
+		if b.out.viewMem[v.InvoiceID] == v {
+			delete(b.out.viewMem, v.InvoiceID)
+		}
+	}
+	b.out.mu.Unlock()
+	b.markedCrash(done)
+	return true
+}
+
+// markedCrash is the CrashMarked point: a delivery's mark is durable.
+func (b *Bot) markedCrash(ids []uint64) {
+	if b.cfg.Crash == nil {
+		return
+	}
+	b.out.mu.Lock()
+	hit := false
+	for _, id := range ids {
+		if b.out.secrets[id] {
+			hit = true
+			delete(b.out.secrets, id)
+		}
+	}
+	b.out.mu.Unlock()
+	if hit {
+		b.crash(CrashMarked)
+	}
+}
+
+// drainBatch bounds the records one Drain pass reads: the oldest first, so
+// a large backlog is worked through in order without rereading all of it.
+const drainBatch = 1000
+
+// Drain sends the outbox records that are due, oldest first, under each
+// session's lock so that they interleave correctly with the session's own
+// replies, and returns how many it tried. It is the outbox job's body;
+// tests call it directly.
+func (b *Bot) Drain(ctx context.Context, now time.Time) int {
+	b.wg.Add(1)
+	defer b.wg.Done()
+	b.out.drainMu.Lock()
+	defer b.out.drainMu.Unlock()
+	recs, err := b.cfg.Store.Outbox(drainBatch)
+	if err != nil {
+		b.log.Error("outbox: list", "err", err)
+	}
+	b.out.forget(recs)
+	bySession := map[conversation.SessionKey][]OutboxRecord{}
+	var order []conversation.SessionKey
+	for _, r := range recs {
+		if _, ok := bySession[r.Session]; !ok {
+			order = append(order, r.Session)
+		}
+		bySession[r.Session] = append(bySession[r.Session], r)
+	}
+	sent := 0
+	// A platform that asked to slow down is left alone for the rest of the
+	// pass: hammering it would only earn longer bans.
+	paused := map[string]bool{}
+	for _, key := range order {
+		if ctx.Err() != nil {
+			break
+		}
+		if paused[key.Platform] {
+			continue
+		}
+		unlock := b.locks.lock(key.String())
+		for _, r := range bySession[key] {
+			if r.NextTry.After(now) || paused[r.Address.Platform] {
+				break // keep this session's order: later messages wait too
+			}
+			if !b.out.claim(r.ID) {
+				continue
+			}
+			sent++
+			ok, pause := b.attempt(ctx, r, now)
+			if pause > 0 {
+				paused[r.Address.Platform] = true
+			}
+			if !ok {
+				break // this session's later messages wait behind it
+			}
+		}
+		unlock()
+	}
+	return sent
+}
+
+// retryDelay is the back-off after a failed send. A user who blocked the bot
+// or closed DMs is tried rarely (their messages wait, never dropped); a
+// platform's RetryAfter is honoured; other failures back off exponentially
+// and give up after many attempts (a message the platform keeps refusing).
+func retryDelay(err error, attempts int) (time.Duration, bool) {
+	if d := retryAfterOf(err); d > 0 {
+		return d, false
+	}
+	if unreachable(err) {
+		return min(time.Minute<<min(attempts-1, 9), 6*time.Hour), false
+	}
+	if attempts >= 30 {
+		return 0, true
+	}
+	return min(time.Second<<min(attempts-1, 10), maxRetryWait), false
+}
+
+// maxRetryWait caps the back-off after ordinary send failures.
+const maxRetryWait = 10 * time.Minute
+
+func unreachable(err error) bool {
+	var u interface{ Unreachable() bool }
+	return errors.As(err, &u) && u.Unreachable()
+}
+
+func retryAfterOf(err error) time.Duration {
+	var r interface{ RetryAfter() time.Duration }
+	if errors.As(err, &r) {
+		return r.RetryAfter()
+	}
+	return 0
+}
+
+func (b *Bot) crash(point string) {
+	if b.cfg.Crash != nil {
+		b.cfg.Crash(point)
+	}
+}
+
+// Wait blocks until the work in flight — handlers, webhook checks, "sent"
+// marks — is done. Tests use it to observe a quiet bot.
+func (b *Bot) Wait() { b.wg.Wait() }

@@ -1,0 +1,117 @@
+package bot
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// WebhookPath is where Bitrefill's webhooks arrive, followed by the
+// installation's secret: WebhookPath + secret.
+const WebhookPath = "/webhooks/bitrefill/"
+
+// maxWebhookBody bounds what is read from a webhook: an invoice with many
+// orders is a few kilobytes.
+const maxWebhookBody = 256 << 10
+
+// WebhookURL is the webhook_url to give Bitrefill for a public base URL.
+func WebhookURL(publicBase, secret string) string {
+	return strings.TrimRight(publicBase, "/") + WebhookPath + secret
+}
+
+// WebhookHandler receives Bitrefill's invoice webhooks at WebhookPath +
+// Config.WebhookSecret (mount it on WebhookPath). The body is only a hint of
+// which invoice to look at: anyone who learnt the URL could post anything,
+// so the invoice and its orders are fetched from the API, and what the API
+// says is what the user is told. The answer is immediate; the check runs in
+// the background, collapsed with any check of the same invoice already
+// under way (a duplicate webhook, the poller).
+//
+// A wrong secret gets 404, as if nothing were here; a body that is too large
+// gets 413 and one that names no invoice 400. An unknown invoice is
+// acknowledged with 200 (Bitrefill would otherwise retry) and ignored.
+func (b *Bot) WebhookHandler(ctx context.Context) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		secret, _ := strings.CutPrefix(r.URL.Path, WebhookPath)
+		if b.cfg.WebhookSecret == "" || subtle.ConstantTimeCompare([]byte(secret), []byte(b.cfg.WebhookSecret)) != 1 {
+			http.NotFound(w, r)
+			return
+		}
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+				return
+			}
+			http.Error(w, "cannot read body", http.StatusBadRequest)
+			return
+		}
+		id, ok := webhookInvoiceID(body)
+		if !ok {
+			http.Error(w, "no invoice id in body", http.StatusBadRequest)
+			return
+		}
+		t, tracked, err := b.cfg.Store.TrackedInvoice(id)
+		switch {
+		case err != nil:
+			b.log.Error("webhook: tracked invoice", "err", err)
+			http.Error(w, "storage unavailable", http.StatusServiceUnavailable) // Bitrefill retries
+			return
+		case !tracked:
+			b.log.Info("webhook for an invoice not tracked (settled or unknown)", "invoice", id)
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			b.checkInvoice(ctx, t.InvoiceID)
+		}()
+		w.WriteHeader(http.StatusOK)
+	})
+}
+
+// webhookInvoiceID finds the invoice id in a webhook body: the invoice
+// itself ({"id": …}), or wrapped ({"data": {…}}, {"invoice": {…}},
+// {"invoice_id": …}). An id that could not be an invoice id is refused.
+func webhookInvoiceID(body []byte) (string, bool) { return webhookID(body, 2) }
+
+// webhookID looks depth levels of wrapping deep, no more: each level parses
+// the body again, and a stranger's deeply nested body must stay cheap.
+func webhookID(body []byte, depth int) (string, bool) {
+	var v struct {
+		ID        string          `json:"id"`
+		InvoiceID string          `json:"invoice_id"`
+		Data      json.RawMessage `json:"data"`
+		Invoice   json.RawMessage `json:"invoice"`
+	}
+	if json.Unmarshal(body, &v) != nil {
+		return "", false
+	}
+	id := v.InvoiceID
+	if id == "" {
+		id = v.ID
+	}
+	for _, inner := range []json.RawMessage{v.Data, v.Invoice} {
+		if id != "" || len(inner) == 0 || depth == 0 {
+			continue
+		}
+		if s, ok := webhookID(inner, depth-1); ok {
+			id = s
+		}
+	}
+	if id == "" || len(id) > 128 || strings.ContainsAny(id, "/?#%\\ \t\r\n") {
+		return "", false
+	}
+	return id, true
+}

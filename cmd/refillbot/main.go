@@ -19,6 +19,7 @@ import (
 	"refillbot/bot"
 	"refillbot/conversation"
 	"refillbot/platforms/console"
+	"refillbot/platforms/telegram"
 	"refillbot/storage"
 	"refillbot/storage/botstore"
 )
@@ -55,9 +56,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	level, _ := cfg.level()
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	if cfg.TelegramToken != "" || cfg.DiscordToken != "" {
-		return errors.New("TELEGRAM_BOT_TOKEN / DISCORD_BOT_TOKEN are set, but this build has only the terminal chat; unset them to use it")
+	if cfg.DiscordToken != "" {
+		return errors.New("DISCORD_BOT_TOKEN is set, but this build has no Discord adapter; unset it")
 	}
+	// --- telegram (issue 5) ---
+	tg, err := newTelegram(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	// --- end telegram ---
 
 	st, err := storage.Open(cfg.DB, storage.Options{Timeout: time.Second})
 	if err != nil {
@@ -77,7 +84,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return err
 	}
 
-	term := console.New(console.Options{In: stdin, Out: stdout, Color: isTerminal(stdout)})
+	// The terminal chat runs only when no chat platform is configured.
+	var term *console.Adapter
+	platforms := map[string]bot.Platform{}
+	if cfg.TelegramToken == "" && cfg.DiscordToken == "" {
+		term = console.New(console.Options{In: stdin, Out: stdout, Color: isTerminal(stdout)})
+		platforms[console.Platform] = term
+	}
+	if tg != nil { // --- telegram (issue 5) ---
+		platforms[telegram.Platform] = tg
+	}
 	poll := cfg.Poll
 	if poll == "" {
 		poll = "@every 15s" // about 40 checks per 10 minutes: inside Bitrefill's 60
@@ -88,7 +104,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	bcfg := bot.Config{
 		API:       api,
 		Store:     botstore.New(st),
-		Platforms: map[string]bot.Platform{console.Platform: term},
+		Platforms: platforms,
 		Engine:    conversation.Engine{Methods: cfg.methods(), Sandbox: sim != nil},
 		PollSpec:  poll,
 		Logger:    logger,
@@ -104,7 +120,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
 	if cfg.Listen != "" {
-		srv, err := serveHTTP(runCtx, cfg.Listen, st, logger)
+		srv, err := serveHTTP(runCtx, cfg.Listen, st, logger, func(mux *http.ServeMux) {
+			mountTelegram(mux, tg) // --- telegram (issue 5) ---
+		})
 		if err != nil {
 			return err
 		}
@@ -116,10 +134,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if sim != nil {
 		logger.Info("no Bitrefill credentials: running the SANDBOX, nothing costs real money")
 	}
-	err = term.Run(runCtx, func(_ context.Context, in console.Incoming) {
-		b.Handle(workCtx, bot.Incoming{Key: in.Key, Address: in.Address, Event: in.Event, Locale: getenv("LANG")})
-	})
+	// --- telegram (issue 5) ---
+	tgDone := make(chan error, 1)
+	if tg != nil {
+		go func() { tgDone <- runTelegram(runCtx, tg, b) }()
+	}
+	// --- end telegram ---
+	if term != nil {
+		err = term.Run(runCtx, func(_ context.Context, in console.Incoming) {
+			b.Handle(workCtx, bot.Incoming{Key: in.Key, Address: in.Address, Event: in.Event, Locale: getenv("LANG")})
+		})
+	} else {
+		// With a chat platform, stdin is not ours: only a signal (or a
+		// platform that cannot go on) stops the bot.
+		select {
+		case <-runCtx.Done():
+		case err = <-tgDone:
+			tgDone <- err
+		}
+	}
 	stopRun() // input ended or a signal came: stop scheduling, finish in-flight work
+	if tg != nil { // --- telegram (issue 5) ---
+		if terr := <-tgDone; err == nil {
+			err = terr
+		}
+	}
 	if berr := <-botDone; err == nil {
 		err = berr
 	}
@@ -152,8 +191,11 @@ func bitrefillClient(ctx context.Context, cfg config, logger *slog.Logger) (*bit
 
 // serveHTTP starts the bot's HTTP server. Binding happens here, so a busy
 // port is a start-up error rather than a log line.
-func serveHTTP(ctx context.Context, addr string, st *storage.Store, logger *slog.Logger) (*http.Server, error) {
+func serveHTTP(ctx context.Context, addr string, st *storage.Store, logger *slog.Logger, mount ...func(*http.ServeMux)) (*http.Server, error) {
 	mux := http.NewServeMux()
+	for _, m := range mount {
+		m(mux)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := st.Ping(); err != nil {
 			http.Error(w, "storage unavailable", http.StatusServiceUnavailable)

@@ -153,7 +153,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			tgDone <- err
 		}
 	}
-	stopRun() // input ended or a signal came: stop scheduling, finish in-flight work
+	stopRun()      // input ended or a signal came: stop scheduling, finish in-flight work
 	if tg != nil { // --- telegram (issue 5) ---
 		if terr := <-tgDone; err == nil {
 			err = terr

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -83,6 +85,8 @@ type Adapter struct {
 	workCtx  context.Context
 	queues   map[int64]*chatQueue
 	stopping bool
+	// lastUpdate is the highest update id received, for acknowledge.
+	lastUpdate int64
 	wg       sync.WaitGroup // chat workers and callback answers
 }
 
@@ -184,9 +188,9 @@ func (a *Adapter) redact(err error) error {
 
 // Run registers the command menus, then receives updates (long polling, or
 // the webhook) and hands each to handle, one at a time per chat, until ctx
-// ends. Events being handled then get ShutdownGrace to finish; events still
-// queued are dropped (Telegram has them acknowledged, so they are lost, as a
-// message in flight would be). It returns nil after a clean shutdown.
+// ends. Events received then get ShutdownGrace to finish (after it their
+// Bot API calls fail fast), and the updates are acknowledged. It returns nil
+// after a clean shutdown.
 func (a *Adapter) Run(ctx context.Context, handle func(context.Context, Incoming)) error {
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
@@ -217,11 +221,40 @@ func (a *Adapter) Run(ctx context.Context, handle func(context.Context, Incoming
 		a.log.Info("receiving updates by long polling", "bot", a.username)
 		a.lib.Start(ctx)
 	}
+	// Events already received are handled (within the grace period), then
+	// acknowledged, so a restart neither loses nor repeats them.
+	a.wg.Wait()
 	a.mu.Lock()
 	a.stopping = true
+	last := a.lastUpdate
 	a.mu.Unlock()
-	a.wg.Wait()
+	if a.secret == "" && last > 0 {
+		a.acknowledge(last)
+	}
 	return nil
+}
+
+// acknowledge tells Telegram that every update up to last was received.
+// The library confirms an update only with its next getUpdates call, which
+// never comes after shutdown: without this the last batch would be handled
+// again after a restart.
+func (a *Adapter) acknowledge(last int64) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	form := url.Values{"offset": {strconv.FormatInt(last+1, 10)}, "limit": {"1"}, "timeout": {"0"}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.opts.APIURL+"/bot"+a.opts.Token+"/getUpdates", strings.NewReader(form.Encode()))
+	if err != nil {
+		a.log.Warn("acknowledge updates", "err", a.redact(err))
+		return
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := a.opts.HTTPClient.Do(req)
+	if err != nil {
+		a.log.Warn("acknowledge updates", "err", a.redact(err))
+		return
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
 }
 
 // setCommands registers the command menu in every catalogue language, the
@@ -277,6 +310,7 @@ func (a *Adapter) enqueue(u *models.Update) {
 	if a.stopping || a.handle == nil {
 		return
 	}
+	a.lastUpdate = max(a.lastUpdate, u.ID)
 	q := a.queues[chat]
 	if q == nil {
 		q = &chatQueue{id: chat}
@@ -292,7 +326,7 @@ func (a *Adapter) work(q *chatQueue) {
 	defer a.wg.Done()
 	for {
 		a.mu.Lock()
-		if len(q.items) == 0 || a.stopping {
+		if len(q.items) == 0 {
 			delete(a.queues, q.id)
 			a.mu.Unlock()
 			return

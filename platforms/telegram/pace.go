@@ -70,23 +70,36 @@ func newPacer(perChat, global, group Limit) *pacer {
 	return p
 }
 
-// wait blocks until a message to chat may be sent, or ctx ends.
+// wait blocks until a message to chat may be sent, or ctx ends. The chat's
+// (and group's) slot is taken first and the global one only once that has
+// come, so the global slot is the moment of sending: a global slot taken
+// early and used late would let sends bunch up beyond the global rate.
 func (p *pacer) wait(ctx context.Context, chat int64) error {
 	if p == nil {
 		return nil
 	}
-	now := time.Now()
 	p.mu.Lock()
-	d := p.global.reserve(now)
+	now := time.Now()
+	var d time.Duration
 	if p.perChat.Rate > 0 {
-		d = max(d, p.take(p.chats, chat, p.perChat, now))
+		d = p.take(p.chats, chat, p.perChat, now)
 	}
 	if chat < 0 && p.group.Rate > 0 { // group and channel ids are negative
 		d = max(d, p.take(p.groups, chat, p.group, now))
 	}
 	p.mu.Unlock()
+	if err := sleep(ctx, d); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	d = p.global.reserve(time.Now())
+	p.mu.Unlock()
+	return sleep(ctx, d)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
-		return nil
+		return ctx.Err()
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()

@@ -6,8 +6,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"log/slog"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -87,7 +87,7 @@ type Adapter struct {
 	stopping bool
 	// lastUpdate is the highest update id received, for acknowledge.
 	lastUpdate int64
-	wg       sync.WaitGroup // chat workers and callback answers
+	wg         sync.WaitGroup // chat workers and callback answers
 }
 
 type chatQueue struct {

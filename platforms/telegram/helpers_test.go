@@ -195,9 +195,10 @@ func (e *env) codes(invoiceID string) []string {
 // ---- steps of a purchase, for one user in their private chat ----
 
 type buyer struct {
-	e *env
-	u *telegramtest.User
-	d *telegramtest.Dialog
+	e       *env
+	u       *telegramtest.User
+	d       *telegramtest.Dialog
+	invoice string // the id of the invoice purchase() paid
 }
 
 func (e *env) newBuyer(name, lang string) *buyer {
@@ -242,6 +243,11 @@ func (b *buyer) purchase() (invoice, delivery telegramtest.Message, err error) {
 	if invoice, err = b.tap(lblBitcoin, txtInvoice); err != nil {
 		return
 	}
+	st, _, err := b.e.store.Session(conversation.SessionKey{Platform: telegram.Platform, User: strconv.FormatInt(b.u.ID, 10)})
+	if err != nil {
+		return
+	}
+	b.invoice = st.Invoice
 	delivery, err = b.tap(lblSimulate, txtCode)
 	return
 }

@@ -183,6 +183,14 @@ type chat struct {
 	log     []Event
 	blocked bool
 	started bool
+	changed chan struct{} // closed and replaced on every bot event in the chat
+}
+
+func (c *chat) notify() {
+	if c.changed != nil {
+		close(c.changed)
+	}
+	c.changed = make(chan struct{})
 }
 
 type pendingUpdate struct {
@@ -194,6 +202,7 @@ type query struct {
 	id       string
 	answered bool
 	answer   Answer
+	done     chan struct{} // closed when answered
 }
 
 // Server is a fake Bot API server. Safe for concurrent use.
@@ -859,7 +868,7 @@ func (s *Server) addBotMessage(c *chat, m *Message) {
 	m.ID, m.ChatID, m.FromBot, m.Date = c.nextMsg, c.id, true, time.Now()
 	c.msgs[m.ID] = m
 	c.log = append(c.log, Event{Kind: Sent, Message: m.clone(), At: m.Date})
-	s.notifyLocked()
+	c.notify()
 }
 
 func (s *Server) sendMessage(p map[string]string) (any, *apiError) {
@@ -945,7 +954,7 @@ const notModified = "message is not modified: specified new message content and 
 func (s *Server) edited(c *chat, m *Message) {
 	m.Edits++
 	c.log = append(c.log, Event{Kind: Edited, Message: m.clone(), At: time.Now()})
-	s.notifyLocked()
+	c.notify()
 }
 
 func (s *Server) editText(p map[string]string) (any, *apiError) {
@@ -1049,7 +1058,7 @@ func (s *Server) deleteMessage(p map[string]string) (any, *apiError) {
 	}
 	m.Deleted = true
 	c.log = append(c.log, Event{Kind: Deleted, Message: m.clone(), At: time.Now()})
-	s.notifyLocked()
+	c.notify()
 	return true, nil
 }
 
@@ -1065,7 +1074,7 @@ func (s *Server) answerCallback(p map[string]string) (any, *apiError) {
 	}
 	q.answered = true
 	q.answer = Answer{QueryID: q.id, Text: p["text"], ShowAlert: p["show_alert"] == "true", URL: p["url"]}
-	s.notifyLocked()
+	close(q.done)
 	return true, nil
 }
 

@@ -35,7 +35,7 @@ func (s *Server) NewUser(firstName, lang string) *User {
 	defer s.mu.Unlock()
 	s.nextUser++
 	u := &User{s: s, ID: s.nextUser, FirstName: firstName, Username: fmt.Sprintf("user%d", s.nextUser), Lang: lang}
-	s.chats[u.ID] = &chat{id: u.ID, typ: "private", user: u, msgs: map[int]*Message{}}
+	s.chats[u.ID] = &chat{id: u.ID, typ: "private", user: u, msgs: map[int]*Message{}, changed: make(chan struct{})}
 	return u
 }
 
@@ -51,7 +51,7 @@ func (s *Server) NewGroup(title string) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.nextGroup--
-	s.chats[s.nextGroup] = &chat{id: s.nextGroup, typ: "supergroup", title: title, msgs: map[int]*Message{}}
+	s.chats[s.nextGroup] = &chat{id: s.nextGroup, typ: "supergroup", title: title, msgs: map[int]*Message{}, changed: make(chan struct{})}
 	return s.nextGroup
 }
 
@@ -108,7 +108,7 @@ func (u *User) Press(chatID int64, msgID int, data string) string {
 	m := c.msgs[msgID]
 	s.nextQuery++
 	id := strconv.FormatInt(int64(s.nextQuery)*7919+int64(u.ID), 10)
-	s.queries[id] = &query{id: id}
+	s.queries[id] = &query{id: id, done: make(chan struct{})}
 	cq := map[string]any{"id": id, "from": u.json(), "chat_instance": strconv.FormatInt(chatID*31, 10), "data": data}
 	if m != nil && !m.Deleted {
 		cq["message"] = s.messageJSON(c, m)
@@ -124,20 +124,19 @@ func (u *User) Press(chatID int64, msgID int, data string) string {
 func (s *Server) AwaitAnswer(queryID string) (Answer, error) {
 	deadline := time.NewTimer(s.opts.WaitTimeout)
 	defer deadline.Stop()
-	for {
+	s.mu.Lock()
+	q := s.queries[queryID]
+	s.mu.Unlock()
+	if q == nil {
+		return Answer{}, fmt.Errorf("no callback query %s", queryID)
+	}
+	select {
+	case <-q.done:
 		s.mu.Lock()
-		q, ch := s.queries[queryID], s.changed
-		if q != nil && q.answered {
-			a := q.answer
-			s.mu.Unlock()
-			return a, nil
-		}
-		s.mu.Unlock()
-		select {
-		case <-ch:
-		case <-deadline.C:
-			return Answer{}, fmt.Errorf("callback query %s not answered after %v", queryID, s.opts.WaitTimeout)
-		}
+		defer s.mu.Unlock()
+		return q.answer, nil
+	case <-deadline.C:
+		return Answer{}, fmt.Errorf("callback query %s not answered after %v", queryID, s.opts.WaitTimeout)
 	}
 }
 
@@ -197,11 +196,12 @@ func (s *Server) Await(chatID int64, from int, what string, match func(Event) bo
 	defer deadline.Stop()
 	for {
 		s.mu.Lock()
-		c, ch := s.chats[chatID], s.changed
-		var log []Event
-		if c != nil {
-			log = c.log
+		c := s.chats[chatID]
+		if c == nil {
+			s.mu.Unlock()
+			return Event{}, from, fmt.Errorf("no chat %d", chatID)
 		}
+		log, ch := c.log, c.changed
 		for i := from; i < len(log); i++ {
 			if match(log[i]) {
 				ev := log[i]
@@ -210,14 +210,14 @@ func (s *Server) Await(chatID int64, from int, what string, match func(Event) bo
 			}
 		}
 		from = max(from, len(log))
-		var seen []string
-		for _, e := range log {
-			seen = append(seen, fmt.Sprintf("  %s #%d %q %q", e.Kind, e.Message.ID, e.Message.Content(), e.Message.Labels()))
-		}
 		s.mu.Unlock()
 		select {
 		case <-ch:
 		case <-deadline.C:
+			var seen []string
+			for _, e := range s.Events(chatID) {
+				seen = append(seen, fmt.Sprintf("  %s #%d %q %q", e.Kind, e.Message.ID, e.Message.Content(), e.Message.Labels()))
+			}
 			return Event{}, from, fmt.Errorf("chat %d: no event %s after %v; events so far:\n%s", chatID, what, s.opts.WaitTimeout, strings.Join(seen, "\n"))
 		}
 	}

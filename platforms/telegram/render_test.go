@@ -11,7 +11,9 @@ import (
 	"refillbot/platforms/telegram/telegramtest"
 )
 
-func sp(t string, s conversation.Style) conversation.Span { return conversation.Span{Text: t, Style: s} }
+func sp(t string, s conversation.Style) conversation.Span {
+	return conversation.Span{Text: t, Style: s}
+}
 
 func TestRenderHTML(t *testing.T) {
 	for _, c := range []struct {
@@ -57,7 +59,7 @@ func TestSplitSpans(t *testing.T) {
 		{"fits", []conversation.Span{sp("one\ntwo", conversation.Plain)}, 20, []string{"one\ntwo"}},
 		{"at line boundaries", []conversation.Span{sp("aaaa\nbbbb\ncccc", conversation.Plain)}, 9, []string{"aaaa\nbbbb", "cccc"}},
 		{"a long line at a space", []conversation.Span{sp("aaaa bbbb cccc", conversation.Plain)}, 10, []string{"aaaa bbbb ", "cccc"}},
-		{"a long word is cut", []conversation.Span{sp(long + long, conversation.Plain)}, 10, []string{long, long}},
+		{"a long word is cut", []conversation.Span{sp(long+long, conversation.Plain)}, 10, []string{long, long}},
 		{"surrogate pairs are not cut", []conversation.Span{sp("😀😀😀", conversation.Plain)}, 5, []string{"😀😀", "😀"}},
 		{"blank chunks are dropped", []conversation.Span{sp("a\n\n\n\n\nb", conversation.Plain)}, 1, []string{"a", "b"}},
 		{"styles carry over", []conversation.Span{sp("ab\n", conversation.Plain), sp("cd\nef", conversation.Bold)}, 5, []string{"ab\ncd", "ef"}},
@@ -136,8 +138,8 @@ func fmtRows(rows [][]string) string {
 
 func TestLabel(t *testing.T) {
 	for in, want := range map[string]string{
-		"  Amazon\nUS ": "Amazon US",
-		"":              "…",
+		"  Amazon\nUS ":         "Amazon US",
+		"":                      "…",
 		strings.Repeat("é", 50): strings.Repeat("é", maxLabel-1) + "…",
 	} {
 		if got := label(in); got != want {

@@ -33,7 +33,7 @@ func newBot(t *testing.T, s *telegramtest.Server, opts ...tgbot.Option) *tgbot.B
 func TestParseHTML(t *testing.T) {
 	for _, c := range []struct {
 		in, text, err string
-		ents      int
+		ents          int
 	}{
 		{in: "plain", text: "plain"},
 		{in: "<b>bold</b> <i>it</i> <code>c</code>", text: "bold it c", ents: 3},

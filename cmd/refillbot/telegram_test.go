@@ -23,7 +23,9 @@ func tgRun(t *testing.T, srv *telegramtest.Server, env map[string]string, args .
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	args = append([]string{"-db", filepath.Join(t.TempDir(), "bot.db"), "-sandbox-delay", "0s", "-poll", "@every 1s"}, args...)
-	go func() { done <- run(ctx, args, func(k string) string { return full[k] }, strings.NewReader(""), io.Discard, io.Discard) }()
+	go func() {
+		done <- run(ctx, args, func(k string) string { return full[k] }, strings.NewReader(""), io.Discard, io.Discard)
+	}()
 	stopped := false
 	stop = func() error {
 		if stopped {

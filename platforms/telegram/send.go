@@ -60,9 +60,23 @@ func isBadRequest(err error, substr string) bool {
 // status of a call: the library folds 5xx answers into a plain error.
 type statusKey struct{}
 
+//
+// It also buffers the request body. The library streams its multipart form
+// through a pipe, which net/http sends chunked, one small write per part: a
+// dozen syscalls for a message of a few hundred bytes.
 type statusClient struct{ c *http.Client }
 
 func (s statusClient) Do(r *http.Request) (*http.Response, error) {
+	if r.Body != nil && r.ContentLength <= 0 {
+		body, err := io.ReadAll(r.Body)
+		r.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	}
 	resp, err := s.c.Do(r)
 	if p, ok := r.Context().Value(statusKey{}).(*int); ok && resp != nil {
 		*p = resp.StatusCode

@@ -114,7 +114,12 @@ func New(ctx context.Context, opts Options) (*Adapter, error) {
 		opts.PollTimeout = 2 * time.Second // the library asks for PollTimeout-1s, in whole seconds
 	}
 	if opts.HTTPClient == nil {
-		opts.HTTPClient = &http.Client{Timeout: opts.PollTimeout + 15*time.Second}
+		// Chats are served in parallel: keep enough idle connections to the
+		// Bot API for them, rather than net/http's default of two per host,
+		// which makes busy senders dial a new connection for most calls.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 64
+		opts.HTTPClient = &http.Client{Timeout: opts.PollTimeout + 15*time.Second, Transport: tr}
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -222,12 +227,14 @@ func (a *Adapter) Run(ctx context.Context, handle func(context.Context, Incoming
 		a.lib.Start(ctx)
 	}
 	// Events already received are handled (within the grace period), then
-	// acknowledged, so a restart neither loses nor repeats them.
-	a.wg.Wait()
+	// acknowledged, so a restart neither loses nor repeats them. Updates
+	// arriving from now on are refused and stay unacknowledged: Telegram
+	// hands them to the next run.
 	a.mu.Lock()
 	a.stopping = true
 	last := a.lastUpdate
 	a.mu.Unlock()
+	a.wg.Wait()
 	if a.secret == "" && last > 0 {
 		a.acknowledge(last)
 	}
@@ -283,6 +290,13 @@ func (a *Adapter) setCommands(ctx context.Context) {
 // if it is idle. A callback query is answered here, at once, so the user's
 // button stops spinning even while earlier events of the chat are handled.
 func (a *Adapter) enqueue(u *models.Update) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.stopping || a.handle == nil {
+		return
+	}
+	// Counted even when ignored below: it has been received.
+	a.lastUpdate = max(a.lastUpdate, u.ID)
 	var chat int64
 	switch {
 	case u.Message != nil:
@@ -294,23 +308,14 @@ func (a *Adapter) enqueue(u *models.Update) {
 			defer a.wg.Done()
 			a.answer(cq)
 		}()
-		if cq.Message.Type != models.MaybeInaccessibleMessageTypeMessage || cq.Message.Message == nil {
-			if cq.Message.InaccessibleMessage == nil {
-				return // an inline-mode message: not ours
-			}
-			chat = cq.Message.InaccessibleMessage.Chat.ID
-		} else {
-			chat = cq.Message.Message.Chat.ID
+		c, ok := callbackChat(cq)
+		if !ok {
+			return // an inline-mode message: not ours
 		}
+		chat = c.ID
 	default:
 		return
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.stopping || a.handle == nil {
-		return
-	}
-	a.lastUpdate = max(a.lastUpdate, u.ID)
 	q := a.queues[chat]
 	if q == nil {
 		q = &chatQueue{id: chat}
@@ -370,14 +375,29 @@ func (a *Adapter) process(ctx context.Context, handle func(context.Context, Inco
 		handle(ctx, a.incoming(m.From, m.Chat.ID, ev))
 	case u.CallbackQuery != nil:
 		cq := u.CallbackQuery
-		msg := cq.Message.Message
-		if msg == nil || msg.Chat.Type != models.ChatTypePrivate || cq.Data == "" {
+		c, ok := callbackChat(cq)
+		if !ok || c.Type != models.ChatTypePrivate || cq.Data == "" {
 			return // answered in enqueue; nothing else happens in groups
 		}
-		p := &pressed{chat: msg.Chat.ID, msg: msg.ID, photo: len(msg.Photo) > 0}
-		ctx = context.WithValue(ctx, callbackKey{}, p)
-		handle(ctx, a.incoming(&cq.From, msg.Chat.ID, conversation.Chose{Token: a.tokens.token(cq.Data)}))
+		// A message too old for Telegram to show us (inaccessible) cannot be
+		// edited either: its press gets its answers as new messages.
+		if msg := cq.Message.Message; msg != nil {
+			p := &pressed{chat: c.ID, msg: msg.ID, photo: len(msg.Photo) > 0}
+			ctx = context.WithValue(ctx, callbackKey{}, p)
+		}
+		handle(ctx, a.incoming(&cq.From, c.ID, conversation.Chose{Token: a.tokens.token(cq.Data)}))
 	}
+}
+
+// callbackChat is the chat of the message whose button was pressed.
+func callbackChat(cq *models.CallbackQuery) (models.Chat, bool) {
+	switch {
+	case cq.Message.Message != nil:
+		return cq.Message.Message.Chat, true
+	case cq.Message.InaccessibleMessage != nil:
+		return cq.Message.InaccessibleMessage.Chat, true
+	}
+	return models.Chat{}, false
 }
 
 func (a *Adapter) incoming(from *models.User, chat int64, ev conversation.Event) Incoming {
@@ -464,9 +484,8 @@ func (a *Adapter) answer(cq *models.CallbackQuery) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	p := &tgbot.AnswerCallbackQueryParams{CallbackQueryID: cq.ID}
-	if msg := cq.Message.Message; msg == nil || msg.Chat.Type != models.ChatTypePrivate {
+	if c, ok := callbackChat(cq); ok && c.Type != models.ChatTypePrivate {
 		p.Text = conversation.Phrase(conversation.LangFromLocale(cq.From.LanguageCode), conversation.UIGoPrivate)
-		p.URL = ""
 	}
 	err := a.retry(ctx, "answerCallbackQuery", 0, false, func(ctx context.Context) error {
 		_, err := a.lib.AnswerCallbackQuery(ctx, p)

@@ -60,7 +60,6 @@ func isBadRequest(err error, substr string) bool {
 // status of a call: the library folds 5xx answers into a plain error.
 type statusKey struct{}
 
-//
 // It also buffers the request body. The library streams its multipart form
 // through a pipe, which net/http sends chunked, one small write per part: a
 // dozen syscalls for a message of a few hundred bytes.

@@ -60,7 +60,8 @@ func isBadRequest(err error, substr string) bool {
 // status of a call: the library folds 5xx answers into a plain error.
 type statusKey struct{}
 
-// It also buffers the request body. The library streams its multipart form
+// statusClient is the library's HTTP client: it reports the status through
+// statusKey, and buffers the request body. The library streams its multipart form
 // through a pipe, which net/http sends chunked, one small write per part: a
 // dozen syscalls for a message of a few hundred bytes.
 type statusClient struct{ c *http.Client }

@@ -1,6 +1,7 @@
 package telegram_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -152,6 +153,11 @@ func TestGroupMovesToPrivate(t *testing.T) {
 	}
 	if n := len(e.tg.Messages(group)); n != 1 {
 		t.Errorf("%d bot messages in the group, want 1", n)
+	}
+
+	// Nothing from the group reached the engine: the user has no session.
+	if _, found, err := e.store.Session(conversation.SessionKey{Platform: "telegram", User: strconv.FormatInt(u.ID, 10)}); err != nil || found {
+		t.Errorf("a session exists after group messages only (found=%v, err=%v)", found, err)
 	}
 
 	// The user follows the link: the product opens in private.

@@ -23,6 +23,7 @@ func BenchmarkUpdates(b *testing.B) {
 		name, say, want string
 		users           int // per GOMAXPROCS
 	}{
+		{"help/users=2", "/help", "How it works", 1},
 		{"help/users=8", "/help", "How it works", 4},
 		{"help/users=64", "/help", "How it works", 32},
 		{"search/users=8", "amazon us", txtResults, 4},

@@ -48,6 +48,16 @@ func TestGiftCardPurchase(t *testing.T) {
 	if code == "" || !strings.Contains(del.Text, code) {
 		t.Fatalf("delivery %q has no code entity (%v)", del.Text, del.Entities)
 	}
+	// The redemption link (amazon-us has one) is hidden under a spoiler.
+	spoiler := false
+	for _, ent := range del.Entities {
+		if ent.Type == "spoiler" && strings.HasPrefix(string(utf16Slice(del.Text, ent.Offset, ent.Length)), "https://") {
+			spoiler = true
+		}
+	}
+	if !spoiler {
+		t.Errorf("delivery %q: the redemption link is not under a spoiler (%v)", del.Text, del.Entities)
+	}
 	found := false
 	for _, c := range allCodes(e) {
 		if c == code {

@@ -3,6 +3,7 @@ package telegram
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"regexp"
 	"strings"
 	"sync"
 	"unicode"
@@ -60,13 +61,23 @@ func cleanText(s string) string {
 	}, s)
 }
 
-// renderHTML renders spans in Telegram's HTML parse mode.
-func renderHTML(spans []conversation.Span) string {
+// urlRE finds links in text; Telegram links them by itself.
+var urlRE = regexp.MustCompile(`https?://[^\s<>]+`)
+
+// renderHTML renders spans in Telegram's HTML parse mode. In a secret reply
+// (redemption details) codes are <code>, which Telegram copies on a tap, and
+// links, which redeem the card as surely as a code, are hidden under a
+// spoiler until tapped. Codes cannot go under a spoiler too: Telegram does
+// not nest code in any other entity.
+func renderHTML(spans []conversation.Span, secret bool) string {
 	var b strings.Builder
 	for _, s := range spans {
 		t := escapeHTML(cleanText(s.Text))
 		if t == "" {
 			continue
+		}
+		if secret && s.Style != conversation.Code {
+			t = urlRE.ReplaceAllString(t, "<tg-spoiler>$0</tg-spoiler>")
 		}
 		var open, close string
 		switch s.Style {

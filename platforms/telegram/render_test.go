@@ -17,23 +17,28 @@ func sp(t string, s conversation.Style) conversation.Span {
 
 func TestRenderHTML(t *testing.T) {
 	for _, c := range []struct {
-		name  string
-		spans []conversation.Span
-		want  string
+		name   string
+		spans  []conversation.Span
+		want   string
+		secret bool
 	}{
-		{"plain", []conversation.Span{sp("hello", conversation.Plain)}, "hello"},
-		{"escaped", []conversation.Span{sp("<b>Tom & Jerry</b>", conversation.Plain)}, "&lt;b&gt;Tom &amp; Jerry&lt;/b&gt;"},
+		{"plain", []conversation.Span{sp("hello", conversation.Plain)}, "hello", false},
+		{"escaped", []conversation.Span{sp("<b>Tom & Jerry</b>", conversation.Plain)}, "&lt;b&gt;Tom &amp; Jerry&lt;/b&gt;", false},
 		{"styles", []conversation.Span{sp("A", conversation.Bold), sp(" b ", conversation.Plain), sp("c", conversation.Italic), sp("X-1", conversation.Code)},
-			"<b>A</b> b <i>c</i><code>X-1</code>"},
-		{"escaped inside a style", []conversation.Span{sp("a<b", conversation.Code)}, "<code>a&lt;b</code>"},
-		{"empty spans vanish", []conversation.Span{sp("", conversation.Bold), sp("x", conversation.Plain)}, "x"},
-		{"white space is not styled", []conversation.Span{sp(" ", conversation.Bold), sp("x", conversation.Plain)}, " x"},
-		{"control characters", []conversation.Span{sp("a\x00b\x1bc\r\nd", conversation.Plain)}, "a\uFFFDb\uFFFDc\nd"},
-		{"invalid UTF-8", []conversation.Span{sp("a\xffb", conversation.Plain)}, "a\uFFFDb"},
-		{"quotes stay", []conversation.Span{sp(`"q" 'r'`, conversation.Plain)}, `"q" 'r'`},
+			"<b>A</b> b <i>c</i><code>X-1</code>", false},
+		{"escaped inside a style", []conversation.Span{sp("a<b", conversation.Code)}, "<code>a&lt;b</code>", false},
+		{"empty spans vanish", []conversation.Span{sp("", conversation.Bold), sp("x", conversation.Plain)}, "x", false},
+		{"white space is not styled", []conversation.Span{sp(" ", conversation.Bold), sp("x", conversation.Plain)}, " x", false},
+		{"control characters", []conversation.Span{sp("a\x00b\x1bc\r\nd", conversation.Plain)}, "a\uFFFDb\uFFFDc\nd", false},
+		{"invalid UTF-8", []conversation.Span{sp("a\xffb", conversation.Plain)}, "a\uFFFDb", false},
+		{"quotes stay", []conversation.Span{sp(`"q" 'r'`, conversation.Plain)}, `"q" 'r'`, false},
+		{"secret: links under a spoiler, codes copyable",
+			[]conversation.Span{sp("Code: ", conversation.Plain), sp("AB-1", conversation.Code), sp("\nLink: https://r.example/a?b=1&c=<2> ok", conversation.Plain)},
+			"Code: <code>AB-1</code>\nLink: <tg-spoiler>https://r.example/a?b=1&amp;c=&lt;2&gt;</tg-spoiler> ok", true},
+		{"not secret: links as they are", []conversation.Span{sp("see https://x.example", conversation.Plain)}, "see https://x.example", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if got := renderHTML(c.spans); got != c.want {
+			if got := renderHTML(c.spans, c.secret); got != c.want {
 				t.Errorf("renderHTML = %q, want %q", got, c.want)
 			}
 		})
@@ -75,7 +80,7 @@ func TestSplitSpans(t *testing.T) {
 	// The style of a span cut in two survives in both halves.
 	chunks := splitSpans([]conversation.Span{sp("aaaa\nbbbb", conversation.Bold)}, 4)
 	for _, c := range chunks {
-		if h := renderHTML(c); !strings.HasPrefix(h, "<b>") || !strings.HasSuffix(h, "</b>") {
+		if h := renderHTML(c, false); !strings.HasPrefix(h, "<b>") || !strings.HasSuffix(h, "</b>") {
 			t.Errorf("chunk %q lost its bold", h)
 		}
 	}
@@ -195,10 +200,11 @@ func TestRenderedHTMLIsAccepted(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		n := rapid.IntRange(0, 12).Draw(t, "spans")
 		limit := rapid.SampledFrom([]int{maxText, maxCaption, 64, 7}).Draw(t, "limit")
+		secret := rapid.Bool().Draw(t, "secret")
 		var spans []conversation.Span
 		for i := range n {
 			text := rapid.StringOf(rapid.OneOf(
-				rapid.SampledFrom([]rune("<>&;\"'/\n #amp lt gt")),
+				rapid.SampledFrom([]rune("<>&;\"'/\n #amp lt gt https://x.")),
 				rapid.Rune(),
 				rapid.RuneFrom([]rune("😀é€\u200d\u202e")),
 			)).Draw(t, "text")
@@ -210,7 +216,7 @@ func TestRenderedHTMLIsAccepted(t *testing.T) {
 		}
 		var got strings.Builder
 		for _, chunk := range splitSpans(spans, limit) {
-			html := renderHTML(chunk)
+			html := renderHTML(chunk, secret)
 			plain, _, err := telegramtest.ParseHTML(html)
 			if err != nil {
 				t.Fatalf("%q: %v", html, err)
@@ -245,7 +251,7 @@ func FuzzRender(f *testing.F) {
 		}
 		spans := []conversation.Span{{Text: text, Style: conversation.Style(style % 4)}, {Text: text}}
 		for _, chunk := range splitSpans(spans, limit) {
-			html := renderHTML(chunk)
+			html := renderHTML(chunk, style%2 == 0)
 			plain, _, err := telegramtest.ParseHTML(html)
 			if err != nil {
 				t.Fatalf("%q: %v", html, err)

@@ -240,7 +240,7 @@ func (a *Adapter) render(r conversation.Reply) rendered {
 		out.chunks = [][]conversation.Span{{{Text: "…"}}}
 	}
 	for _, c := range out.chunks {
-		out.html = append(out.html, renderHTML(c))
+		out.html = append(out.html, renderHTML(c, r.Secret))
 	}
 	return out
 }

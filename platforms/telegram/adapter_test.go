@@ -2,7 +2,6 @@ package telegram_test
 
 import (
 	"bytes"
-	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -259,5 +258,4 @@ func TestCommandMenus(t *testing.T) {
 			}
 		}
 	}
-	_ = context.Background
 }

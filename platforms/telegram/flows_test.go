@@ -275,5 +275,3 @@ func (b *buyer) toConfirmFromResults() error {
 	_, err := b.say("50", txtConfirm)
 	return err
 }
-
-var _ = telegramtest.Sent

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"refillbot/conversation"
-	"refillbot/platforms/telegram/telegramtest"
 )
 
 // Engine texts for amounts, kept together with the others (helpers_test.go).

@@ -20,6 +20,7 @@ import (
 	"refillbot/bot/catalog"
 	"refillbot/platforms/console"
 	"refillbot/platforms/discord"
+	"refillbot/platforms/telegram"
 	"refillbot/storage"
 	"refillbot/storage/botstore"
 )
@@ -60,8 +61,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	level, _ := cfg.level()
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	if cfg.TelegramToken != "" {
-		return errors.New("TELEGRAM_BOT_TOKEN is set, but this build has no Telegram yet; unset it to use Discord or the terminal chat")
+	tg, err := newTelegram(ctx, cfg, logger) // telegram.go; checks the token first
+	if err != nil {
+		return err
 	}
 
 	st, webhookSecret, err := openStore(cfg, logger) // delivery.go
@@ -82,7 +84,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return err
 	}
 
-	// ---- Discord (discord.go): with a token, it replaces the terminal chat ----
 	// The catalogue is empty at start: b.Run loads it in the background, and
 	// searches go to the API until it is there, so start-up never waits.
 	cat := catalog.New(api, catalog.Options{RefreshEvery: catalogRefresh, MaxAge: 4 * catalogRefresh, Logger: logger})
@@ -90,13 +91,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if err != nil {
 		return err
 	}
+	// Each platform with a token runs; with none, the terminal chat does
+	// (stdin is not ours otherwise, and its end must not stop the bot).
 	platforms := map[string]bot.Platform{}
+	if tg != nil {
+		platforms[telegram.Platform] = tg
+	}
 	if dc != nil {
 		platforms[discord.Platform] = dc
 	}
-	// ---- end Discord ----
-	term := console.New(console.Options{In: stdin, Out: stdout, Color: isTerminal(stdout)})
+	var term *console.Adapter
 	if len(platforms) == 0 {
+		term = console.New(console.Options{In: stdin, Out: stdout, Color: isTerminal(stdout)})
 		platforms[console.Platform] = term
 	}
 	poll := cfg.Poll
@@ -130,6 +136,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if cfg.Listen != "" {
 		srv, err := serveHTTP(runCtx, cfg.Listen, st, &apiHealth{api: api}, logger, func(mux *http.ServeMux) {
 			mountDelivery(mux, b, workCtx)
+			mountTelegram(mux, tg)
 		})
 		if err != nil {
 			return err
@@ -142,14 +149,33 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if sim != nil {
 		logger.Info("no Bitrefill credentials: running the SANDBOX, nothing costs real money")
 	}
-	if dc != nil { // Discord (discord.go); stdin is not read
-		err = runDiscord(runCtx, workCtx, dc, b)
-	} else {
-		err = term.Run(runCtx, func(_ context.Context, in console.Incoming) {
-			b.Handle(workCtx, bot.Incoming{Key: in.Key, Address: in.Address, Event: in.Event, Locale: getenv("LANG")})
-		})
+	// The first platform to stop (a signal, the terminal's input ending, a
+	// platform that cannot go on) stops them all.
+	done := make(chan error, 3)
+	running := 0
+	if tg != nil {
+		running++
+		go func() { done <- runTelegram(runCtx, tg, b) }()
 	}
-	stopRun() // input ended or a signal came: stop scheduling, finish in-flight work
+	if dc != nil {
+		running++
+		go func() { done <- runDiscord(runCtx, workCtx, dc, b) }()
+	}
+	if term != nil {
+		running++
+		go func() {
+			done <- term.Run(runCtx, func(_ context.Context, in console.Incoming) {
+				b.Handle(workCtx, bot.Incoming{Key: in.Key, Address: in.Address, Event: in.Event, Locale: getenv("LANG")})
+			})
+		}()
+	}
+	err = <-done
+	stopRun() // stop scheduling and the other platforms, finish in-flight work
+	for ; running > 1; running-- {
+		if perr := <-done; err == nil || errors.Is(err, context.Canceled) {
+			err = perr
+		}
+	}
 	if berr := <-botDone; err == nil {
 		err = berr
 	}

@@ -236,7 +236,6 @@ func TestConfigErrors(t *testing.T) {
 		"bad telegram mode":    {env: map[string]string{"TELEGRAM_MODE": "carrier-pigeon"}, want: "TELEGRAM_MODE"},
 		"unknown argument":     {args: []string{"extra"}, want: "unexpected argument"},
 		"bad log level":        {args: []string{"-log-level", "loud"}, want: "REFILLBOT_LOG_LEVEL"},
-		"platform not built":   {env: map[string]string{"TELEGRAM_BOT_TOKEN": "1:x"}, want: "terminal chat"},
 		"unreachable real api": {env: map[string]string{"BITREFILL_API_KEY": "k", "BITREFILL_API_URL": "http://127.0.0.1:1/v2"}, want: "cannot use the Bitrefill API"},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -1,0 +1,122 @@
+package telegram_test
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"refillbot/conversation"
+	"refillbot/platforms/telegram"
+	"refillbot/platforms/telegram/telegramtest"
+)
+
+// runCapture runs an adapter whose handler is fn, until the test ends.
+func runCapture(t *testing.T, srv *telegramtest.Server, fn func(context.Context, telegram.Incoming)) {
+	t.Helper()
+	ad, err := telegram.New(t.Context(), telegram.Options{Token: srv.Token(), APIURL: srv.URL(), NoPacing: true, PollTimeout: 5 * time.Second, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ad.Run(ctx, fn) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+}
+
+// Updates become the shell's events with the user's session key, the
+// private chat's address and the user's language.
+func TestIncomingEvents(t *testing.T) {
+	srv := telegramtest.NewServer(t, telegramtest.Options{})
+	got := make(chan telegram.Incoming, 10)
+	runCapture(t, srv, func(_ context.Context, in telegram.Incoming) { got <- in })
+	u := srv.NewUser("Lola", "es")
+	id := strconv.FormatInt(u.ID, 10)
+	u.Send(u.Chat(), "/start@"+srv.BotUsername()+" amazon-us")
+	u.Send(u.Chat(), "/orders@another_bot")
+	u.Send(u.Chat(), "/Search netflix")
+	u.Send(u.Chat(), "hola")
+	want := []conversation.Event{
+		conversation.Start{Payload: "amazon-us"},
+		conversation.Command{Name: "search", Args: "netflix"},
+		conversation.Text{Text: "hola"},
+	}
+	for i, w := range want {
+		select {
+		case in := <-got:
+			if in.Event != w {
+				t.Errorf("event %d: %#v, want %#v", i, in.Event, w)
+			}
+			if in.Key != (conversation.SessionKey{Platform: "telegram", User: id}) ||
+				in.Address != (conversation.Address{Platform: "telegram", Chat: id, Private: true}) || in.Locale != "es" {
+				t.Errorf("event %d: key %v, address %v, locale %q", i, in.Key, in.Address, in.Locale)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("event %d never came", i)
+		}
+	}
+}
+
+// One chat's updates are handled strictly in order, one at a time, while
+// another chat is handled in parallel: here chat A's first event waits until
+// chat B's event has been handled, which could never happen on one queue.
+func TestChatsInOrderAndInParallel(t *testing.T) {
+	srv := telegramtest.NewServer(t, telegramtest.Options{})
+	a, b := srv.NewUser("A", "en"), srv.NewUser("B", "en")
+	bDone := make(chan struct{})
+	var mu sync.Mutex
+	var order []string
+	busy := map[string]bool{}
+	allA := make(chan struct{})
+	const n = 30
+	runCapture(t, srv, func(_ context.Context, in telegram.Incoming) {
+		txt := in.Event.(conversation.Text).Text
+		mu.Lock()
+		if busy[in.Key.User] {
+			t.Errorf("two events of user %s at once", in.Key.User)
+		}
+		busy[in.Key.User] = true
+		mu.Unlock()
+		if in.Key.User == strconv.FormatInt(a.ID, 10) && txt == "0" {
+			select {
+			case <-bDone:
+			case <-time.After(10 * time.Second):
+				t.Error("chat B was not handled while chat A was busy")
+			}
+		}
+		mu.Lock()
+		busy[in.Key.User] = false
+		if in.Key.User == strconv.FormatInt(b.ID, 10) {
+			close(bDone)
+		} else {
+			order = append(order, txt)
+			if len(order) == n {
+				close(allA)
+			}
+		}
+		mu.Unlock()
+	})
+	for i := range n {
+		a.Send(a.Chat(), strconv.Itoa(i))
+	}
+	b.Send(b.Chat(), "b")
+	select {
+	case <-allA:
+	case <-time.After(15 * time.Second):
+		t.Fatal("chat A's events were not all handled")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i, s := range order {
+		if s != strconv.Itoa(i) {
+			t.Fatalf("chat A handled out of order: %v", order)
+		}
+	}
+}

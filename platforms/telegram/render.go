@@ -1,0 +1,332 @@
+package telegram
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"regexp"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"refillbot/conversation"
+)
+
+// Telegram's limits, counted in UTF-16 code units after entity parsing.
+const (
+	maxText    = 4096
+	maxCaption = 1024
+	maxData    = 64 // callback_data, in bytes
+	maxLabel   = 40 // runes of a button label before it is shortened
+)
+
+// escapeHTML escapes the three characters Telegram's HTML mode reserves.
+func escapeHTML(s string) string {
+	if !strings.ContainsAny(s, "<>&") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for _, r := range s {
+		switch r {
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '&':
+			b.WriteString("&amp;")
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// cleanText makes a dynamic string safe to send: valid UTF-8 and no control
+// characters other than newlines and tabs (Telegram rejects some, and they
+// can garble what the user sees).
+func cleanText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\t':
+			return r
+		case r == '\r':
+			return -1
+		case unicode.IsControl(r):
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+}
+
+// urlRE finds links in text; Telegram links them by itself.
+var urlRE = regexp.MustCompile(`https?://[^\s<>]+`)
+
+// renderHTML renders spans in Telegram's HTML parse mode. In a secret reply
+// (redemption details) codes are <code>, which Telegram copies on a tap, and
+// links, which redeem the card as surely as a code, are hidden under a
+// spoiler until tapped. Codes cannot go under a spoiler too: Telegram does
+// not nest code in any other entity.
+func renderHTML(spans []conversation.Span, secret bool) string {
+	var b strings.Builder
+	for _, s := range spans {
+		t := escapeHTML(cleanText(s.Text))
+		if t == "" {
+			continue
+		}
+		if secret && s.Style != conversation.Code {
+			t = urlRE.ReplaceAllString(t, "<tg-spoiler>$0</tg-spoiler>")
+		}
+		var open, close string
+		switch s.Style {
+		case conversation.Bold:
+			open, close = "<b>", "</b>"
+		case conversation.Italic:
+			open, close = "<i>", "</i>"
+		case conversation.Code:
+			open, close = "<code>", "</code>"
+		}
+		if open != "" && strings.TrimSpace(t) == "" {
+			open, close = "", "" // an entity of only white space is dropped anyway
+		}
+		b.WriteString(open)
+		b.WriteString(t)
+		b.WriteString(close)
+	}
+	return b.String()
+}
+
+func u16len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
+
+// plainLen is the length Telegram will count for rendered spans.
+func plainLen(spans []conversation.Span) int {
+	n := 0
+	for _, s := range spans {
+		n += u16len(cleanText(s.Text))
+	}
+	return n
+}
+
+// isBlank reports whether spans would render to nothing Telegram keeps.
+func isBlank(spans []conversation.Span) bool {
+	for _, s := range spans {
+		if strings.TrimSpace(cleanText(s.Text)) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// splitSpans cuts spans into chunks of at most limit UTF-16 units each,
+// preferring line boundaries, then spaces, and never cutting a rune or a
+// surrogate pair. Styles carry over a cut: each chunk renders balanced HTML.
+// Chunks with nothing visible are left out.
+func splitSpans(spans []conversation.Span, limit int) [][]conversation.Span {
+	// Lines, each a list of spans without the newline.
+	var lines [][]conversation.Span
+	var cur []conversation.Span
+	for _, s := range spans {
+		parts := strings.Split(cleanText(s.Text), "\n")
+		for i, p := range parts {
+			if i > 0 {
+				lines = append(lines, cur)
+				cur = nil
+			}
+			if p != "" {
+				cur = append(cur, conversation.Span{Text: p, Style: s.Style})
+			}
+		}
+	}
+	lines = append(lines, cur)
+
+	var chunks [][]conversation.Span
+	var chunk []conversation.Span
+	n := 0
+	flush := func() {
+		if !isBlank(chunk) {
+			chunks = append(chunks, chunk)
+		}
+		chunk, n = nil, 0
+	}
+	for _, line := range lines {
+		ln := plainLen(line)
+		if ln > limit {
+			flush()
+			for _, piece := range cutLine(line, limit) {
+				chunk, n = piece, plainLen(piece)
+				flush()
+			}
+			continue
+		}
+		sep := 0
+		if chunk != nil || n > 0 {
+			sep = 1
+		}
+		if n+sep+ln > limit {
+			flush()
+			sep = 0
+		}
+		if sep == 1 {
+			chunk = append(chunk, conversation.Span{Text: "\n"})
+		}
+		chunk = append(chunk, line...)
+		n += sep + ln
+		if chunk == nil {
+			chunk = []conversation.Span{} // an empty line still counts as a line
+		}
+	}
+	flush()
+	return chunks
+}
+
+// cutLine cuts one over-long line into pieces within limit, at the last
+// space before the limit when there is one.
+func cutLine(line []conversation.Span, limit int) [][]conversation.Span {
+	var out [][]conversation.Span
+	var piece []conversation.Span
+	n := 0
+	for _, s := range line {
+		t := s.Text
+		for t != "" {
+			room := limit - n
+			if u16len(t) <= room {
+				piece = append(piece, conversation.Span{Text: t, Style: s.Style})
+				n += u16len(t)
+				break
+			}
+			// Take as many runes as fit, then back up to a space if one is near.
+			cut, used := 0, 0
+			for i, r := range t {
+				w := utf16.RuneLen(r)
+				if used+w > room {
+					cut = i
+					break
+				}
+				used += w
+			}
+			if sp := strings.LastIndexByte(t[:cut], ' '); sp > cut/2 {
+				cut = sp + 1
+			}
+			if cut > 0 {
+				piece = append(piece, conversation.Span{Text: t[:cut], Style: s.Style})
+				t = t[cut:]
+			}
+			out = append(out, piece)
+			piece, n = nil, 0
+		}
+	}
+	if piece != nil {
+		out = append(out, piece)
+	}
+	return out
+}
+
+// label makes an option's text fit a button: one line, at most maxLabel
+// runes (a longer one ends with "…"), never empty.
+func label(s string) string {
+	s = strings.Join(strings.Fields(cleanText(s)), " ")
+	if s == "" {
+		return "…"
+	}
+	if utf8.RuneCountInString(s) > maxLabel {
+		r := []rune(s)
+		s = strings.TrimSpace(string(r[:maxLabel-1])) + "…"
+	}
+	return s
+}
+
+// inlineButton is Telegram's InlineKeyboardButton with only the fields we
+// use. The library's type always serialises an empty copy_text object,
+// which is not a button Telegram documents.
+type inlineButton struct {
+	Text         string `json:"text"`
+	CallbackData string `json:"callback_data,omitempty"`
+	URL          string `json:"url,omitempty"`
+}
+
+type inlineKeyboard struct {
+	InlineKeyboard [][]inlineButton `json:"inline_keyboard"`
+}
+
+// perRow is how many buttons with this label may share a row.
+func perRow(l string) int {
+	switch n := utf8.RuneCountInString(l); {
+	case n <= 8:
+		return 3
+	case n <= 16:
+		return 2
+	}
+	return 1
+}
+
+// keyboard lays options out: short labels share rows, long ones get their own.
+func (a *Adapter) keyboard(opts []conversation.Option) *inlineKeyboard {
+	if len(opts) == 0 {
+		return nil
+	}
+	kb := &inlineKeyboard{}
+	var row []inlineButton
+	capacity := 0
+	for _, o := range opts {
+		l := label(o.Label)
+		c := perRow(l)
+		if len(row) > 0 && (len(row) >= min(capacity, c)) {
+			kb.InlineKeyboard = append(kb.InlineKeyboard, row)
+			row = nil
+		}
+		if len(row) == 0 {
+			capacity = c
+		} else {
+			capacity = min(capacity, c)
+		}
+		row = append(row, inlineButton{Text: l, CallbackData: a.tokens.data(o.Token)})
+	}
+	kb.InlineKeyboard = append(kb.InlineKeyboard, row)
+	return kb
+}
+
+// tokenMap keeps engine tokens too long for callback_data behind a short
+// digest. The engine's tokens fit, so this is a safety net; it lives in
+// memory, and an unknown digest after a restart reaches the engine as an
+// expired token.
+type tokenMap struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+const longTokenPrefix = "~"
+
+func (t *tokenMap) data(token string) string {
+	if len(token) <= maxData && token != "" && !strings.HasPrefix(token, longTokenPrefix) && utf8.ValidString(token) {
+		return token
+	}
+	sum := sha256.Sum256([]byte(token))
+	d := longTokenPrefix + base64.RawURLEncoding.EncodeToString(sum[:18])
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.m == nil || len(t.m) > 50000 {
+		t.m = map[string]string{}
+	}
+	t.m[d] = token
+	return d
+}
+
+func (t *tokenMap) token(data string) string {
+	if !strings.HasPrefix(data, longTokenPrefix) {
+		return data
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if tok, ok := t.m[data]; ok {
+		return tok
+	}
+	return data
+}

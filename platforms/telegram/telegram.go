@@ -1,0 +1,497 @@
+package telegram
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"refillbot/conversation"
+)
+
+// Platform is the platform name used in session keys and addresses.
+const Platform = "telegram"
+
+// DefaultAPIURL is the public Bot API server.
+const DefaultAPIURL = "https://api.telegram.org"
+
+// WebhookPath is where the bot's HTTP server should mount WebhookHandler.
+const WebhookPath = "/telegram/webhook"
+
+// Options configures an Adapter. Token is required.
+type Options struct {
+	Token  string
+	APIURL string // default DefaultAPIURL
+	// WebhookURL, when set, selects webhook mode: Run registers it with
+	// setWebhook and updates arrive through WebhookHandler. Otherwise Run
+	// long-polls getUpdates.
+	WebhookURL string
+	// HTTPClient makes the Bot API calls; its Timeout must exceed PollTimeout.
+	// Default: a client with a timeout of PollTimeout + 15s.
+	HTTPClient *http.Client
+	// PollTimeout is how long one getUpdates call may wait; default 50s.
+	PollTimeout time.Duration
+	Logger      *slog.Logger
+	// Pacing of outbound messages; zero fields get the Default* limits.
+	// NoPacing turns pacing off (benchmarks against the fake server).
+	PerChat, Global, Group Limit
+	NoPacing               bool
+	// Retries is how many times a call answered 429, 5xx or with a network
+	// error is tried again (default 3). MaxRetryWait is the longest
+	// retry_after honoured before giving up (default 60s).
+	Retries      int
+	MaxRetryWait time.Duration
+	// ShutdownGrace is how long events being handled may go on after Run's
+	// context ends (default 5s).
+	ShutdownGrace time.Duration
+}
+
+// Incoming is one event from Telegram, addressed for the shell (cmd converts
+// it to bot.Incoming).
+type Incoming struct {
+	Key     conversation.SessionKey // {Platform: "telegram", User: <user id>}
+	Address conversation.Address    // {Platform: "telegram", Chat: <chat id>, Private: true}
+	Event   conversation.Event      // Start, Command, Text or Chose
+	Locale  string                  // the user's language_code
+}
+
+// Adapter is the Telegram platform. Send, Edit and Delete are safe for
+// concurrent use; Run is called once.
+type Adapter struct {
+	opts     Options
+	log      *slog.Logger
+	lib      *tgbot.Bot
+	username string
+	botID    int64
+	secret   string // webhook secret token; "" in polling mode
+	pace     *pacer
+	tokens   tokenMap
+
+	mu       sync.Mutex
+	handle   func(context.Context, Incoming)
+	workCtx  context.Context
+	queues   map[int64]*chatQueue
+	stopping bool
+	// lastUpdate is the highest update id received, for acknowledge.
+	lastUpdate int64
+	wg         sync.WaitGroup // chat workers and callback answers
+}
+
+type chatQueue struct {
+	id    int64
+	items []*models.Update
+}
+
+// ErrUnauthorized is wrapped by New's error when Telegram refuses the token.
+var ErrUnauthorized = errors.New("telegram: the bot token was refused (401 Unauthorized)")
+
+// New checks the token with getMe and returns an adapter ready to Run.
+func New(ctx context.Context, opts Options) (*Adapter, error) {
+	if strings.TrimSpace(opts.Token) == "" {
+		return nil, errors.New("telegram: no bot token")
+	}
+	if opts.APIURL == "" {
+		opts.APIURL = DefaultAPIURL
+	}
+	opts.APIURL = strings.TrimRight(opts.APIURL, "/")
+	if opts.PollTimeout <= 0 {
+		opts.PollTimeout = 50 * time.Second
+	}
+	if opts.PollTimeout < 2*time.Second {
+		opts.PollTimeout = 2 * time.Second // the library asks for PollTimeout-1s, in whole seconds
+	}
+	if opts.HTTPClient == nil {
+		// Chats are served in parallel: keep enough idle connections to the
+		// Bot API for them, rather than net/http's default of two per host,
+		// which makes busy senders dial a new connection for most calls.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 64
+		opts.HTTPClient = &http.Client{Timeout: opts.PollTimeout + 15*time.Second, Transport: tr}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.PerChat == (Limit{}) {
+		opts.PerChat = DefaultPerChat
+	}
+	if opts.Global == (Limit{}) {
+		opts.Global = DefaultGlobal
+	}
+	if opts.Group == (Limit{}) {
+		opts.Group = DefaultGroup
+	}
+	if opts.Retries <= 0 {
+		opts.Retries = 3
+	}
+	if opts.MaxRetryWait <= 0 {
+		opts.MaxRetryWait = time.Minute
+	}
+	if opts.ShutdownGrace <= 0 {
+		opts.ShutdownGrace = 5 * time.Second
+	}
+	a := &Adapter{opts: opts, log: opts.Logger.With("component", "telegram"), queues: map[int64]*chatQueue{}}
+	if !opts.NoPacing {
+		a.pace = newPacer(opts.PerChat, opts.Global, opts.Group)
+	}
+	if opts.WebhookURL != "" {
+		var raw [32]byte
+		if _, err := rand.Read(raw[:]); err != nil {
+			return nil, err
+		}
+		a.secret = base64.RawURLEncoding.EncodeToString(raw[:])
+	}
+	lib, err := tgbot.New(opts.Token,
+		tgbot.WithServerURL(opts.APIURL),
+		tgbot.WithSkipGetMe(),
+		tgbot.WithHTTPClient(opts.PollTimeout, statusClient{opts.HTTPClient}),
+		tgbot.WithErrorsHandler(func(err error) { a.log.Warn("bot api", "err", a.redact(err)) }),
+		tgbot.WithDefaultHandler(func(_ context.Context, _ *tgbot.Bot, u *models.Update) { a.enqueue(u) }),
+		tgbot.WithNotAsyncHandlers(),
+		tgbot.WithWorkers(1),
+		tgbot.WithAllowedUpdates(tgbot.AllowedUpdates{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: %w", a.redact(err))
+	}
+	a.lib = lib
+	me, err := lib.GetMe(ctx)
+	switch {
+	case errors.Is(err, tgbot.ErrorUnauthorized):
+		return nil, ErrUnauthorized
+	case err != nil:
+		return nil, fmt.Errorf("telegram: cannot use the Bot API at %s: %w", opts.APIURL, a.redact(err))
+	case me.Username == "":
+		return nil, errors.New("telegram: getMe returned a bot without a username")
+	}
+	a.username, a.botID = me.Username, me.ID
+	return a, nil
+}
+
+// Username is the bot's username, without "@".
+func (a *Adapter) Username() string { return a.username }
+
+// redact removes the token from an error text: it is part of every Bot API URL.
+func (a *Adapter) redact(err error) error {
+	if err == nil || a.opts.Token == "" || !strings.Contains(err.Error(), a.opts.Token) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), a.opts.Token, "<token>"))
+}
+
+// Run registers the command menus, then receives updates (long polling, or
+// the webhook) and hands each to handle, one at a time per chat, until ctx
+// ends. Events received then get ShutdownGrace to finish (after it their
+// Bot API calls fail fast), and the updates are acknowledged. It returns nil
+// after a clean shutdown.
+func (a *Adapter) Run(ctx context.Context, handle func(context.Context, Incoming)) error {
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	stopGrace := context.AfterFunc(ctx, func() { time.AfterFunc(a.opts.ShutdownGrace, cancelWork) })
+	defer stopGrace()
+
+	a.mu.Lock()
+	a.handle, a.workCtx, a.stopping = handle, workCtx, false
+	a.mu.Unlock()
+
+	a.setCommands(ctx)
+	if a.secret != "" {
+		_, err := a.lib.SetWebhook(ctx, &tgbot.SetWebhookParams{
+			URL:            a.opts.WebhookURL,
+			SecretToken:    a.secret,
+			AllowedUpdates: []string{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery},
+		})
+		if err != nil {
+			return fmt.Errorf("telegram: setWebhook: %w", a.redact(err))
+		}
+		a.log.Info("receiving updates by webhook", "url", a.opts.WebhookURL)
+		<-ctx.Done()
+	} else {
+		// A webhook left by an earlier run would make every getUpdates fail.
+		if _, err := a.lib.DeleteWebhook(ctx, &tgbot.DeleteWebhookParams{}); err != nil && ctx.Err() == nil {
+			a.log.Warn("deleteWebhook", "err", a.redact(err))
+		}
+		a.log.Info("receiving updates by long polling", "bot", a.username)
+		a.lib.Start(ctx)
+	}
+	// Events already received are handled (within the grace period), then
+	// acknowledged, so a restart neither loses nor repeats them. Updates
+	// arriving from now on are refused and stay unacknowledged: Telegram
+	// hands them to the next run.
+	a.mu.Lock()
+	a.stopping = true
+	last := a.lastUpdate
+	a.mu.Unlock()
+	a.wg.Wait()
+	if a.secret == "" && last > 0 {
+		a.acknowledge(last)
+	}
+	return nil
+}
+
+// acknowledge tells Telegram that every update up to last was received.
+// The library confirms an update only with its next getUpdates call, which
+// never comes after shutdown: without this the last batch would be handled
+// again after a restart.
+func (a *Adapter) acknowledge(last int64) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	form := url.Values{"offset": {strconv.FormatInt(last+1, 10)}, "limit": {"1"}, "timeout": {"0"}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.opts.APIURL+"/bot"+a.opts.Token+"/getUpdates", strings.NewReader(form.Encode()))
+	if err != nil {
+		a.log.Warn("acknowledge updates", "err", a.redact(err))
+		return
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := a.opts.HTTPClient.Do(req)
+	if err != nil {
+		a.log.Warn("acknowledge updates", "err", a.redact(err))
+		return
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+}
+
+// setCommands registers the command menu in every catalogue language, the
+// default language for everyone else.
+func (a *Adapter) setCommands(ctx context.Context) {
+	for i, lang := range conversation.Languages {
+		var cmds []models.BotCommand
+		for _, c := range conversation.Commands(lang) {
+			cmds = append(cmds, models.BotCommand{Command: c.Name, Description: c.Description})
+		}
+		p := &tgbot.SetMyCommandsParams{Commands: cmds, LanguageCode: lang}
+		if i == 0 {
+			p.LanguageCode = "" // the default list
+		}
+		err := a.retry(ctx, "setMyCommands", 0, false, func(ctx context.Context) error {
+			_, err := a.lib.SetMyCommands(ctx, p)
+			return err
+		})
+		if err != nil {
+			a.log.Warn("setMyCommands", "lang", lang, "err", err)
+		}
+	}
+}
+
+// enqueue puts an update on its chat's queue and starts the chat's worker
+// if it is idle. A callback query is answered here, at once, so the user's
+// button stops spinning even while earlier events of the chat are handled.
+func (a *Adapter) enqueue(u *models.Update) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.stopping || a.handle == nil {
+		return
+	}
+	// Counted even when ignored below: it has been received.
+	a.lastUpdate = max(a.lastUpdate, u.ID)
+	var chat int64
+	switch {
+	case u.Message != nil:
+		chat = u.Message.Chat.ID
+	case u.CallbackQuery != nil:
+		cq := u.CallbackQuery
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			a.answer(cq)
+		}()
+		c, ok := callbackChat(cq)
+		if !ok {
+			return // an inline-mode message: not ours
+		}
+		chat = c.ID
+	default:
+		return
+	}
+	q := a.queues[chat]
+	if q == nil {
+		q = &chatQueue{id: chat}
+		a.queues[chat] = q
+		a.wg.Add(1)
+		go a.work(q)
+	}
+	q.items = append(q.items, u)
+}
+
+// work drains one chat's queue, then exits.
+func (a *Adapter) work(q *chatQueue) {
+	defer a.wg.Done()
+	for {
+		a.mu.Lock()
+		if len(q.items) == 0 {
+			delete(a.queues, q.id)
+			a.mu.Unlock()
+			return
+		}
+		u := q.items[0]
+		q.items[0] = nil
+		q.items = q.items[1:]
+		handle, ctx := a.handle, a.workCtx
+		a.mu.Unlock()
+		a.process(ctx, handle, u)
+	}
+}
+
+// callbackKey carries the pressed message from Run to Send through the
+// context bot.Handle passes along.
+type callbackKey struct{}
+
+type pressed struct {
+	chat  int64
+	msg   int
+	photo bool
+	mu    sync.Mutex
+	used  bool // the event has had its first reply
+}
+
+func (a *Adapter) process(ctx context.Context, handle func(context.Context, Incoming), u *models.Update) {
+	switch {
+	case u.Message != nil:
+		m := u.Message
+		if m.From == nil || m.From.IsBot || m.Text == "" {
+			return
+		}
+		if m.Chat.Type != models.ChatTypePrivate {
+			a.group(ctx, m)
+			return
+		}
+		ev := a.parse(m.Text)
+		if ev == nil {
+			return
+		}
+		handle(ctx, a.incoming(m.From, m.Chat.ID, ev))
+	case u.CallbackQuery != nil:
+		cq := u.CallbackQuery
+		c, ok := callbackChat(cq)
+		if !ok || c.Type != models.ChatTypePrivate || cq.Data == "" {
+			return // answered in enqueue; nothing else happens in groups
+		}
+		// A message too old for Telegram to show us (inaccessible) cannot be
+		// edited either: its press gets its answers as new messages.
+		if msg := cq.Message.Message; msg != nil {
+			p := &pressed{chat: c.ID, msg: msg.ID, photo: len(msg.Photo) > 0}
+			ctx = context.WithValue(ctx, callbackKey{}, p)
+		}
+		handle(ctx, a.incoming(&cq.From, c.ID, conversation.Chose{Token: a.tokens.token(cq.Data)}))
+	}
+}
+
+// callbackChat is the chat of the message whose button was pressed.
+func callbackChat(cq *models.CallbackQuery) (models.Chat, bool) {
+	switch {
+	case cq.Message.Message != nil:
+		return cq.Message.Message.Chat, true
+	case cq.Message.InaccessibleMessage != nil:
+		return cq.Message.InaccessibleMessage.Chat, true
+	}
+	return models.Chat{}, false
+}
+
+func (a *Adapter) incoming(from *models.User, chat int64, ev conversation.Event) Incoming {
+	return Incoming{
+		Key:     conversation.SessionKey{Platform: Platform, User: strconv.FormatInt(from.ID, 10)},
+		Address: conversation.Address{Platform: Platform, Chat: strconv.FormatInt(chat, 10), Private: true},
+		Event:   ev,
+		Locale:  from.LanguageCode,
+	}
+}
+
+var commandRE = regexp.MustCompile(`^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]+))?(?:\s+([\s\S]*))?$`)
+
+// command splits "/name@bot args"; ok is false for text that is not a
+// command, and for a command addressed to another bot.
+func (a *Adapter) command(text string) (name, args, to string, ok bool) {
+	m := commandRE.FindStringSubmatch(strings.TrimSpace(text))
+	if m == nil {
+		return "", "", "", false
+	}
+	name, to, args = strings.ToLower(m[1]), m[2], strings.TrimSpace(m[3])
+	if to != "" && !strings.EqualFold(to, a.username) {
+		return "", "", "", false
+	}
+	return name, args, to, true
+}
+
+// parse maps a private message to an event; nil means ignore it.
+func (a *Adapter) parse(text string) conversation.Event {
+	if strings.HasPrefix(text, "/") {
+		name, args, _, ok := a.command(text)
+		if !ok {
+			if commandRE.MatchString(strings.TrimSpace(text)) {
+				return nil // for another bot
+			}
+			return conversation.Text{Text: text}
+		}
+		if name == "start" {
+			return conversation.Start{Payload: args}
+		}
+		return conversation.Command{Name: name, Args: args}
+	}
+	return conversation.Text{Text: text}
+}
+
+var payloadRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// group answers a message in a group: only commands addressed to this bot
+// (or a bare /start) get a reply, and the reply sends the user to the
+// private chat. Nothing from a group reaches the engine.
+func (a *Adapter) group(ctx context.Context, m *models.Message) {
+	if m.Chat.Type != models.ChatTypeGroup && m.Chat.Type != models.ChatTypeSupergroup {
+		return
+	}
+	name, args, to, ok := a.command(m.Text)
+	if !ok || (to == "" && name != "start") {
+		return
+	}
+	lang := conversation.LangFromLocale(m.From.LanguageCode)
+	link := "https://t.me/" + a.username
+	if name == "start" && payloadRE.MatchString(args) {
+		link += "?start=" + args
+	}
+	// Probe the private chat: a user who never started the bot cannot be
+	// written to there, and is told to open it first.
+	text := conversation.Phrase(lang, conversation.UIGoPrivate)
+	err := a.retry(ctx, "sendChatAction", 0, false, func(ctx context.Context) error {
+		_, err := a.lib.SendChatAction(ctx, &tgbot.SendChatActionParams{ChatID: m.From.ID, Action: models.ChatActionTyping})
+		return err
+	})
+	if isUnreachable(err) {
+		text = conversation.Phrase(lang, conversation.UIStartPrivate)
+	}
+	kb := &inlineKeyboard{InlineKeyboard: [][]inlineButton{{{Text: label(conversation.Phrase(lang, conversation.UIOpenPrivate)), URL: link}}}}
+	_, err = a.sendText(ctx, m.Chat.ID, escapeHTML(text), kb, &models.ReplyParameters{MessageID: m.ID, AllowSendingWithoutReply: true})
+	if err != nil {
+		a.log.Warn("group reply failed", "chat", m.Chat.ID, "err", err)
+	}
+}
+
+// answer answers a callback query: silently in a private chat (the reply
+// follows as a message), with the way to the private chat in a group.
+func (a *Adapter) answer(cq *models.CallbackQuery) {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	p := &tgbot.AnswerCallbackQueryParams{CallbackQueryID: cq.ID}
+	if c, ok := callbackChat(cq); ok && c.Type != models.ChatTypePrivate {
+		p.Text = conversation.Phrase(conversation.LangFromLocale(cq.From.LanguageCode), conversation.UIGoPrivate)
+	}
+	err := a.retry(ctx, "answerCallbackQuery", 0, false, func(ctx context.Context) error {
+		_, err := a.lib.AnswerCallbackQuery(ctx, p)
+		return err
+	})
+	if err != nil {
+		a.log.Warn("answerCallbackQuery", "err", err)
+	}
+}

@@ -1,0 +1,12 @@
+// Package telegramtest is a fake Telegram Bot API server for tests: the
+// unmodified github.com/go-telegram/bot library talks to it over HTTP as it
+// would to api.telegram.org.
+//
+// It keeps chats and messages in memory, enforces the limits Telegram
+// enforces (text and caption length after entity parsing, callback data
+// bytes, well-formed HTML, "message is not modified") with Telegram's own
+// error answers, serves getUpdates with real long-poll semantics or pushes
+// updates to a webhook, records every call, and can inject 429, 403 and 5xx
+// answers. Scripted users (User, Dialog) send messages and commands, wait
+// for the bot's answers and tap inline buttons by their labels.
+package telegramtest

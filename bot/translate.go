@@ -42,10 +42,6 @@ func product(p bitrefill.Product) conversation.Product {
 	return out
 }
 
-func summary(p bitrefill.Product) conversation.ProductSummary {
-	return conversation.ProductSummary{ID: p.ID, Name: p.Name, Country: p.Country, InStock: p.InStock}
-}
-
 // invoice turns an API invoice into the engine's view of it.
 func invoice(in bitrefill.Invoice) conversation.Invoice {
 	out := conversation.Invoice{
@@ -153,23 +149,3 @@ func sameLines(inv bitrefill.Invoice, lines []conversation.Line) bool {
 	return true
 }
 
-// rank puts what the user most likely meant first: the exact name, then names
-// starting with the query, then the rest; within each, what is in stock.
-func rank(ps []conversation.ProductSummary, query string) {
-	q := strings.ToLower(strings.TrimSpace(query))
-	score := func(p conversation.ProductSummary) int {
-		n, s := strings.ToLower(p.Name), 0
-		switch {
-		case n == q || strings.ToLower(p.ID) == q:
-		case strings.HasPrefix(n, q):
-			s = 2
-		default:
-			s = 4
-		}
-		if !p.InStock {
-			s++
-		}
-		return s
-	}
-	sort.SliceStable(ps, func(i, j int) bool { return score(ps[i]) < score(ps[j]) })
-}

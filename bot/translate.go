@@ -148,4 +148,3 @@ func sameLines(inv bitrefill.Invoice, lines []conversation.Line) bool {
 	}
 	return true
 }
-

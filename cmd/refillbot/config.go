@@ -50,7 +50,7 @@ func (c *config) settings() []setting {
 		{"BITREFILL_API_SECRET", "bitrefill-api-secret", "", "business/affiliate API secret", &c.APISecret},
 		{"REFILLBOT_DB", "db", "./refillbot.db", "path of the bbolt database (created if missing)", &c.DB},
 		{"REFILLBOT_SECRET_KEY", "secret-key", "", "key for encrypting redemption codes at rest (default: generated key file beside the DB)", &c.SecretKey},
-		{"REFILLBOT_LISTEN", "listen", "", "address of the bot's HTTP server (/healthz; webhooks later), e.g. :8080; off when empty", &c.Listen},
+		{"REFILLBOT_LISTEN", "listen", "", "address of the bot's HTTP server (Bitrefill webhooks, Telegram webhook mode, /healthz), e.g. :8080; off when empty", &c.Listen},
 		{"REFILLBOT_PUBLIC_URL", "public-url", "", "public base URL of that server; invoices then carry a webhook_url under it", &c.PublicURL},
 		{"TELEGRAM_BOT_TOKEN", "telegram-token", "", "enables Telegram", &c.TelegramToken},
 		{"TELEGRAM_API_URL", "telegram-api-url", "https://api.telegram.org", "Telegram Bot API server base", &c.TelegramURL},

@@ -313,7 +313,13 @@ func (t *turn) search(q string) {
 	t.s.Step, t.s.Query = StepSearching, q
 	t.s.Actions = nil
 	t.say(t.tx("searching", q))
-	t.out = append(t.out, SearchProducts{Query: q, Country: t.s.Country})
+	// An unconfirmed guess from the locale still beats no country for
+	// ranking: it only orders results, it never hides any.
+	country := t.s.Country
+	if country == "" {
+		country = t.s.CountryGuess
+	}
+	t.out = append(t.out, SearchProducts{Query: q, Country: country})
 }
 
 func (t *turn) load(id string) {

@@ -131,6 +131,28 @@ func TestNewStateFromLocale(t *testing.T) {
 	}
 }
 
+// A user who typed a name instead of answering "Are you in Mexico?" still
+// sees Mexico's products first: the guess ranks, it hides nothing.
+func TestSearchRanksByGuessedCountry(t *testing.T) {
+	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	for _, tc := range []struct{ locale, confirmed, want string }{
+		{"es-MX", "", "MX"}, {"es-MX", "ES", "ES"}, {"es", "", ""},
+	} {
+		s := NewState(SessionKey{Platform: "telegram", User: "7"}, "nonce", tc.locale)
+		s.Country = tc.confirmed
+		_, effects := Engine{Methods: []string{"bitcoin"}}.Step(s, Text{Text: "netflix"}, now)
+		var got *SearchProducts
+		for _, e := range effects {
+			if sp, ok := e.(SearchProducts); ok {
+				got = &sp
+			}
+		}
+		if got == nil || got.Country != tc.want || got.Query != "netflix" {
+			t.Errorf("locale %q, confirmed %q: search %+v, want country %q", tc.locale, tc.confirmed, got, tc.want)
+		}
+	}
+}
+
 func TestDataText(t *testing.T) {
 	for b, want := range map[int64]string{0: "0 MB", -5: "0 MB", 999_999: "0 MB", 500_000_000: "500 MB", 1_000_000_000: "1 GB", 2_345_000_000: "2.3 GB", 20_000_000_000: "20 GB"} {
 		if got := dataText(b); got != want {

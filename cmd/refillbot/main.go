@@ -87,6 +87,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	// The catalogue is empty at start: b.Run loads it in the background, and
 	// searches go to the API until it is there, so start-up never waits.
 	cat := catalog.New(api, catalog.Options{RefreshEvery: catalogRefresh, MaxAge: 4 * catalogRefresh, Logger: logger})
+	if sim != nil {
+		// The sandbox is in-process and answers in milliseconds: load it now,
+		// so the newcomer's very first search already forgives typos.
+		if err := cat.Refresh(workCtx, time.Now()); err != nil {
+			logger.Warn("sandbox catalogue", "component", "main", "err", err)
+		}
+	}
 	dc, err := discordPlatform(cfg, api, cat, st, logger)
 	if err != nil {
 		return err

@@ -211,6 +211,50 @@ func TestUnreachableUserKeepsDelivery(t *testing.T) {
 	}
 }
 
+// A user who unblocks the bot and writes again gets the code that waited
+// for them at once, before the answer to what they wrote, not hours later
+// when the back-off ends.
+func TestReturningUserGetsWaitingCodeFirst(t *testing.T) {
+	a := &able{}
+	e := newEnv(t, envOptions{tune: withAble(a, nil)})
+	u := e.newUser(true)
+	_, err := u.toInvoice()
+	check(t, err)
+	a.setFail(blockedErr{})
+	check(t, e.fake.MarkPaid(u.invoiceID()))
+	e.bot.PollAt(e.ctx, time.Now())
+	if n := u.deliveries(); n != 0 {
+		t.Fatalf("%d deliveries to a user who blocked the bot", n)
+	}
+
+	a.setFail(nil)
+	m := u.mark()
+	u.handle(conversation.Command{Name: "help"})
+	if _, err := u.await(m, "How it works"); err != nil {
+		t.Fatal(err)
+	}
+	if n := u.deliveries(); n != 1 {
+		t.Fatalf("%d deliveries once the user wrote again, want the waiting code", n)
+	}
+	code, help := -1, -1
+	for i, s := range u.replies()[m:] {
+		switch {
+		case s.Reply.Secret:
+			code = i
+		case strings.Contains(s.Text, "How it works"):
+			help = i
+		}
+	}
+	if code < 0 || help < code {
+		t.Errorf("the code (at %d) did not come before the new answer (at %d)", code, help)
+	}
+	e.bot.FlushMarks()
+	e.bot.Drain(e.ctx, time.Now().Add(24*time.Hour))
+	if n := u.deliveries(); n != 1 {
+		t.Errorf("%d deliveries after a later drain, want 1", n)
+	}
+}
+
 // A platform asking to slow down is obeyed to the second.
 func TestRetryAfterHonoured(t *testing.T) {
 	a := &able{}

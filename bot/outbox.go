@@ -103,6 +103,29 @@ type outbox struct {
 	flushing bool
 	viewMem  map[string]View // views sent by this process, before their mark lands
 	secrets  map[uint64]bool // with Config.Crash only: sent deliveries awaiting their mark
+	// waiting names sessions that may have older records still in the
+	// outbox (a failed send, or found by a Drain listing), so that their
+	// next step sends those first.
+	waiting map[conversation.SessionKey]bool
+}
+
+func (o *outbox) setWaiting(key conversation.SessionKey, on bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.waiting == nil {
+		o.waiting = map[conversation.SessionKey]bool{}
+	}
+	if on {
+		o.waiting[key] = true
+	} else {
+		delete(o.waiting, key)
+	}
+}
+
+func (o *outbox) isWaiting(key conversation.SessionKey) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.waiting[key]
 }
 
 func (o *outbox) ids(n int, now time.Time) []uint64 {
@@ -181,8 +204,12 @@ func (b *Bot) outgoing(key conversation.SessionKey, addr conversation.Address, r
 	return recs
 }
 
-// deliverNow sends records just committed by this goroutine, in order.
+// deliverNow sends records just committed by this goroutine, in order,
+// after whatever the session still owes from before.
 func (b *Bot) deliverNow(ctx context.Context, recs []OutboxRecord) {
+	if len(recs) > 0 && !b.catchUp(ctx, recs[0].Session, recs[0].ID) {
+		return // the new records wait in the outbox behind the old ones
+	}
 	for _, r := range recs {
 		if !b.out.claim(r.ID) {
 			continue
@@ -201,6 +228,39 @@ func (b *Bot) deliverNow(ctx context.Context, recs []OutboxRecord) {
 			return
 		}
 	}
+}
+
+// catchUp sends the session's records older than before, whatever their
+// back-off: a user who writes again is reachable again, so a code that
+// waited out a blocked bot or closed DMs arrives now, ahead of the new
+// replies. It reports whether the way is clear for newer records. The
+// caller holds the session's lock, as Drain does, so the two never race.
+func (b *Bot) catchUp(ctx context.Context, key conversation.SessionKey, before uint64) bool {
+	if !b.out.isWaiting(key) {
+		return true
+	}
+	recs, err := b.cfg.Store.Outbox(drainBatch)
+	if err != nil {
+		b.log.Error("outbox: list", "err", err)
+		return true
+	}
+	owed := false
+	for _, r := range recs {
+		if r.Session != key || r.ID >= before {
+			continue
+		}
+		owed = true
+		if !b.out.claim(r.ID) {
+			continue // sent already, its mark not yet written
+		}
+		if ok, _ := b.attempt(ctx, r, b.cfg.Now()); !ok {
+			return false
+		}
+	}
+	if !owed {
+		b.out.setWaiting(key, false)
+	}
+	return true
 }
 
 // attempt sends one claimed record and records the outcome: whether it was
@@ -229,6 +289,7 @@ func (b *Bot) attempt(ctx context.Context, r OutboxRecord, now time.Time) (bool,
 		return true, 0
 	}
 	b.log.Warn("send failed; will retry", "platform", r.Address.Platform, "attempts", r.Attempts, "retry_in", wait, "secret", r.Reply.Secret, "err", err)
+	b.out.setWaiting(r.Session, true)
 	if serr := b.cfg.Store.OutboxRetry(r.ID, r.Attempts, now.Add(wait)); serr != nil {
 		b.log.Error("outbox: record retry", "err", serr)
 	}
@@ -448,6 +509,7 @@ func (b *Bot) Drain(ctx context.Context, now time.Time) int {
 			order = append(order, r.Session)
 		}
 		bySession[r.Session] = append(bySession[r.Session], r)
+		b.out.setWaiting(r.Session, true) // e.g. left by an earlier process
 	}
 	sent := 0
 	// A platform that asked to slow down is left alone for the rest of the

@@ -2,6 +2,7 @@ package telegram_test
 
 import (
 	"bytes"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/skip2/go-qrcode"
 
@@ -134,8 +136,19 @@ func TestLongTextsAndCaptions(t *testing.T) {
 	}
 }
 
-// Edit replaces a message ("not modified" is fine), a photo gets a new
-// caption, and Delete removes a message once (again is fine).
+// msgID is the message id in a reference from Send.
+func msgID(t *testing.T, ref string) int {
+	t.Helper()
+	id, _, _ := strings.Cut(ref, ":")
+	n, err := strconv.Atoi(id)
+	if err != nil {
+		t.Fatalf("ref %q has no message id", ref)
+	}
+	return n
+}
+
+// Edit replaces a message ("not modified" is fine), and Delete removes a
+// message once (again is fine); engine replies never go to a group.
 func TestEditAndDelete(t *testing.T) {
 	srv, ad, u, to := adapterOnly(t)
 	ctx := t.Context()
@@ -149,21 +162,9 @@ func TestEditAndDelete(t *testing.T) {
 	if err := ad.Edit(ctx, to, ref, reply("second", "B"), nil); err != nil {
 		t.Errorf("an identical edit must count as done: %v", err)
 	}
-	id, _ := strconv.Atoi(ref)
+	id := msgID(t, ref)
 	if m, _ := srv.Message(u.Chat(), id); m.Text != "second" || m.Labels()[0] != "B" || m.Edits != 1 {
 		t.Errorf("after the edits: %q %v, %d edits", m.Text, m.Labels(), m.Edits)
-	}
-	img, _ := qrcode.Encode("x", qrcode.Low, 128)
-	pref, err := ad.Send(ctx, to, reply("invoice"), img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ad.Edit(ctx, to, pref, reply("receipt"), nil); err != nil {
-		t.Fatal(err)
-	}
-	pid, _ := strconv.Atoi(pref)
-	if m, _ := srv.Message(u.Chat(), pid); m.Caption != "receipt" || m.Photo == nil {
-		t.Errorf("edited photo: caption %q", m.Caption)
 	}
 	if err := ad.Delete(ctx, to, ref); err != nil {
 		t.Fatal(err)
@@ -174,9 +175,116 @@ func TestEditAndDelete(t *testing.T) {
 	if m, _ := srv.Message(u.Chat(), id); !m.Deleted {
 		t.Error("not deleted")
 	}
+	// A message that is gone cannot be edited: an error that is neither
+	// "unreachable" nor "slow down", so the shell sends the reply anew.
+	err = ad.Edit(ctx, to, ref, reply("third"), nil)
+	var un interface{ Unreachable() bool }
+	var ra interface{ RetryAfter() time.Duration }
+	if err == nil || errors.As(err, &un) || errors.As(err, &ra) {
+		t.Errorf("edit of a deleted message: %v, want a plain error", err)
+	}
 	group := conversation.Address{Platform: telegram.Platform, Chat: "-100123", Private: false}
 	if _, err := ad.Send(ctx, group, reply("invoice"), nil); err == nil {
 		t.Error("an engine reply was posted to a group chat")
+	}
+}
+
+// The invoice is a QR photo with its text as caption. Edited without an
+// image (payment seen, receipt) it keeps the photo — Telegram cannot drop
+// it — under a spoiler, so the old QR no longer looks payable; edited with
+// an image it shows the new one, and a text message gets the image added.
+// What cannot be shown by an edit comes back as an error, the message
+// untouched, so that the shell sends it anew.
+func TestEditPhotos(t *testing.T) {
+	srv, ad, u, to := adapterOnly(t)
+	ctx := t.Context()
+	qr := func(s string) []byte {
+		img, err := qrcode.Encode(s, qrcode.Low, 128)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return img
+	}
+	img1, img2 := qr("bitcoin:one"), qr("bitcoin:two")
+	msg := func(ref string) telegramtest.Message {
+		m, _ := srv.Message(u.Chat(), msgID(t, ref))
+		return m
+	}
+
+	ref, err := ad.Send(ctx, to, reply("invoice <1>", "Pay"), img1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ad.Edit(ctx, to, ref, reply("payment seen & more"), nil); err != nil {
+		t.Fatal(err)
+	}
+	m := msg(ref)
+	if m.Caption != "payment seen & more" || !bytes.Equal(m.Photo, img1) || !m.Spoiler || len(m.Buttons) != 0 || m.Edits != 1 {
+		t.Errorf("photo edited without an image: caption %q, same image %v, spoiler %v, buttons %q, %d edits",
+			m.Caption, bytes.Equal(m.Photo, img1), m.Spoiler, m.Labels(), m.Edits)
+	}
+	if err := ad.Edit(ctx, to, ref, reply("payment seen & more"), nil); err != nil {
+		t.Errorf("an identical edit must count as done: %v", err)
+	}
+	if err := ad.Edit(ctx, to, ref, reply(strings.Repeat("r", 1500)), nil); err == nil {
+		t.Error("a 1500-character caption was accepted")
+	}
+	if m := msg(ref); m.Caption != "payment seen & more" {
+		t.Errorf("a failed edit changed the caption to %q", m.Caption)
+	}
+
+	if err := ad.Edit(ctx, to, ref, reply("new invoice", "Pay"), img2); err != nil {
+		t.Fatal(err)
+	}
+	m = msg(ref)
+	if m.Caption != "new invoice" || !bytes.Equal(m.Photo, img2) || m.Spoiler || len(m.Buttons) != 1 {
+		t.Errorf("photo edited with a new image: caption %q, new image %v, spoiler %v, buttons %q", m.Caption, bytes.Equal(m.Photo, img2), m.Spoiler, m.Labels())
+	}
+	if got := decodeQR(t, m.Photo); got != "bitcoin:two" {
+		t.Errorf("the QR now reads %q", got)
+	}
+
+	// A photo known by its message id alone (a reference stored by an
+	// older version): caption, then the spoiler.
+	bare := strconv.Itoa(msgID(t, ref))
+	if err := ad.Edit(ctx, to, bare, reply("receipt"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if m := msg(ref); m.Caption != "receipt" || !m.Spoiler || !bytes.Equal(m.Photo, img2) {
+		t.Errorf("photo edited by a bare ref: caption %q, spoiler %v", m.Caption, m.Spoiler)
+	}
+
+	// A file id Telegram does not know: the same, by the caption.
+	if err := ad.Edit(ctx, to, bare+":no-such-file", reply("receipt, again"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if m := msg(ref); m.Caption != "receipt, again" || !m.Spoiler {
+		t.Errorf("photo edited by a ref with a bad file id: caption %q, spoiler %v", m.Caption, m.Spoiler)
+	}
+
+	tref, err := ad.Send(ctx, to, reply("plain text", "A"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ad.Edit(ctx, to, tref, reply("now with a QR"), img1); err != nil {
+		t.Fatal(err)
+	}
+	if m := msg(tref); m.Caption != "now with a QR" || !bytes.Equal(m.Photo, img1) || m.Text != "" {
+		t.Errorf("text message edited with an image: caption %q text %q image %v", m.Caption, m.Text, m.Photo != nil)
+	}
+
+	// A user who blocked the bot: edits and deletes wait, like a send.
+	u.Block()
+	err = ad.Edit(ctx, to, ref, reply("confirmed"), nil)
+	var un interface{ Unreachable() bool }
+	if !errors.As(err, &un) || !un.Unreachable() {
+		t.Errorf("edit for a user who blocked the bot: %v, want Unreachable", err)
+	}
+	if err := ad.Delete(ctx, to, ref); !errors.As(err, &un) || !un.Unreachable() {
+		t.Errorf("delete for a user who blocked the bot: %v, want Unreachable", err)
+	}
+	if m := msg(ref); m.Deleted || m.Caption != "receipt, again" {
+		t.Errorf("a user who blocked the bot saw the message change: deleted %v, caption %q", m.Deleted, m.Caption)
 	}
 }
 

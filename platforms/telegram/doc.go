@@ -5,7 +5,10 @@
 // into Bot API calls: HTML with every string escaped, inline keyboards
 // carrying the engine's short tokens, menus edited in place after a button
 // press, QR images uploaded with sendPhoto, long texts split within
-// Telegram's limits. It owns what Telegram asks of a well-behaved bot: every
+// Telegram's limits. Edit (the shell's invoice → payment seen → receipt)
+// edits text or caption, swaps the image with editMessageMedia, and puts a
+// photo whose image no longer applies (the paid invoice's QR) under a
+// spoiler; a reference to a photo carries its file id for that. It owns what Telegram asks of a well-behaved bot: every
 // callback query answered at once, updates of one chat handled in order (and
 // different chats in parallel, on its own queues rather than the library's
 // goroutine per update), outbound pacing per chat, per group and overall,

@@ -10,12 +10,13 @@ import (
 	"github.com/makiuchi-d/gozxing/qrcode"
 
 	"refillbot/bitrefill"
+	"refillbot/platforms/telegram/telegramtest"
 )
 
 // A buyer in a private chat goes from /start to the delivered code: the
 // invoice comes as a QR photo with its text as caption, the code arrives as
-// tap-to-copy monospace, exactly one invoice is made, and every button press
-// is answered.
+// tap-to-copy monospace, the invoice turns into the receipt, exactly one
+// invoice is made, and every button press is answered.
 func TestGiftCardPurchase(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	b := e.newBuyer("Ana", "en")
@@ -66,6 +67,17 @@ func TestGiftCardPurchase(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("delivered code %q is not the fake's code", code)
+	}
+	// The receipt follows the code, in the invoice's own message, whose
+	// payment QR is now under a spoiler and whose buttons are gone.
+	rec, err := b.d.AwaitMatch("the invoice edited into the receipt", func(ev telegramtest.Event) bool {
+		return ev.Kind == telegramtest.Edited && ev.Message.ID == inv.ID && strings.Contains(ev.Message.Content(), txtReceipt)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rec.Spoiler || len(rec.Buttons) != 0 {
+		t.Errorf("the receipt shows the payment QR plainly (%v) or buttons %q", !rec.Spoiler, rec.Labels())
 	}
 	for _, c := range e.tg.CallsTo("answerCallbackQuery") {
 		if c.Status != 200 {

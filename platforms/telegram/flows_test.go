@@ -159,10 +159,11 @@ func TestGroupMovesToPrivate(t *testing.T) {
 		t.Errorf("a session exists after group messages only (found=%v, err=%v)", found, err)
 	}
 
-	// The user follows the link: the product opens in private.
+	// The user follows the link: the product opens in private, in their
+	// language.
 	p := u.In(u.Chat())
 	p.Say("/start amazon-us")
-	if _, err := p.Await(txtValues); err != nil {
+	if _, err := p.Await(txtValuesES); err != nil {
 		t.Fatal(err)
 	}
 	// Now that the private chat exists, the group answer says so.

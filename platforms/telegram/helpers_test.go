@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,17 +26,24 @@ import (
 )
 
 // What the engine shows, in one place: the engine's texts may change.
+// English unless marked; tests use English-speaking users wherever the
+// language is not the point.
 const (
-	txtWelcome  = "Welcome"
-	txtResults  = "Results for"
-	txtValues   = "Values:"
-	txtAnyValue = "Any amount from"
-	txtConfirm  = "Confirm your order"
-	txtInvoice  = "Invoice for"
-	txtCode     = "Code:"
-	txtExpired  = "expired"
-	lblBitcoin  = "Bitcoin"
-	lblSimulate = "Simulate payment"
+	txtWelcome   = "Welcome"
+	txtResults   = "Results for"
+	txtValues    = "Values:"
+	txtValuesES  = "Valores:" // the same line for a Spanish-speaking user
+	txtAnyValue  = "Any amount from"
+	txtConfirm   = "Confirm your order"
+	txtInvoice   = "Invoice for"
+	txtSeen      = "Payment seen"      // the invoice, once the payment is seen
+	txtConfirmed = "Payment confirmed" // … and confirmed
+	txtCode      = "Code:"
+	txtReceipt   = "Receipt" // what the invoice finally becomes
+	txtExpired   = "expired"
+	lblBitcoin   = "Bitcoin"
+	lblSimulate  = "Simulate payment"
+	lblRefresh   = "Refresh status"
 )
 
 var (
@@ -47,6 +55,7 @@ var (
 type envOptions struct {
 	opts    telegram.Options // Token, APIURL and Logger are filled in
 	tgOpts  telegramtest.Options
+	fake    bitrefilltest.Options // Sandbox is always on
 	noStart bool
 }
 
@@ -73,7 +82,9 @@ func newEnv(tb testing.TB, o envOptions) *env {
 		e.ctx = t.Context()
 	}
 	e.tg = telegramtest.NewServer(tb, o.tgOpts)
-	e.fake = bitrefilltest.New(bitrefilltest.Options{Sandbox: true})
+	fo := o.fake
+	fo.Sandbox = true
+	e.fake = bitrefilltest.New(fo)
 	tb.Cleanup(e.fake.Close)
 	api, err := bitrefill.New(bitrefill.Config{BaseURL: "http://bitrefill.invalid/v2", HTTPClient: e.fake.Client(),
 		MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
@@ -235,8 +246,9 @@ func (b *buyer) toConfirm() error {
 	return err
 }
 
-// purchase is the whole purchase; it returns the invoice message and the delivery.
-func (b *buyer) purchase() (invoice, delivery telegramtest.Message, err error) {
+// toInvoice goes from a fresh chat to the invoice, paying with Bitcoin, and
+// remembers its id.
+func (b *buyer) toInvoice() (invoice telegramtest.Message, err error) {
 	if err = b.toConfirm(); err != nil {
 		return
 	}
@@ -244,12 +256,49 @@ func (b *buyer) purchase() (invoice, delivery telegramtest.Message, err error) {
 		return
 	}
 	st, _, err := b.e.store.Session(conversation.SessionKey{Platform: telegram.Platform, User: strconv.FormatInt(b.u.ID, 10)})
-	if err != nil {
+	b.invoice = st.Invoice
+	return
+}
+
+// purchase is the whole purchase; it returns the invoice message and the delivery.
+func (b *buyer) purchase() (invoice, delivery telegramtest.Message, err error) {
+	if invoice, err = b.toInvoice(); err != nil {
 		return
 	}
-	b.invoice = st.Invoice
 	delivery, err = b.tap(lblSimulate, txtCode)
 	return
+}
+
+// clock is a settable time for the Bitrefill fake and the shell's jobs.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Now()} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Add moves the clock on and returns the new time.
+func (c *clock) Add(d time.Duration) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+	return c.t
+}
+
+// codeIn returns the text of the message's code entity ("" without one).
+func codeIn(m telegramtest.Message) string {
+	for _, ent := range m.Entities {
+		if ent.Type == "code" {
+			return string(utf16Slice(m.Text, ent.Offset, ent.Length))
+		}
+	}
+	return ""
 }
 
 func contains(list []string, s string) bool {

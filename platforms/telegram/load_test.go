@@ -33,6 +33,10 @@ func TestConcurrentBuyers(t *testing.T) {
 	for i, b := range buyers {
 		wg.Go(func() {
 			inv, del, err := b.purchase()
+			if err == nil {
+				// The receipt follows the code, in the invoice's message.
+				_, err = b.d.Await(txtReceipt)
+			}
 			results[i] = result{inv.Content(), del.Text, err}
 		})
 	}
@@ -54,19 +58,30 @@ func TestConcurrentBuyers(t *testing.T) {
 			seen[c] = i
 		}
 	}
-	// Each chat saw exactly one invoice and one delivery.
+	// Each chat saw exactly one invoice, which turned into the receipt in
+	// place, and one delivery.
 	for i, b := range buyers {
-		invoices, deliveries := 0, 0
+		invoices := map[int]bool{} // messages that showed an invoice, edits included
+		for _, ev := range e.tg.Events(b.u.Chat()) {
+			if strings.Contains(ev.Message.Content(), txtInvoice) {
+				invoices[ev.Message.ID] = true
+			}
+		}
+		var receipts []int
+		deliveries := 0
 		for _, m := range e.tg.Messages(b.u.Chat()) {
-			if strings.Contains(m.Content(), txtInvoice) {
-				invoices++
+			if strings.Contains(m.Content(), txtReceipt) {
+				receipts = append(receipts, m.ID)
 			}
 			if strings.Contains(m.Content(), txtCode) {
 				deliveries++
 			}
 		}
-		if invoices != 1 || deliveries != 1 {
-			t.Errorf("buyer %d's chat shows %d invoices and %d deliveries", i, invoices, deliveries)
+		if len(invoices) != 1 || deliveries != 1 {
+			t.Errorf("buyer %d's chat shows %d invoices and %d deliveries", i, len(invoices), deliveries)
+		}
+		if len(receipts) != 1 || !invoices[receipts[0]] {
+			t.Errorf("buyer %d: receipts in messages %v, want one: the invoice's message %v", i, receipts, invoices)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -176,8 +177,11 @@ func (a *Adapter) sendText(ctx context.Context, chat int64, html string, kb *inl
 	return id, err
 }
 
-func (a *Adapter) sendPhoto(ctx context.Context, chat int64, png []byte, caption string, kb *inlineKeyboard) (int, error) {
+// sendPhoto sends an image and returns the message's id and the image's
+// file id.
+func (a *Adapter) sendPhoto(ctx context.Context, chat int64, png []byte, caption string, kb *inlineKeyboard) (int, string, error) {
 	var id int
+	var file string
 	err := a.retry(ctx, "sendPhoto", chat, true, func(ctx context.Context) error {
 		p := &tgbot.SendPhotoParams{ChatID: chat, Photo: &models.InputFileUpload{Filename: "qr.png", Data: bytes.NewReader(png)}, Caption: caption}
 		if caption != "" {
@@ -189,10 +193,31 @@ func (a *Adapter) sendPhoto(ctx context.Context, chat int64, png []byte, caption
 		m, err := a.lib.SendPhoto(ctx, p)
 		if err == nil {
 			id = m.ID
+			if len(m.Photo) > 0 {
+				file = m.Photo[len(m.Photo)-1].FileID
+			}
 		}
 		return err
 	})
-	return id, err
+	return id, file, err
+}
+
+// A message reference is the message id, and for a photo ":" and the
+// image's file id, so that an edit can keep the image without asking.
+func photoRef(msg int, file string) string {
+	if file == "" {
+		return strconv.Itoa(msg)
+	}
+	return strconv.Itoa(msg) + ":" + file
+}
+
+func parseRef(ref string) (msg int, file string, err error) {
+	id, file, _ := strings.Cut(ref, ":")
+	msg, err = strconv.Atoi(id)
+	if err != nil || msg <= 0 {
+		return 0, "", fmt.Errorf("telegram: bad message ref %q", ref)
+	}
+	return msg, file, nil
 }
 
 // editText replaces a text message; "not modified" is a success.
@@ -211,19 +236,55 @@ func (a *Adapter) editText(ctx context.Context, chat int64, msg int, html string
 	return err
 }
 
-func (a *Adapter) editCaption(ctx context.Context, chat int64, msg int, html string, kb *inlineKeyboard) error {
+// editCaption replaces a photo's caption and returns the message as edited;
+// "not modified" is a success, with a nil message.
+func (a *Adapter) editCaption(ctx context.Context, chat int64, msg int, html string, kb *inlineKeyboard) (*models.Message, error) {
 	p := &tgbot.EditMessageCaptionParams{ChatID: chat, MessageID: msg, Caption: html, ParseMode: models.ParseModeHTML}
 	if kb != nil {
 		p.ReplyMarkup = kb
 	}
+	var edited *models.Message
 	err := a.retry(ctx, "editMessageCaption", chat, true, func(ctx context.Context) error {
-		_, err := a.lib.EditMessageCaption(ctx, p)
+		m, err := a.lib.EditMessageCaption(ctx, p)
+		if err == nil {
+			edited = m
+		}
 		return err
 	})
 	if isBadRequest(err, "message is not modified") {
-		return nil
+		return nil, nil
 	}
-	return err
+	return edited, err
+}
+
+// editPhoto replaces a message's image with media (an upload from png, or a
+// file already on Telegram's servers); a text message gets the image added.
+// It returns the file id of the image shown; "not modified" is a success,
+// with no file id.
+func (a *Adapter) editPhoto(ctx context.Context, chat int64, msg int, png []byte, fileID string, spoiler bool, html string, kb *inlineKeyboard) (string, error) {
+	var file string
+	err := a.retry(ctx, "editMessageMedia", chat, true, func(ctx context.Context) error {
+		media := &models.InputMediaPhoto{Media: fileID, Caption: html, HasSpoiler: spoiler}
+		if png != nil {
+			media.Media, media.MediaAttachment = "attach://qr.png", bytes.NewReader(png)
+		}
+		if html != "" {
+			media.ParseMode = models.ParseModeHTML
+		}
+		p := &tgbot.EditMessageMediaParams{ChatID: chat, MessageID: msg, Media: media}
+		if kb != nil {
+			p.ReplyMarkup = kb
+		}
+		m, err := a.lib.EditMessageMedia(ctx, p)
+		if err == nil && m != nil && len(m.Photo) > 0 {
+			file = m.Photo[len(m.Photo)-1].FileID
+		}
+		return err
+	})
+	if isBadRequest(err, "message is not modified") {
+		return "", nil
+	}
+	return file, err
 }
 
 // rendered is a reply laid out for Telegram.
@@ -262,11 +323,21 @@ func (a *Adapter) Send(ctx context.Context, to conversation.Address, r conversat
 		p.used = true
 		p.mu.Unlock()
 		// Only the first reply to a press may replace the pressed message:
-		// what came before it stays in the history, in order.
-		if first && r.Menu && png == nil && !p.photo && len(out.html) == 1 {
-			err := a.editText(ctx, chat, p.msg, out.html[0], out.kb)
+		// what came before it stays in the history, in order. A text stays
+		// a text; a photo (the invoice, refreshed) takes the new image, so
+		// that no older copy of it is left showing a QR and buttons.
+		if first && r.Menu && len(out.html) == 1 && (png == nil) == !p.photo && (png == nil || plainLen(out.chunks[0]) <= maxCaption) {
+			var ref string
+			if png == nil {
+				err = a.editText(ctx, chat, p.msg, out.html[0], out.kb)
+				ref = strconv.Itoa(p.msg)
+			} else {
+				var file string
+				file, err = a.editPhoto(ctx, chat, p.msg, png, "", false, out.html[0], out.kb)
+				ref = photoRef(p.msg, cmp.Or(file, p.file))
+			}
 			if err == nil {
-				return strconv.Itoa(p.msg), nil
+				return ref, nil
 			}
 			if isUnreachable(err) || ctx.Err() != nil {
 				return "", err
@@ -281,6 +352,7 @@ func (a *Adapter) Send(ctx context.Context, to conversation.Address, r conversat
 	}
 
 	var ref int
+	var file string
 	html := out.html
 	if png != nil {
 		caption := ""
@@ -290,11 +362,12 @@ func (a *Adapter) Send(ctx context.Context, to conversation.Address, r conversat
 		} else if len(out.chunks) == 0 {
 			kb = out.kb
 		}
-		if ref, err = a.sendPhoto(ctx, chat, png, caption, kb); err != nil {
+		if ref, file, err = a.sendPhoto(ctx, chat, png, caption, kb); err != nil {
 			return "", err
 		}
 	}
 	for i, h := range html {
+		file = ""
 		var kb *inlineKeyboard
 		if i == len(html)-1 {
 			kb = out.kb
@@ -303,35 +376,67 @@ func (a *Adapter) Send(ctx context.Context, to conversation.Address, r conversat
 			return "", err
 		}
 	}
-	return strconv.Itoa(ref), nil
+	return photoRef(ref, file), nil
 }
 
-// Edit replaces a message sent before (ref from Send). A photo keeps its
-// image and gets the new text as caption; an image cannot be added to a
-// text message, so a reply with png is refused there.
+// Edit replaces a message sent before (ref from Send): the invoice turning
+// into "payment seen", "confirmed" and the receipt. A reply with png gets
+// that image (a text message gets it added) and its text as caption. A
+// photo edited with a reply without one keeps its image — Telegram cannot
+// turn a photo into a text message — with the new text as caption, and the
+// image goes under a spoiler: it was the old content's (the invoice's
+// payment QR) and must not look current. That is one call when the ref
+// names the image (photoRef), two for a bare message id. A reply that
+// cannot be shown in one message is refused, so that the shell sends it
+// anew.
 func (a *Adapter) Edit(ctx context.Context, to conversation.Address, ref string, r conversation.Reply, png []byte) error {
 	chat, err := chatID(to)
 	if err != nil {
 		return err
 	}
-	msg, err := strconv.Atoi(ref)
+	msg, file, err := parseRef(ref)
 	if err != nil {
-		return fmt.Errorf("telegram: bad message ref %q", ref)
+		return err
 	}
 	out := a.render(r)
 	if len(out.html) != 1 {
 		return errors.New("telegram: edit: the reply does not fit one message")
 	}
-	if png == nil {
-		err = a.editText(ctx, chat, msg, out.html[0], out.kb)
+	html, fitsCaption := out.html[0], plainLen(out.chunks[0]) <= maxCaption
+	if png != nil {
+		if !fitsCaption {
+			return errors.New("telegram: edit: the text is too long for a caption")
+		}
+		_, err := a.editPhoto(ctx, chat, msg, png, "", false, html, out.kb)
+		return err
+	}
+	if file == "" {
+		err = a.editText(ctx, chat, msg, html, out.kb)
 		if !isBadRequest(err, "there is no text in the message to edit") {
 			return err
 		}
 	}
-	if plainLen(out.chunks[0]) > maxCaption {
+	if !fitsCaption {
 		return errors.New("telegram: edit: the text is too long for a caption")
 	}
-	return a.editCaption(ctx, chat, msg, out.html[0], out.kb)
+	if file != "" {
+		_, err := a.editPhoto(ctx, chat, msg, nil, file, true, html, out.kb)
+		if !isBadRequest(err, "file identifier") {
+			return err
+		}
+		// The file id is no good (another bot's, say): as for a bare id.
+	}
+	// A photo known by its message id only: caption first, then the image.
+	m, err := a.editCaption(ctx, chat, msg, html, out.kb)
+	if err != nil || m == nil || len(m.Photo) == 0 || m.HasMediaSpoiler {
+		return err
+	}
+	// The text is shown; hiding the old image is a courtesy on top, so its
+	// failure is not the edit's.
+	if _, err := a.editPhoto(ctx, chat, msg, nil, m.Photo[len(m.Photo)-1].FileID, true, html, out.kb); err != nil {
+		a.log.Info("could not hide the image of an edited photo", "chat", chat, "err", err)
+	}
+	return nil
 }
 
 // Delete removes a message sent before; one already gone counts as deleted.
@@ -340,9 +445,9 @@ func (a *Adapter) Delete(ctx context.Context, to conversation.Address, ref strin
 	if err != nil {
 		return err
 	}
-	msg, err := strconv.Atoi(ref)
+	msg, _, err := parseRef(ref)
 	if err != nil {
-		return fmt.Errorf("telegram: bad message ref %q", ref)
+		return err
 	}
 	err = a.retry(ctx, "deleteMessage", chat, false, func(ctx context.Context) error {
 		_, err := a.lib.DeleteMessage(ctx, &tgbot.DeleteMessageParams{ChatID: chat, MessageID: msg})

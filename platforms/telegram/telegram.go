@@ -353,6 +353,7 @@ type pressed struct {
 	chat  int64
 	msg   int
 	photo bool
+	file  string // the photo's file id
 	mu    sync.Mutex
 	used  bool // the event has had its first reply
 }
@@ -383,6 +384,9 @@ func (a *Adapter) process(ctx context.Context, handle func(context.Context, Inco
 		// edited either: its press gets its answers as new messages.
 		if msg := cq.Message.Message; msg != nil {
 			p := &pressed{chat: c.ID, msg: msg.ID, photo: len(msg.Photo) > 0}
+			if p.photo {
+				p.file = msg.Photo[len(msg.Photo)-1].FileID
+			}
 			ctx = context.WithValue(ctx, callbackKey{}, p)
 		}
 		handle(ctx, a.incoming(&cq.From, c.ID, conversation.Chose{Token: a.tokens.token(cq.Data)}))

@@ -7,6 +7,7 @@
 // bytes, well-formed HTML, "message is not modified") with Telegram's own
 // error answers, serves getUpdates with real long-poll semantics or pushes
 // updates to a webhook, records every call, and can inject 429, 403 and 5xx
-// answers. Scripted users (User, Dialog) send messages and commands, wait
+// answers; a user who blocked the bot gets 403 for sends, edits and
+// deletes. Scripted users (User, Dialog) send messages and commands, wait
 // for the bot's answers and tap inline buttons by their labels.
 package telegramtest

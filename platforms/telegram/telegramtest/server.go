@@ -56,11 +56,13 @@ type Message struct {
 	CaptionHTML     string
 	CaptionEntities []Entity
 	Photo           []byte // the uploaded image, for a photo message
-	Buttons         [][]Button
-	Date            time.Time
-	Edits           int
-	Deleted         bool
-	Protected       bool
+	// Spoiler: the photo is shown blurred until tapped (has_media_spoiler).
+	Spoiler   bool
+	Buttons   [][]Button
+	Date      time.Time
+	Edits     int
+	Deleted   bool
+	Protected bool
 }
 
 // Content is the message's text, or its caption for a photo.
@@ -524,6 +526,8 @@ func (s *Server) dispatch(ctx context.Context, method string, p map[string]strin
 		return s.editText(p)
 	case "editmessagecaption":
 		return s.editCaption(p)
+	case "editmessagemedia":
+		return s.editMedia(p, files)
 	case "editmessagereplymarkup":
 		return s.editMarkup(p)
 	case "deletemessage":
@@ -946,6 +950,10 @@ func (s *Server) editable(p map[string]string, verb string) (*chat, *Message, *a
 	if !m.FromBot {
 		return nil, nil, badRequest("message can't be edited")
 	}
+	// A user who blocked the bot cannot have its messages changed either.
+	if c.typ == "private" && c.blocked {
+		return nil, nil, &apiError{status: 403, desc: "Forbidden: bot was blocked by the user"}
+	}
 	return c, m, nil
 }
 
@@ -1010,6 +1018,60 @@ func (s *Server) editCaption(p map[string]string) (any, *apiError) {
 	return s.messageJSON(c, m), nil
 }
 
+// editMedia replaces a message's media (here: photos only), or adds a photo
+// to a text message, whose text is then replaced by the caption.
+func (s *Server) editMedia(p map[string]string, files map[string][]byte) (any, *apiError) {
+	var media struct {
+		Type       string `json:"type"`
+		Media      string `json:"media"`
+		Caption    string `json:"caption"`
+		ParseMode  string `json:"parse_mode"`
+		HasSpoiler bool   `json:"has_spoiler"`
+	}
+	if err := json.Unmarshal([]byte(p["media"]), &media); err != nil {
+		return nil, badRequest("can't parse InputMedia JSON object")
+	}
+	if media.Type != "photo" {
+		return nil, badRequest("unsupported media type %q in the fake", media.Type)
+	}
+	caption, ents, aerr := parseText(media.Caption, media.ParseMode, true)
+	if aerr != nil {
+		return nil, aerr
+	}
+	buttons, aerr := parseMarkup(p["reply_markup"])
+	if aerr != nil {
+		return nil, aerr
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var photo []byte
+	if name, ok := strings.CutPrefix(media.Media, "attach://"); ok {
+		photo = files[name]
+	} else {
+		photo = s.files[media.Media]
+	}
+	if len(photo) == 0 {
+		return nil, badRequest("wrong file identifier/HTTP URL specified")
+	}
+	if !bytes.HasPrefix(photo, []byte("\x89PNG")) && !bytes.HasPrefix(photo, []byte("\xff\xd8")) {
+		return nil, badRequest("IMAGE_PROCESS_FAILED")
+	}
+	c, m, aerr := s.editable(p, "edit")
+	if aerr != nil {
+		return nil, aerr
+	}
+	if bytes.Equal(m.Photo, photo) && m.Spoiler == media.HasSpoiler && m.Caption == caption &&
+		slices.Equal(m.CaptionEntities, ents) && buttonsEqual(m.Buttons, buttons) {
+		return nil, badRequest(notModified)
+	}
+	m.Photo, m.Spoiler = photo, media.HasSpoiler
+	m.Caption, m.CaptionHTML, m.CaptionEntities = caption, media.Caption, ents
+	m.Text, m.HTML, m.Entities = "", "", nil
+	m.Buttons = buttons
+	s.edited(c, m)
+	return s.messageJSON(c, m), nil
+}
+
 func (s *Server) editMarkup(p map[string]string) (any, *apiError) {
 	buttons, aerr := parseMarkup(p["reply_markup"])
 	if aerr != nil {
@@ -1047,6 +1109,9 @@ func (s *Server) deleteMessage(p map[string]string) (any, *apiError) {
 	c, aerr := s.chatFor(p)
 	if aerr != nil {
 		return nil, aerr
+	}
+	if c.typ == "private" && c.blocked {
+		return nil, &apiError{status: 403, desc: "Forbidden: bot was blocked by the user"}
 	}
 	id, _ := strconv.Atoi(p["message_id"])
 	m := c.msgs[id]
@@ -1184,6 +1249,9 @@ func (s *Server) messageJSON(c *chat, m *Message) map[string]any {
 		id := fmt.Sprintf("photo-%d", s.nextFile)
 		s.files[id] = m.Photo
 		out["photo"] = []map[string]any{{"file_id": id, "file_unique_id": id, "width": 256, "height": 256, "file_size": len(m.Photo)}}
+		if m.Spoiler {
+			out["has_media_spoiler"] = true
+		}
 		if m.Caption != "" {
 			out["caption"] = m.Caption
 			if len(m.CaptionEntities) > 0 {

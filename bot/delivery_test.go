@@ -68,6 +68,7 @@ type able struct {
 	*recorder
 	mu      sync.Mutex
 	fail    error
+	gone    map[string]bool // refs of messages the user deleted: Edit fails
 	calls   int
 	deletes []string
 }
@@ -99,6 +100,9 @@ func (a *able) Send(ctx context.Context, to conversation.Address, r conversation
 func (a *able) Edit(ctx context.Context, to conversation.Address, ref string, r conversation.Reply, png []byte) error {
 	a.mu.Lock()
 	err := a.fail
+	if a.gone[ref] {
+		err = errors.New("message to edit not found")
+	}
 	a.mu.Unlock()
 	if err != nil {
 		return err
@@ -365,6 +369,41 @@ func TestInvoiceMessageFollowsPayment(t *testing.T) {
 	}
 	if n := u.deliveries(); n != 1 {
 		t.Errorf("%d code messages, want 1", n)
+	}
+}
+
+// A user who deleted the invoice message gets "payment seen" as a new
+// message, and that message then follows the payment in its place: later
+// reports edit it, instead of failing on the deleted one every time.
+func TestDeletedInvoiceMessageIsReplaced(t *testing.T) {
+	clk := newClock()
+	a := &able{gone: map[string]bool{}}
+	e := newEnv(t, envOptions{
+		fake: &bitrefilltest.Options{Now: clk.Now, ConfirmAfter: time.Minute, DeliverAfter: time.Minute},
+		tune: withAble(a, nil),
+	})
+	u := e.newUser(true)
+	_, err := u.toInvoice()
+	check(t, err)
+	for i, s := range e.plat.everything() {
+		if strings.Contains(s.Text, "Invoice for") {
+			a.mu.Lock()
+			a.gone[strconv.Itoa(i+1)] = true // the recorder's refs count from 1
+			a.mu.Unlock()
+		}
+	}
+	m := u.mark()
+	check(t, u.press("Simulate payment"))
+	seen, err := u.await(m, "Payment seen")
+	check(t, err)
+	if strings.HasPrefix(seen.Text, "[edit ") {
+		t.Fatalf("an edit of a deleted message was recorded: %q", seen.Text)
+	}
+	newRef := strconv.Itoa(len(e.plat.everything())) // "payment seen" is the newest message
+	clk.Add(61 * time.Second)
+	e.bot.PollAt(e.ctx, time.Now())
+	if _, err := u.await(m, "[edit "+newRef+"] "); err != nil {
+		t.Fatalf("the confirmation did not edit the message that replaced the deleted invoice: %v", err)
 	}
 }
 

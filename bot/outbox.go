@@ -266,7 +266,7 @@ func (b *Bot) catchUp(ctx context.Context, key conversation.SessionKey, before u
 // attempt sends one claimed record and records the outcome: whether it was
 // sent, and how long the platform asked everyone to wait (RetryAfter).
 func (b *Bot) attempt(ctx context.Context, r OutboxRecord, now time.Time) (bool, time.Duration) {
-	ref, err := b.deliver(ctx, r)
+	ref, err := b.deliver(ctx, &r)
 	if err == nil {
 		if r.Reply.Secret && b.cfg.Crash != nil {
 			b.out.mu.Lock()
@@ -298,8 +298,10 @@ func (b *Bot) attempt(ctx context.Context, r OutboxRecord, now time.Time) (bool,
 }
 
 // deliver hands a record to its platform: an edit of the invoice's message
-// where possible, else a new message.
-func (b *Bot) deliver(ctx context.Context, r OutboxRecord) (string, error) {
+// where possible, else a new message. When an edit falls back to a new
+// message, that message becomes the invoice's (r.View), so later reports
+// edit it rather than failing on the old one each time.
+func (b *Bot) deliver(ctx context.Context, r *OutboxRecord) (string, error) {
 	p, ok := b.cfg.Platforms[r.Address.Platform]
 	if !ok {
 		return "", errNoPlatform
@@ -320,6 +322,7 @@ func (b *Bot) deliver(ctx context.Context, r OutboxRecord) (string, error) {
 			}
 			// The message may be gone or too old to edit: say it anew.
 			b.log.Debug("edit failed; sending a new message", "platform", r.Address.Platform, "err", err)
+			r.View = true
 		}
 	}
 	return p.Send(ctx, r.Address, r.Reply, png)

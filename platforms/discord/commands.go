@@ -9,26 +9,6 @@ import (
 	"refillbot/conversation"
 )
 
-// text is a phrase in the catalogue's languages.
-type text map[string]string
-
-// Descriptions the engine's command list does not have (the catalogue names
-// only top-level commands; Discord also describes options and subcommands).
-// The catalogue's own descriptions are used wherever it has one.
-var extra = map[string]text{
-	"cmd.buy":           {"en": "Buy a product: start typing its name", "es": "Compra un producto: empieza a escribir su nombre"},
-	"cmd.esim":          {"en": "Your eSIMs: list, status and top-ups", "es": "Tus eSIM: lista, estado y recargas"},
-	"cmd.esim.status":   {"en": "Show one eSIM's status and data left", "es": "Muestra el estado y los datos de una eSIM"},
-	"cmd.esim.topup":    {"en": "Top up one of your eSIMs", "es": "Recarga una de tus eSIM"},
-	"opt.buy.query":     {"en": "Product name, e.g. amazon", "es": "Nombre del producto, p. ej. amazon"},
-	"opt.search.query":  {"en": "What to search for", "es": "Qué buscar"},
-	"opt.esim.esim":     {"en": "The eSIM (ICCID)", "es": "La eSIM (ICCID)"},
-	"opt.esim.plan":     {"en": "The plan to add", "es": "El plan que añadir"},
-	"ui.select":         {"en": "Choose…", "es": "Elige…"},
-	"ui.too_late":       {"en": "That took too long; here is the answer.", "es": "Eso tardó demasiado; aquí está la respuesta."},
-	"cmd.fallback.desc": {"en": "refillbot", "es": "refillbot"},
-}
-
 // spanish are the Discord locales that get the Spanish texts.
 var spanish = []discordgo.Locale{discordgo.SpanishES, discordgo.SpanishLATAM}
 
@@ -40,10 +20,10 @@ func describe(lang, name string) string {
 			return c.Description
 		}
 	}
-	if t, ok := extra["cmd."+name]; ok {
-		return t[lang]
+	if d := phrase(lang, "cmd."+name); d != "discord.cmd."+name {
+		return d
 	}
-	return extra["cmd.fallback.desc"][lang]
+	return phrase(lang, "cmd.fallback")
 }
 
 func localized(f func(lang string) string) (string, map[discordgo.Locale]string) {
@@ -56,7 +36,7 @@ func localized(f func(lang string) string) (string, map[discordgo.Locale]string)
 }
 
 func stringOpt(name, key string, required, autocomplete bool) *discordgo.ApplicationCommandOption {
-	en, es := localized(func(l string) string { return extra[key][l] })
+	en, es := localized(func(l string) string { return phrase(l, key) })
 	return &discordgo.ApplicationCommandOption{
 		Type: discordgo.ApplicationCommandOptionString, Name: name, Description: en, DescriptionLocalizations: es,
 		Required: required, Autocomplete: autocomplete, MaxLength: 100,
@@ -76,7 +56,7 @@ func subcommand(name, key string, opts ...*discordgo.ApplicationCommandOption) *
 		if key == "esims" {
 			return describe(l, "esims")
 		}
-		return extra[key][l]
+		return phrase(l, key)
 	})
 	return &discordgo.ApplicationCommandOption{
 		Type: discordgo.ApplicationCommandOptionSubCommand, Name: name, Description: en,

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -83,8 +84,9 @@ type Adapter struct {
 	closed   map[string]time.Time // user id → when their DMs were found closed
 	tell     map[string]bool      // users to tell about a DM that could not be sent
 	locale   map[string]string    // user id → last client locale
-	refs     map[string]msgRef
+	refs     map[string]msgRef    // interaction answers, while their tokens live
 	refSeq   uint64
+	boot     string    // this run's mark in references (send.go)
 	dmNext   time.Time // pacing of DMs
 	lastSeen time.Time // last pruning of seen
 	stopped  bool      // Run is ending: no new interactions are handled
@@ -137,6 +139,7 @@ func New(opts Options) (*Adapter, error) {
 		opts: opts, s: s, log: opts.Logger.With("component", "discord"),
 		seen: map[string]time.Time{}, dmChan: map[string]string{}, closed: map[string]time.Time{},
 		tell: map[string]bool{}, locale: map[string]string{}, refs: map[string]msgRef{},
+		boot: strconv.FormatInt(time.Now().UnixNano(), 36),
 	}
 	return a, nil
 }
@@ -309,7 +312,6 @@ func (a *Adapter) onInteraction(i *discordgo.Interaction) {
 
 	x := a.newIx(i, u.ID)
 	defer x.finish()
-	a.handle(context.WithValue(a.base, ixKey{}, x), in)
 	a.mu.Lock()
 	tell := a.tell[u.ID]
 	delete(a.tell, u.ID)
@@ -318,11 +320,14 @@ func (a *Adapter) onInteraction(i *discordgo.Interaction) {
 	}
 	a.mu.Unlock()
 	if tell {
-		note := conversation.Reply{Text: []conversation.Span{{Text: conversation.Phrase(lang, conversation.UIDMClosed)}}}
+		// First, so that it heads what the shell owes them: it sends a
+		// returning user's waiting messages ahead of the answer, here.
+		note := conversation.Reply{Text: []conversation.Span{{Text: phrase(lang, "ui.dm_closed")}}}
 		if _, err := x.send(render(note, nil, lang)); err != nil {
 			a.log.Warn("telling a user their DMs are closed", "err", err)
 		}
 	}
+	a.handle(context.WithValue(a.base, ixKey{}, x), in)
 }
 
 func modalValue(d discordgo.ModalSubmitInteractionData) string {

@@ -13,7 +13,18 @@
 // Notifications, which have no interaction to answer, go by direct message;
 // a user whose DMs are closed (error 50007) gets an Unreachable error for the
 // shell, is not sent to again for a while, and is told at their next
-// interaction.
+// interaction, where the shell then shows what waited for them.
+//
+// Edit replaces a message in place: a DM at any time (its reference holds
+// the channel and message ids, so it outlives a restart), an interaction's
+// answer while its token lives. An ephemeral answer edited for a
+// notification is kept current but reported as not reaching the user (an
+// edit notifies nobody, and an ephemeral message lives only on the screen
+// that asked for it), so the shell sends the news anew, by DM; the same
+// edit caused by the user's own press in that channel counts as seen. A
+// reference that no longer finds its message (expired token, unknown
+// message, a previous process's interaction) is an error, and the shell
+// sends a new message instead.
 //
 // discordgo's endpoints are fixed at start-up, so the adapter routes its HTTP
 // client through a transport that rewrites discord.com to Options.APIURL (the

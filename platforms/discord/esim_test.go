@@ -1,6 +1,7 @@
 package discord_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -11,11 +12,11 @@ import (
 	"refillbot/storage"
 )
 
-// /esim topup of an eSIM bought earlier: autocomplete offers the user's own
-// eSIM, then the plans valid for it, and the command reaches the engine as
-// Command{topup, "<iccid> <package id>"}. The engine's top-up flow (invoice
-// with esim_id, payment, DM) is another issue's work: until it exists the
-// test stops after checking what this adapter owns.
+// /esim topup of an eSIM bought earlier, end to end: autocomplete offers
+// the user's own eSIM, then the plans valid for it; the command shows the
+// top-up to confirm; the invoice is created for that eSIM (esim_id in the
+// request Bitrefill gets); the payment shows on the invoice; the top-up is
+// delivered by DM and the eSIM has the new plan.
 func TestESIMTopup(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	nia := e.newUser("nia", "en-US")
@@ -23,6 +24,10 @@ func TestESIMTopup(t *testing.T) {
 	st := conversation.State{V: conversation.SchemaVersion, Nonce: "n1aN0nce", Lang: "en",
 		ESIMs: []conversation.OwnedESIM{{ICCID: iccid, Product: product, Name: "Bitrefill eSIM Europe"}}}
 	if err := e.store.Commit(storage.Commit{Key: nia.key(), State: st}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := e.api.ESIM(e.ctx, iccid)
+	if err != nil {
 		t.Fatal(err)
 	}
 
@@ -41,8 +46,8 @@ func TestESIMTopup(t *testing.T) {
 	if len(plans) == 0 || len(plans) > 25 {
 		t.Fatalf("%d plan choices", len(plans))
 	}
-	plan, _ := plans[0].Value.(string)
-	if !strings.HasPrefix(plan, product) {
+	plan, _ := plans[len(plans)-1].Value.(string)
+	if !strings.HasPrefix(plan, product+bitrefill.PackageSeparator) {
 		t.Fatalf("plan %q is not a package of %s", plan, product)
 	}
 
@@ -52,18 +57,55 @@ func TestESIMTopup(t *testing.T) {
 		t.Fatal(err)
 	}
 	nia.answered(p)
-	m, err := nia.u.Await(mark, "an answer to /esim topup", func(discordtest.Message) bool { return true })
+	confirm := nia.await(mark, txtTopupConf)
+	if !confirm.Ephemeral() || !strings.Contains(confirm.Text(), iccid) {
+		t.Errorf("top-up to confirm: ephemeral=%v %q, want the eSIM %s, privately", confirm.Ephemeral(), confirm.Text(), iccid)
+	}
+
+	reqs := len(e.fake.Requests())
+	nia.payWith(lblBitcoin)
+	var lines []struct {
+		ProductID string `json:"product_id"`
+		PackageID string `json:"package_id"`
+		ESIMID    string `json:"esim_id"`
+	}
+	for _, r := range e.fake.Requests()[reqs:] {
+		if r.Method != "POST" || !strings.HasSuffix(r.Path, "/invoices") {
+			continue
+		}
+		var body struct {
+			Products []struct {
+				ProductID string `json:"product_id"`
+				PackageID string `json:"package_id"`
+				ESIMID    string `json:"esim_id"`
+			} `json:"products"`
+		}
+		if err := json.Unmarshal(r.Body, &body); err != nil {
+			t.Fatalf("invoice request %s: %v", r.Body, err)
+		}
+		lines = append(lines, body.Products...)
+	}
+	if len(lines) != 1 || lines[0].ESIMID != iccid || lines[0].PackageID != plan || lines[0].ProductID != product {
+		t.Fatalf("invoice requested for %+v, want one line of %s, package %q, esim_id %s", lines, product, plan, iccid)
+	}
+	invID := nia.state().Invoice
+
+	nia.simulate()
+	mark = e.dc.Mark()
+	e.advance(2 * time.Hour)
+	dm := nia.delivered(mark)
+	if dm.GuildID != "" || dm.Ephemeral() || !strings.Contains(dm.Text(), iccid) {
+		t.Errorf("top-up delivery %q (guild %q), want a DM naming the eSIM %s", dm.Text(), dm.GuildID, iccid)
+	}
+	if snap, ok := e.fake.Invoice(invID); !ok || len(snap.Orders) != 1 {
+		t.Errorf("invoice %s in the fake: found=%v", invID, ok)
+	}
+	after, err := e.api.ESIM(e.ctx, iccid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(m.Text(), txtUnknown) {
-		if !strings.Contains(m.Text(), txtUnknown+"topup") {
-			t.Fatalf("the engine got another command: %q", m.Text())
-		}
-		t.Skip("the engine has no topup command yet; autocomplete and the mapping are done")
-	}
-	if !m.Ephemeral() {
-		t.Errorf("the top-up answer is public: %q", m.Text())
+	if len(after.Packages) != len(before.Packages)+1 {
+		t.Errorf("the eSIM has %d plans after the top-up, want %d", len(after.Packages), len(before.Packages)+1)
 	}
 }
 

@@ -48,6 +48,8 @@ const (
 	txtInvoice   = "Invoice for"
 	txtSeen      = "Payment seen"
 	txtReady     = "is ready"
+	txtReceipt   = "Receipt"
+	txtTopupConf = "Confirm your eSIM top-up"
 	txtExpired   = "expired"
 	txtHelp      = "How it works"
 	txtHelpES    = "Cómo funciona"
@@ -60,14 +62,16 @@ var (
 	lblTypeIt   = conversation.Phrase("en", conversation.UITypeHere)
 	lblTypeItES = conversation.Phrase("es", conversation.UITypeHere)
 	amountTitle = conversation.Phrase("en", conversation.UIAmountTitle)
-	dmClosed    = conversation.Phrase("en", conversation.UIDMClosed)
-	dmClosedES  = conversation.Phrase("es", conversation.UIDMClosed)
+	dmClosed    = discord.PhraseForTest("en", "ui.dm_closed")
+	dmClosedES  = discord.PhraseForTest("es", "ui.dm_closed")
 )
 
 type envOptions struct {
 	global     bool // register commands globally (usable in DMs), not in the test guild
 	deferAfter time.Duration
-	verbose    bool
+	// dmClosedFor is the adapter's pause after a refused DM (default 10m).
+	dmClosedFor time.Duration
+	verbose     bool
 }
 
 type env struct {
@@ -118,7 +122,7 @@ func newEnv(tb testing.TB, o envOptions) *env {
 	}
 	ad, err := discord.New(discord.Options{
 		Token: e.dc.Token(), AppID: e.dc.AppID(), GuildID: guild, APIURL: e.dc.URL(),
-		Suggest: e.suggest, DeferAfter: o.deferAfter, DMInterval: time.Millisecond, Logger: logger,
+		Suggest: e.suggest, DeferAfter: o.deferAfter, DMInterval: time.Millisecond, DMClosedFor: o.dmClosedFor, Logger: logger,
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -253,6 +257,8 @@ type user struct {
 	at discordtest.Place
 	// last is the last message with components the user was shown.
 	last discordtest.Message
+	// invoice is the message that showed the last invoice.
+	invoice discordtest.Message
 }
 
 func (e *env) newUser(name, locale string) *user {
@@ -348,22 +354,102 @@ func (u *user) toInvoice() discordtest.Message {
 	u.slash(txtResults, "search", discordtest.Opt{Name: "query", Value: "amazon us"})
 	u.press(lblProduct, txtValues)
 	u.typeIn("50", txtConfirm)
-	return u.press(lblBitcoin, txtInvoice)
+	return u.payWith(lblBitcoin)
 }
 
-// pay simulates the payment and lets the fake deliver; the code arrives by DM.
-func (u *user) pay() discordtest.Message {
+// payWith chooses a payment method and waits for the invoice.
+func (u *user) payWith(method string) discordtest.Message {
 	u.e.tb.Helper()
-	u.press(lblSimulate, txtSeen)
-	mark := u.e.dc.Mark()
-	u.e.advance(2 * time.Hour)
-	m, err := u.u.Await(mark, "delivery DM", func(m discordtest.Message) bool {
-		return m.Interaction == "" && strings.Contains(m.Text(), txtReady)
-	})
-	if err != nil {
-		u.e.tb.Fatal(err)
+	u.invoice = u.press(method, txtInvoice)
+	return u.invoice
+}
+
+// simulate presses "Simulate payment" on the invoice: the invoice message
+// itself turns into "Payment seen" (the user is looking at it), and no DM
+// is sent for it.
+func (u *user) simulate() discordtest.Message {
+	u.e.tb.Helper()
+	dms := len(u.u.DMs())
+	m := u.press(lblSimulate, txtSeen)
+	if m.ID != u.invoice.ID || m.Edits == 0 {
+		u.e.tb.Errorf("%q came as message %s (edits %d), want an edit of the invoice message %s", txtSeen, m.ID, m.Edits, u.invoice.ID)
+	}
+	if len(m.Files) != 0 {
+		u.e.tb.Errorf("the invoice still shows %d files (the payment QR) once paid", len(m.Files))
+	}
+	if n := len(u.u.DMs()); n != dms {
+		u.e.tb.Errorf("%d DMs for a payment the user watched happen, want none", n-dms)
 	}
 	return m
 }
 
+// pay simulates the payment and lets the fake deliver; the confirmation,
+// the code and the receipt arrive by DM (an edit of an ephemeral invoice
+// notifies nobody), and the invoice message ends as the receipt.
+func (u *user) pay() discordtest.Message {
+	u.e.tb.Helper()
+	u.simulate()
+	mark := u.e.dc.Mark()
+	u.e.advance(2 * time.Hour)
+	return u.delivered(mark)
+}
+
+// delivered waits for the DMs of a paid invoice after mark: code, then
+// receipt, each once; it returns the code's DM. (The fake confirms and
+// delivers in one step, so there is no "confirmed" news in between.)
+func (u *user) delivered(mark int64) discordtest.Message {
+	u.e.tb.Helper()
+	isDM := func(want string) func(discordtest.Message) bool {
+		return func(m discordtest.Message) bool { return m.Interaction == "" && strings.Contains(m.Text(), want) }
+	}
+	if _, err := u.u.Await(mark, "receipt DM", isDM(txtReceipt)); err != nil {
+		u.e.tb.Fatal(err)
+	}
+	var got []string
+	var code discordtest.Message
+	for _, m := range u.u.Visible(mark) {
+		if m.Interaction != "" {
+			continue
+		}
+		for _, want := range []string{txtReady, txtReceipt} {
+			if strings.Contains(m.Text(), want) {
+				got = append(got, want)
+				if want == txtReady {
+					code = m
+				}
+			}
+		}
+	}
+	if want := []string{txtReady, txtReceipt}; strings.Join(got, "|") != strings.Join(want, "|") {
+		u.e.tb.Errorf("DMs say %q, want %q", got, want)
+	}
+	if u.invoice.ID != "" {
+		inv, err := u.u.Await(mark, "the invoice message as the receipt", func(m discordtest.Message) bool {
+			return m.ID == u.invoice.ID && strings.Contains(m.Text(), txtReceipt)
+		})
+		if err != nil {
+			u.e.tb.Error(err)
+		} else {
+			for _, l := range inv.Labels() {
+				if strings.Contains(l, lblSimulate) {
+					u.e.tb.Errorf("the settled invoice still offers %q", l)
+				}
+			}
+		}
+	}
+	return code
+}
+
 func isPNG(b []byte) bool { return bytes.HasPrefix(b, []byte("\x89PNG")) }
+
+// waitFor polls cond until it holds, failing the test after a deadline.
+func waitFor(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(discordtest.Patience)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond) // polling interval, not synchronisation
+	}
+}

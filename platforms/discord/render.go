@@ -148,14 +148,13 @@ func clip(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
+// phrase is this adapter's own words, kept in the engine's catalogue under
+// "discord." keys (ui.* keys are the shared adapter chrome).
 func phrase(lang, key string) string {
-	if t, ok := extra[key]; ok {
-		if s := t[lang]; s != "" {
-			return s
-		}
-		return t["en"]
+	if strings.HasPrefix(key, "ui.dm_closed") {
+		return conversation.Phrase(lang, conversation.UIDMClosed)
 	}
-	return key
+	return conversation.Phrase(lang, conversation.Msg("discord."+key))
 }
 
 // markdown renders spans in Discord's markdown. Every span's text is

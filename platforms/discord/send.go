@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -158,42 +159,66 @@ func (x *ix) sendOne(content string, comps []discordgo.MessageComponent, files [
 		}
 		x.timer.Stop()
 		x.acked, x.filled = true, true
-		return a.newRef(msgRef{ix: x.i, original: true, created: x.created}), nil
+		return a.newRef(msgRef{ix: x.i, original: true, channel: x.i.ChannelID, ephemeral: x.ephemeral, created: x.created}), nil
 	case x.deferred && !x.component && !x.filled:
 		_, err := s.InteractionResponseEdit(x.i, &discordgo.WebhookEdit{Content: &content, Components: &comps, Files: files, AllowedMentions: noMentions})
 		if err != nil {
 			return "", classify(err)
 		}
 		x.filled = true
-		return a.newRef(msgRef{ix: x.i, original: true, created: x.created}), nil
+		return a.newRef(msgRef{ix: x.i, original: true, channel: x.i.ChannelID, ephemeral: x.ephemeral, created: x.created}), nil
 	default:
 		msg, err := s.FollowupMessageCreate(x.i, true, &discordgo.WebhookParams{Content: content, Components: comps, Files: files, Flags: x.flags(), AllowedMentions: noMentions})
 		if err != nil {
 			return "", classify(err)
 		}
-		return a.newRef(msgRef{ix: x.i, id: msg.ID, created: x.created}), nil
+		return a.newRef(msgRef{ix: x.i, id: msg.ID, channel: x.i.ChannelID, ephemeral: x.ephemeral, created: x.created}), nil
 	}
 }
 
-// msgRef is what Edit and Delete need to find a message again.
+// msgRef is what Edit and Delete need to find an interaction's answer
+// again: its token, which is a credential, stays in memory.
 type msgRef struct {
-	ix       *discordgo.Interaction // set for interaction answers
-	original bool                   // the interaction's own response
-	id       string                 // a followup's or a channel message's id
-	channel  string                 // a DM's channel
-	created  time.Time
+	ix        *discordgo.Interaction
+	original  bool   // the interaction's own response
+	id        string // a followup's id
+	channel   string // where the interaction happened
+	ephemeral bool
+	created   time.Time
+}
+
+// References returned by Send. A DM is found by its channel and id alone,
+// so its reference is those ("dm:<channel>:<id>") and still works after a
+// restart (the shell stores references: hiding a code comes hours later).
+// An interaction's answer needs the interaction's token, which is kept in
+// memory only; its reference ("ix:<boot>:<n>") names this process's run, so
+// a reference stored before a restart never finds another message.
+const (
+	dmRefPrefix = "dm:"
+	ixRefPrefix = "ix:"
+)
+
+func dmRef(channel, id string) string { return dmRefPrefix + channel + ":" + id }
+
+func parseDMRef(ref string) (channel, id string, ok bool) {
+	rest, ok := strings.CutPrefix(ref, dmRefPrefix)
+	if !ok {
+		return "", "", false
+	}
+	channel, id, ok = strings.Cut(rest, ":")
+	return channel, id, ok && channel != "" && id != ""
 }
 
 func (a *Adapter) newRef(r msgRef) string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.refSeq++
-	ref := "m" + strconv.FormatUint(a.refSeq, 36)
+	ref := ixRefPrefix + a.boot + ":" + strconv.FormatUint(a.refSeq, 36)
 	a.refs[ref] = r
-	if len(a.refs) > 20000 {
+	if a.refSeq%256 == 0 {
 		for k, v := range a.refs {
-			if v.ix != nil && time.Since(v.created) > tokenLife {
-				delete(a.refs, k)
+			if time.Since(v.created) > tokenLife {
+				delete(a.refs, k) // its token is useless now
 			}
 		}
 	}
@@ -272,8 +297,11 @@ func (a *Adapter) dm(ctx context.Context, user string, m message) (string, error
 			}
 			return "", classify(err)
 		}
-		ref = a.newRef(msgRef{id: msg.ID, channel: ch, created: time.Now()})
+		ref = dmRef(ch, msg.ID)
 	}
+	a.mu.Lock()
+	delete(a.tell, user) // they got it after all: nothing to explain
+	a.mu.Unlock()
 	return ref, nil
 }
 
@@ -324,11 +352,27 @@ func (a *Adapter) pace(ctx context.Context) error {
 	}
 }
 
-// Edit replaces a message sent before.
+// errStale means a reference no longer finds its message: it is from
+// before a restart, or the interaction's token has expired. The shell then
+// sends the reply as a new message.
+var errStale = errors.New("discord: the message can no longer be edited")
+
+// errUnseen means an ephemeral message was edited for a notification.
+// Discord does not tell anyone about edits, and an ephemeral message lives
+// only on the screen that asked for it (gone after a reload, unseen in
+// another channel), so the edit keeps that screen current (an invoice no
+// longer offers to be paid) but does not count as reaching the user: the
+// shell then sends the news anew, by DM.
+var errUnseen = errors.New("discord: an edit of an ephemeral message does not reach the user")
+
+// Edit replaces a message sent before. A DM is edited in place. An answer
+// to an interaction is edited with that interaction's token while it is
+// valid; in a server, where answers are ephemeral, the edit counts as seen
+// only when it is caused by the same user's interaction in that channel
+// (they are looking at it), otherwise it returns errUnseen after editing.
 func (a *Adapter) Edit(ctx context.Context, to conversation.Address, ref string, r conversation.Reply, png []byte) error {
-	mr, ok := a.ref(ref)
-	if !ok {
-		return fmt.Errorf("discord: unknown message ref %q", ref)
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	m := render(r, png, a.lang(to.Chat))
 	content := ""
@@ -340,39 +384,66 @@ func (a *Adapter) Edit(ctx context.Context, to conversation.Address, ref string,
 		comps = []discordgo.MessageComponent{}
 	}
 	files := m.discordFiles()
+	// Files in an edit are added to the message's; an empty list of those
+	// to keep makes the new ones (or none) replace them: a paid invoice
+	// loses its payment QR.
+	keep := &[]*discordgo.MessageAttachment{}
+	if ch, id, ok := parseDMRef(ref); ok {
+		_, err := a.s.ChannelMessageEditComplex(&discordgo.MessageEdit{ID: id, Channel: ch, Content: &content, Components: &comps, Files: files, Attachments: keep, AllowedMentions: noMentions}, discordgo.WithContext(ctx))
+		if err != nil {
+			return classify(err)
+		}
+		return nil
+	}
+	mr, ok := a.ref(ref)
+	if !ok || time.Since(mr.created) > tokenLife {
+		return errStale
+	}
+	edit := &discordgo.WebhookEdit{Content: &content, Components: &comps, Files: files, Attachments: keep, AllowedMentions: noMentions}
 	var err error
-	switch {
-	case mr.ix != nil && time.Since(mr.created) > tokenLife:
-		return errGone
-	case mr.ix != nil && mr.original:
-		_, err = a.s.InteractionResponseEdit(mr.ix, &discordgo.WebhookEdit{Content: &content, Components: &comps, Files: files, AllowedMentions: noMentions}, discordgo.WithContext(ctx))
-	case mr.ix != nil:
-		_, err = a.s.FollowupMessageEdit(mr.ix, mr.id, &discordgo.WebhookEdit{Content: &content, Components: &comps, Files: files, AllowedMentions: noMentions}, discordgo.WithContext(ctx))
-	default:
-		_, err = a.s.ChannelMessageEditComplex(&discordgo.MessageEdit{ID: mr.id, Channel: mr.channel, Content: &content, Components: &comps, Files: files, AllowedMentions: noMentions}, discordgo.WithContext(ctx))
+	if mr.original {
+		_, err = a.s.InteractionResponseEdit(mr.ix, edit, discordgo.WithContext(ctx))
+	} else {
+		_, err = a.s.FollowupMessageEdit(mr.ix, mr.id, edit, discordgo.WithContext(ctx))
 	}
 	if err != nil {
-		return classify(err)
+		var rl rateLimitedError
+		if cerr := classify(err); errors.As(cerr, &rl) {
+			return cerr
+		}
+		// Unknown message or webhook, invalid token: the message is gone
+		// from Discord's side, so the reply goes anew (by DM, for a
+		// notification, where closed DMs are found and reported).
+		a.log.Debug("editing an interaction's answer", "err", describeErr(err))
+		return errStale
+	}
+	if mr.ephemeral {
+		x, ok := ctx.Value(ixKey{}).(*ix)
+		if !ok || x.user != to.Chat || x.i.ChannelID != mr.channel {
+			return errUnseen
+		}
 	}
 	return nil
 }
 
 // Delete removes a message sent before.
 func (a *Adapter) Delete(ctx context.Context, to conversation.Address, ref string) error {
-	mr, ok := a.ref(ref)
-	if !ok {
-		return fmt.Errorf("discord: unknown message ref %q", ref)
-	}
 	var err error
-	switch {
-	case mr.ix != nil && time.Since(mr.created) > tokenLife:
-		return errGone
-	case mr.ix != nil && mr.original:
+	if ch, id, ok := parseDMRef(ref); ok {
+		err = a.s.ChannelMessageDelete(ch, id, discordgo.WithContext(ctx))
+		if err != nil {
+			return classify(err)
+		}
+		return nil
+	}
+	mr, ok := a.ref(ref)
+	if !ok || time.Since(mr.created) > tokenLife {
+		return errStale
+	}
+	if mr.original {
 		err = a.s.InteractionResponseDelete(mr.ix, discordgo.WithContext(ctx))
-	case mr.ix != nil:
+	} else {
 		err = a.s.FollowupMessageDelete(mr.ix, mr.id, discordgo.WithContext(ctx))
-	default:
-		err = a.s.ChannelMessageDelete(mr.channel, mr.id, discordgo.WithContext(ctx))
 	}
 	if err != nil {
 		return classify(err)

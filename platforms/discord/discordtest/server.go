@@ -69,6 +69,7 @@ type Server struct {
 	users    map[string]*User
 	channels map[string]*channel
 	messages []*Message
+	version  int64 // bumped by every message created or changed
 	msgByID  map[string]*Message
 	ixByID   map[string]*Interaction
 	ixByTok  map[string]*Interaction
@@ -201,6 +202,17 @@ func (s *Server) Count(method, part string) int {
 		}
 	}
 	return n
+}
+
+// ExpireTokens ages every interaction so far past its token's lifetime, as
+// if fifteen minutes had passed: its answers can no longer be edited,
+// deleted or followed up (401, code 50027).
+func (s *Server) ExpireTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ix := range s.ixByID {
+		ix.created = ix.created.Add(-s.opts.TokenLifetime - time.Second)
+	}
 }
 
 // InvalidRequests counts the 401, 403 and 429 answers: Discord bans
@@ -491,6 +503,9 @@ type Message struct {
 	Edits    int
 	Deleted  bool
 	Seq      int64 // creation order
+	// Changed is the history point of the message's creation or last edit
+	// (see Server.Mark).
+	Changed int64
 }
 
 // Ephemeral reports whether only Audience sees the message.
@@ -591,6 +606,11 @@ type payload struct {
 	Content    *string      `json:"content"`
 	Components *[]Component `json:"components"`
 	Flags      int          `json:"flags"`
+	// Attachments, in an edit, lists the files to keep (API v9: without
+	// it every file stays, and new files are added).
+	Attachments *[]struct {
+		ID string `json:"id"`
+	} `json:"attachments"`
 }
 
 // readPayload reads a JSON body or a multipart one (payload_json plus files).
@@ -705,9 +725,17 @@ func validContent(content string, comps []Component, files []File) *apiError {
 
 func (s *Server) newMessageLocked(ch, guild string) *Message {
 	m := &Message{ID: s.id(), ChannelID: ch, GuildID: guild, Seq: int64(len(s.messages) + 1)}
+	s.touchLocked(m)
 	s.messages = append(s.messages, m)
 	s.msgByID[m.ID] = m
 	return m
+}
+
+// touchLocked moves m to the end of the history: a user who waits for news
+// after a mark sees an edited message as news, as the client shows it.
+func (s *Server) touchLocked(m *Message) {
+	s.version++
+	m.Changed = s.version
 }
 
 func (m *Message) wire() map[string]any {
@@ -743,6 +771,25 @@ func (m *Message) apply(content *string, comps *[]Component, files []File) {
 	if files != nil {
 		m.Files = files
 	}
+}
+
+// edit applies an edit's payload as Discord's API v9 does: files uploaded
+// are added to those kept, which are all of them unless the payload lists
+// the ones to keep.
+func (m *Message) edit(p payload, files []File) {
+	m.apply(p.Content, p.Components, nil)
+	kept := m.Files
+	if p.Attachments != nil {
+		kept = nil
+		for i, f := range m.Files {
+			for _, a := range *p.Attachments {
+				if a.ID == strconv.Itoa(i+1) {
+					kept = append(kept, f)
+				}
+			}
+		}
+	}
+	m.Files = append(kept, files...)
 }
 
 func (s *Server) createDM(c *reqCtx) {
@@ -820,8 +867,9 @@ func (s *Server) channelMessages(c *reqCtx, chID, msgID string) {
 			c.fail(errUnknownMessage())
 			return
 		}
-		m.apply(p.Content, p.Components, files)
+		m.edit(p, files)
 		m.Edits++
+		s.touchLocked(m)
 		s.notify()
 		c.json(200, m.wire())
 	case c.r.Method == "DELETE" && msgID != "":
@@ -927,6 +975,7 @@ func (s *Server) callback(c *reqCtx, id, token string) {
 			}
 			m.apply(d.Content, d.Components, files)
 			m.Edits++
+			s.touchLocked(m)
 		}
 	case CallbackAutocomplete:
 		if ix.Type != typeAutocomplete {
@@ -1065,9 +1114,10 @@ func (s *Server) webhookMessage(c *reqCtx, ix *Interaction, id string) {
 	case "GET":
 		c.json(200, m.wire())
 	case "PATCH":
-		m.apply(p.Content, p.Components, files)
+		m.edit(p, files)
 		m.Thinking = false
 		m.Edits++
+		s.touchLocked(m)
 		s.notify()
 		c.json(200, m.wire())
 	case "DELETE":

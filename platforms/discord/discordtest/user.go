@@ -396,15 +396,16 @@ func (p *Pending) Messages() []Message {
 	return out
 }
 
-// Mark is a point in the message history: Await looks after it.
+// Mark is a point in the message history: Await and Visible look at what
+// was created or edited after it.
 func (s *Server) Mark() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return int64(len(s.messages))
+	return s.version
 }
 
-// Visible lists the messages the user can see created after mark, in their
-// current versions.
+// Visible lists the messages the user can see created or edited after
+// mark, in their current versions, in creation order.
 func (u *User) Visible(mark int64) []Message {
 	s := u.s
 	s.mu.Lock()
@@ -414,8 +415,8 @@ func (u *User) Visible(mark int64) []Message {
 
 func (s *Server) visibleAfterLocked(u *User, mark int64) []Message {
 	var out []Message
-	for _, m := range s.messages[min(int(mark), len(s.messages)):] {
-		if s.visibleLocked(u, m) {
+	for _, m := range s.messages {
+		if m.Changed > mark && s.visibleLocked(u, m) {
 			out = append(out, *m)
 		}
 	}
@@ -437,7 +438,7 @@ func (u *User) DMs() []Message {
 	return out
 }
 
-// Await waits for a message the user can see, created after mark and not
+// Await waits for a message the user can see, created or edited after mark and not
 // still "thinking", for which ok is true.
 func (u *User) Await(mark int64, what string, ok func(Message) bool) (Message, error) {
 	var found Message

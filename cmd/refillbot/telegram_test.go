@@ -83,9 +83,10 @@ func TestTelegramPolling(t *testing.T) {
 }
 
 // TELEGRAM_MODE=webhook registers REFILLBOT_PUBLIC_URL's webhook path and
-// takes updates on the bot's HTTP server.
+// takes updates on the bot's HTTP server. The fake plays a self-hosted Bot
+// API server in --local mode, the one kind that accepts an http:// webhook.
 func TestTelegramWebhook(t *testing.T) {
-	srv := telegramtest.NewServer(t, telegramtest.Options{})
+	srv := telegramtest.NewServer(t, telegramtest.Options{LocalMode: true})
 	addr := freeAddr(t)
 	stop := tgRun(t, srv, map[string]string{"TELEGRAM_MODE": "webhook", "REFILLBOT_LISTEN": addr, "REFILLBOT_PUBLIC_URL": "http://" + addr + "/"})
 	u := srv.NewUser("Wu", "en")

@@ -2,6 +2,7 @@ package telegram_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -229,8 +230,10 @@ func TestEditPhotos(t *testing.T) {
 	if err := ad.Edit(ctx, to, ref, reply(strings.Repeat("r", 1500)), nil); err == nil {
 		t.Error("a 1500-character caption was accepted")
 	}
-	if m := msg(ref); m.Caption != "payment seen & more" {
-		t.Errorf("a failed edit changed the caption to %q", m.Caption)
+	// (Refused, the photo is left hidden, without caption or buttons: see
+	// TestRefusedEditHidesPhoto.)
+	if m := msg(ref); !m.Spoiler || len(m.Buttons) != 0 || strings.Contains(m.Caption, "rrr") {
+		t.Errorf("a refused edit left caption %q, spoiler %v, buttons %q", m.Caption, m.Spoiler, m.Labels())
 	}
 
 	if err := ad.Edit(ctx, to, ref, reply("new invoice", "Pay"), img2); err != nil {
@@ -293,7 +296,9 @@ func TestEditPhotos(t *testing.T) {
 // only log them).
 func TestWebhookMode(t *testing.T) {
 	var h atomic.Pointer[http.Handler]
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// Telegram posts only to https:// webhooks: a TLS test server, which
+	// the fake reaches through the server's own client.
+	hook := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p := h.Load(); p != nil {
 			(*p).ServeHTTP(w, r)
 			return
@@ -301,7 +306,8 @@ func TestWebhookMode(t *testing.T) {
 		http.Error(w, "starting", http.StatusServiceUnavailable)
 	}))
 	defer hook.Close()
-	e := newEnv(t, envOptions{opts: telegram.Options{WebhookURL: hook.URL + telegram.WebhookPath}})
+	e := newEnv(t, envOptions{opts: telegram.Options{WebhookURL: hook.URL + telegram.WebhookPath},
+		tgOpts: telegramtest.Options{WebhookClient: hook.Client()}})
 	mux := http.NewServeMux()
 	mux.Handle("POST "+telegram.WebhookPath, e.ad.WebhookHandler())
 	var hh http.Handler = mux
@@ -326,7 +332,7 @@ func TestWebhookMode(t *testing.T) {
 		if secret != "" {
 			req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := hook.Client().Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -336,6 +342,58 @@ func TestWebhookMode(t *testing.T) {
 		}
 	}
 }
+
+// A plain http:// webhook is refused with a clear error: by New at once
+// for Telegram's own servers, and by Run when the Bot API server says no;
+// a self-hosted server in --local mode takes it.
+func TestWebhookNeedsHTTPS(t *testing.T) {
+	// (No call may reach the real Telegram from a test.)
+	offline := &http.Client{Transport: roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, errors.New("offline") })}
+	_, err := telegram.New(t.Context(), telegram.Options{Token: "1:x", WebhookURL: "http://bot.example/telegram/webhook", HTTPClient: offline})
+	if err == nil || !strings.Contains(err.Error(), "https:// webhook") {
+		t.Errorf("New with an http:// webhook for api.telegram.org: %v, want an error naming https://", err)
+	}
+
+	hook := "http://127.0.0.1:1" + telegram.WebhookPath
+	for _, local := range []bool{false, true} {
+		srv := telegramtest.NewServer(t, telegramtest.Options{LocalMode: local})
+		ad, err := telegram.New(t.Context(), telegram.Options{Token: srv.Token(), APIURL: srv.URL(), WebhookURL: hook, NoPacing: true, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- ad.Run(ctx, func(context.Context, telegram.Incoming) {}) }()
+		if !local {
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), "https:// webhook") {
+					t.Errorf("Run with an http:// webhook: %v, want an error naming https://", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Errorf("Run goes on with an http:// webhook (set: %q)", srv.Webhook())
+				cancel()
+				<-done
+			}
+			cancel()
+			continue
+		}
+		if _, err := srv.AwaitCall("setWebhook"); err != nil {
+			t.Fatal(err)
+		}
+		if srv.Webhook() != hook {
+			t.Errorf("a server in --local mode refused the http:// webhook")
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // In polling mode there is no webhook endpoint.
 func TestWebhookHandlerOffWhenPolling(t *testing.T) {

@@ -120,3 +120,72 @@ func TestChatsInOrderAndInParallel(t *testing.T) {
 		}
 	}
 }
+
+// Events still queued when Run stops and its grace period is over are not
+// lost: they are not handed over with a dead context, nor acknowledged, so
+// Telegram gives them to the next run, in order.
+func TestShutdownKeepsUnhandledUpdates(t *testing.T) {
+	srv := telegramtest.NewServer(t, telegramtest.Options{})
+	newAdapter := func() *telegram.Adapter {
+		ad, err := telegram.New(t.Context(), telegram.Options{Token: srv.Token(), APIURL: srv.URL(), NoPacing: true,
+			PollTimeout: 5 * time.Second, ShutdownGrace: time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ad
+	}
+	u := srv.NewUser("Sid", "en")
+	for _, s := range []string{"one", "two", "three"} {
+		u.Send(u.Chat(), s)
+	}
+
+	// The first run gets stuck on "one" until its context ends, the grace
+	// period with it.
+	var mu sync.Mutex
+	var first []string
+	started := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- newAdapter().Run(ctx, func(ctx context.Context, in telegram.Incoming) {
+			mu.Lock()
+			first = append(first, in.Event.(conversation.Text).Text)
+			n := len(first)
+			mu.Unlock()
+			if n == 1 {
+				close(started)
+			}
+			<-ctx.Done()
+		})
+	}()
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first event never came")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	if len(first) != 1 {
+		t.Errorf("events handed over during the shutdown: %q, want only the first", first)
+	}
+	mu.Unlock()
+	if n := srv.Pending(); n != 3 {
+		t.Errorf("%d updates left for the next run, want the 3 not handled", n)
+	}
+
+	got := make(chan string, 3)
+	runCapture(t, srv, func(_ context.Context, in telegram.Incoming) { got <- in.Event.(conversation.Text).Text })
+	for _, want := range []string{"one", "two", "three"} {
+		select {
+		case s := <-got:
+			if s != want {
+				t.Errorf("after the restart: %q, want %q", s, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%q never came after the restart", want)
+		}
+	}
+}

@@ -8,14 +8,23 @@
 // Telegram's limits. Edit (the shell's invoice → payment seen → receipt)
 // edits text or caption, swaps the image with editMessageMedia, and puts a
 // photo whose image no longer applies (the paid invoice's QR) under a
-// spoiler; a reference to a photo carries its file id for that. It owns what Telegram asks of a well-behaved bot: every
+// spoiler; a reference to a photo carries its file id for that. A QR whose
+// text does not fit a caption goes as a photo then a text, and the
+// reference names both, so that every later edit hides (or replaces) the
+// image too; an edit that cannot be made hides the photo before it is
+// refused. It owns what Telegram asks of a well-behaved bot: every
 // callback query answered at once, updates of one chat handled in order (and
 // different chats in parallel, on its own queues rather than the library's
 // goroutine per update), outbound pacing per chat, per group and overall,
-// 429 answers retried after retry_after, and purchases moved out of group
-// chats into the private chat.
+// 429 answers retried after retry_after (which holds for every sender to
+// that chat), and purchases moved out of group chats into the private chat
+// (addressed commands, and bare ones that are ours).
 //
-// Long polling is the default; in webhook mode WebhookHandler serves the
-// updates and checks Telegram's secret token itself (the library only logs a
-// mismatch).
+// Long polling is the default, by the adapter's own getUpdates loop: its
+// offset stays at the first update not yet handled, so that updates still
+// queued at shutdown are handed to the next run instead of being lost (the
+// library's poller confirms every update as soon as it has fetched it). In
+// webhook mode, which Telegram allows only with an https:// URL,
+// WebhookHandler serves the updates and checks Telegram's secret token
+// itself (the library only logs a mismatch).
 package telegram

@@ -136,7 +136,8 @@ func TestGroupMovesToPrivate(t *testing.T) {
 	// Noise first: none of it gets an answer, so the first answer below is
 	// to the addressed command.
 	u.Send(group, "amazon")
-	u.Send(group, "/help")
+	u.Send(group, "/weather")
+	u.Send(group, "/help@some_other_bot")
 	u.Send(group, "/start@some_other_bot")
 	g.Say("/start@" + bot + " amazon-us")
 	m, err := g.Next()
@@ -187,6 +188,32 @@ func TestGroupMovesToPrivate(t *testing.T) {
 		if strings.Contains(msg.Text, txtInvoice) || strings.Contains(msg.Text, txtResults) || strings.Contains(msg.Text, "Amazon") {
 			t.Errorf("purchase content posted in the group: %q", msg.Text)
 		}
+	}
+}
+
+// A bare command in a group (Telegram delivers them when the bot's privacy
+// mode allows) gets the same answer as an addressed one when it is one of
+// ours; other bare commands, and commands for other bots, get silence.
+func TestGroupBareCommands(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	group := e.tg.NewGroup("Friends")
+	u := e.tg.NewUser("Ida", "en")
+	g := u.In(group)
+	u.Send(group, "/weather")
+	u.Send(group, "/buy@some_other_bot")
+	for _, cmd := range []string{"/buy", "/search amazon", "/Help"} {
+		g.Say(cmd)
+		m, err := g.Next()
+		if err != nil {
+			t.Fatalf("%s: %v", cmd, err)
+		}
+		btn, ok := m.Button(conversation.Phrase("en", conversation.UIOpenPrivate))
+		if m.Text != conversation.Phrase("en", conversation.UIStartPrivate) || !ok || btn.URL != "https://t.me/"+e.tg.BotUsername() {
+			t.Errorf("%s: answered %q with %+v, want the way to the private chat", cmd, m.Text, m.Buttons)
+		}
+	}
+	if n := len(e.tg.Messages(group)); n != 3 {
+		t.Errorf("%d bot messages in the group, want 3", n)
 	}
 }
 

@@ -155,3 +155,40 @@ func TestSendErrorsClassified(t *testing.T) {
 		t.Errorf("error %q holds the token", err)
 	}
 }
+
+// A 429's retry_after holds for the chat, not only for the caller that got
+// it: a second sender to the same chat does not go out before it is over
+// (and earn a 429 of its own).
+func TestRetryAfterHoldsForEverySender(t *testing.T) {
+	srv := telegramtest.NewServer(t, telegramtest.Options{})
+	// A generous pace, so that only the 429 can hold anyone back; a
+	// MaxRetryWait below the retry_after, so that the first sender returns
+	// at once with the 429 instead of waiting it out.
+	ad, err := telegram.New(t.Context(), telegram.Options{Token: srv.Token(), APIURL: srv.URL(),
+		PerChat: telegram.Limit{Rate: 1000, Burst: 100}, Global: telegram.Limit{Rate: 1000, Burst: 100},
+		MaxRetryWait: 500 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := srv.NewUser("Flo", "en")
+	u.Send(u.Chat(), "/start")
+	to := conversation.Address{Platform: telegram.Platform, Chat: strconv.FormatInt(u.ID, 10), Private: true}
+	r := conversation.Reply{Text: []conversation.Span{{Text: "hello"}}}
+
+	srv.InjectFault(telegramtest.Fault{Method: "sendMessage", Chat: u.Chat(), Status: 429, RetryAfter: 1, Times: 1})
+	_, err = ad.Send(t.Context(), to, r, nil)
+	var ra interface{ RetryAfter() time.Duration }
+	if !errors.As(err, &ra) {
+		t.Fatalf("first send: %v, want the 429", err)
+	}
+	if _, err := ad.Send(t.Context(), to, r, nil); err != nil {
+		t.Fatalf("second send: %v", err)
+	}
+	calls := srv.CallsTo("sendMessage")
+	if len(calls) != 2 || calls[0].Status != 429 || calls[1].Status != 200 {
+		t.Fatalf("calls %+v, want the 429 then one success", calls)
+	}
+	if gap := calls[1].At.Sub(calls[0].At); gap < time.Second {
+		t.Errorf("the second sender went out %v after a 429 with retry_after 1s", gap)
+	}
+}

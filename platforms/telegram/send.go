@@ -109,6 +109,10 @@ func (a *Adapter) retry(ctx context.Context, name string, chat int64, paced bool
 		switch {
 		case errors.As(err, &tooMany):
 			after := time.Duration(max(tooMany.RetryAfter, 1)) * time.Second
+			// The wait is the chat's (or, for a call to no chat, the bot's),
+			// not this caller's: the other senders wait it out too, rather
+			// than each earning a 429 of its own.
+			a.pace.block(chat, after)
 			if attempt >= a.opts.Retries || after > a.opts.MaxRetryWait {
 				return &RateLimitedError{Method: name, After: after}
 			}
@@ -202,22 +206,51 @@ func (a *Adapter) sendPhoto(ctx context.Context, chat int64, png []byte, caption
 	return id, file, err
 }
 
-// A message reference is the message id, and for a photo ":" and the
-// image's file id, so that an edit can keep the image without asking.
-func photoRef(msg int, file string) string {
-	if file == "" {
-		return strconv.Itoa(msg)
-	}
-	return strconv.Itoa(msg) + ":" + file
+// msgRef is what Send returns and Edit and Delete take, as text:
+//
+//	"12"          message 12 (a reference stored by an older version: a
+//	              text or a photo, we do not know which)
+//	"12:F"        message 12, a photo showing the image with file id F, so
+//	              that an edit can keep the image without asking
+//	"12/11:F"     message 12, a text, below photo 11 (file id F) sent with
+//	              it because the text did not fit a caption: an edit must
+//	              reach the photo too, or its payment QR would outlive the
+//	              payment
+type msgRef struct {
+	msg   int    // the message carrying the text and buttons
+	file  string // msg's image, when msg is a photo; else photo's
+	photo int    // the photo sent above msg, for a split send
 }
 
-func parseRef(ref string) (msg int, file string, err error) {
-	id, file, _ := strings.Cut(ref, ":")
-	msg, err = strconv.Atoi(id)
-	if err != nil || msg <= 0 {
-		return 0, "", fmt.Errorf("telegram: bad message ref %q", ref)
+func (r msgRef) String() string {
+	s := strconv.Itoa(r.msg)
+	if r.photo > 0 {
+		s += "/" + strconv.Itoa(r.photo)
 	}
-	return msg, file, nil
+	if r.file != "" {
+		s += ":" + r.file
+	}
+	return s
+}
+
+func photoRef(msg int, file string) string { return msgRef{msg: msg, file: file}.String() }
+
+func parseRef(ref string) (msgRef, error) {
+	ids, file, _ := strings.Cut(ref, ":")
+	id, photo, split := strings.Cut(ids, "/")
+	r := msgRef{file: file}
+	var err error
+	r.msg, err = strconv.Atoi(id)
+	if err == nil && split {
+		r.photo, err = strconv.Atoi(photo)
+		if r.photo <= 0 {
+			err = errors.New("bad photo id")
+		}
+	}
+	if err != nil || r.msg <= 0 {
+		return msgRef{}, fmt.Errorf("telegram: bad message ref %q", ref)
+	}
+	return r, nil
 }
 
 // editText replaces a text message; "not modified" is a success.
@@ -307,7 +340,8 @@ func (a *Adapter) render(r conversation.Reply) rendered {
 }
 
 // Send shows a reply in a private chat and returns the reference of the
-// message carrying its buttons (the last one). A menu that answers a button
+// message carrying its buttons (the last one), and of the photo above it
+// when the image went alone. A menu that answers a button
 // press replaces the pressed message where Telegram can edit it; an image
 // goes first, with the text as its caption when it fits.
 func (a *Adapter) Send(ctx context.Context, to conversation.Address, r conversation.Reply, png []byte) (string, error) {
@@ -325,8 +359,18 @@ func (a *Adapter) Send(ctx context.Context, to conversation.Address, r conversat
 		// Only the first reply to a press may replace the pressed message:
 		// what came before it stays in the history, in order. A text stays
 		// a text; a photo (the invoice, refreshed) takes the new image, so
-		// that no older copy of it is left showing a QR and buttons.
-		if first && r.Menu && len(out.html) == 1 && (png == nil) == !p.photo && (png == nil || plainLen(out.chunks[0]) <= maxCaption) {
+		// that no older copy of it is left showing a QR and buttons — and
+		// with a text too long for its caption, the image alone, the text
+		// following as messages of its own.
+		if first && r.Menu && p.photo && png != nil && (len(out.html) != 1 || plainLen(out.chunks[0]) > maxCaption) && len(out.html) > 0 {
+			file, err := a.editPhoto(ctx, chat, p.msg, png, "", false, "", nil)
+			if err == nil {
+				return a.sendTexts(ctx, chat, out, msgRef{msg: p.msg, file: cmp.Or(file, p.file)}, true)
+			}
+			if stop := a.editFailed(ctx, chat, err); stop {
+				return "", err
+			}
+		} else if first && r.Menu && len(out.html) == 1 && (png == nil) == !p.photo && (png == nil || plainLen(out.chunks[0]) <= maxCaption) {
 			var ref string
 			if png == nil {
 				err = a.editText(ctx, chat, p.msg, out.html[0], out.kb)
@@ -339,20 +383,13 @@ func (a *Adapter) Send(ctx context.Context, to conversation.Address, r conversat
 			if err == nil {
 				return ref, nil
 			}
-			if isUnreachable(err) || ctx.Err() != nil {
+			if stop := a.editFailed(ctx, chat, err); stop {
 				return "", err
 			}
-			var rl *RateLimitedError
-			if errors.As(err, &rl) {
-				return "", err
-			}
-			// Too old, deleted or otherwise not editable: a new message.
-			a.log.Debug("edit in place failed, sending anew", "chat", chat, "err", err)
 		}
 	}
 
-	var ref int
-	var file string
+	var ref msgRef
 	html := out.html
 	if png != nil {
 		caption := ""
@@ -362,21 +399,50 @@ func (a *Adapter) Send(ctx context.Context, to conversation.Address, r conversat
 		} else if len(out.chunks) == 0 {
 			kb = out.kb
 		}
-		if ref, file, err = a.sendPhoto(ctx, chat, png, caption, kb); err != nil {
+		if ref.msg, ref.file, err = a.sendPhoto(ctx, chat, png, caption, kb); err != nil {
 			return "", err
 		}
+		if len(html) > 0 {
+			return a.sendTexts(ctx, chat, out, ref, true)
+		}
+		return ref.String(), nil
 	}
+	return a.sendTexts(ctx, chat, out, ref, false)
+}
+
+// editFailed tells whether a failed edit in place ends the send (the user
+// unreachable, a 429, the context over) rather than falling back to a new
+// message.
+func (a *Adapter) editFailed(ctx context.Context, chat int64, err error) (stop bool) {
+	var rl *RateLimitedError
+	if isUnreachable(err) || ctx.Err() != nil || errors.As(err, &rl) {
+		return true
+	}
+	// Too old, deleted or otherwise not editable: a new message.
+	a.log.Debug("edit in place failed, sending anew", "chat", chat, "err", err)
+	return false
+}
+
+// sendTexts sends the reply's text, the buttons on the last part, and
+// returns the reference to that part; below a photo (ref, photo true) the
+// reference names the photo too.
+func (a *Adapter) sendTexts(ctx context.Context, chat int64, out rendered, ref msgRef, photo bool) (string, error) {
+	if photo {
+		ref.photo = ref.msg
+	}
+	html := out.html
 	for i, h := range html {
-		file = ""
 		var kb *inlineKeyboard
 		if i == len(html)-1 {
 			kb = out.kb
 		}
-		if ref, err = a.sendText(ctx, chat, h, kb, nil); err != nil {
+		id, err := a.sendText(ctx, chat, h, kb, nil)
+		if err != nil {
 			return "", err
 		}
+		ref.msg = id
 	}
-	return photoRef(ref, file), nil
+	return ref.String(), nil
 }
 
 // Edit replaces a message sent before (ref from Send): the invoice turning
@@ -386,26 +452,34 @@ func (a *Adapter) Send(ctx context.Context, to conversation.Address, r conversat
 // turn a photo into a text message — with the new text as caption, and the
 // image goes under a spoiler: it was the old content's (the invoice's
 // payment QR) and must not look current. That is one call when the ref
-// names the image (photoRef), two for a bare message id. A reply that
-// cannot be shown in one message is refused, so that the shell sends it
-// anew.
+// names the image, two for a bare message id. A photo sent above a text
+// that did not fit its caption (a split ref) keeps the image alone: the
+// new one, or the old one hidden, and the text message takes the text.
+//
+// A reply that cannot be shown by the edit is refused, so that the shell
+// sends it anew; a photo is hidden first — under a spoiler, without caption
+// or buttons — so that it never keeps offering a payment that is over.
 func (a *Adapter) Edit(ctx context.Context, to conversation.Address, ref string, r conversation.Reply, png []byte) error {
 	chat, err := chatID(to)
 	if err != nil {
 		return err
 	}
-	msg, file, err := parseRef(ref)
+	rf, err := parseRef(ref)
 	if err != nil {
 		return err
 	}
 	out := a.render(r)
+	if rf.photo > 0 {
+		return a.editSplit(ctx, chat, rf, out, png)
+	}
+	msg, file := rf.msg, rf.file
 	if len(out.html) != 1 {
-		return errors.New("telegram: edit: the reply does not fit one message")
+		return a.refuse(ctx, chat, rf, "the reply does not fit one message")
 	}
 	html, fitsCaption := out.html[0], plainLen(out.chunks[0]) <= maxCaption
 	if png != nil {
 		if !fitsCaption {
-			return errors.New("telegram: edit: the text is too long for a caption")
+			return a.refuse(ctx, chat, rf, "the text is too long for a caption")
 		}
 		_, err := a.editPhoto(ctx, chat, msg, png, "", false, html, out.kb)
 		return err
@@ -417,7 +491,7 @@ func (a *Adapter) Edit(ctx context.Context, to conversation.Address, ref string,
 		}
 	}
 	if !fitsCaption {
-		return errors.New("telegram: edit: the text is too long for a caption")
+		return a.refuse(ctx, chat, rf, "the text is too long for a caption")
 	}
 	if file != "" {
 		_, err := a.editPhoto(ctx, chat, msg, nil, file, true, html, out.kb)
@@ -439,24 +513,94 @@ func (a *Adapter) Edit(ctx context.Context, to conversation.Address, ref string,
 	return nil
 }
 
+// editSplit edits a photo sent above a text message: the photo takes the
+// new image, or has its old one hidden, and the text message the text and
+// the buttons.
+func (a *Adapter) editSplit(ctx context.Context, chat int64, rf msgRef, out rendered, png []byte) error {
+	if png != nil && len(out.html) == 1 {
+		// The new image alone, as Send would show it with this text.
+		if _, err := a.editPhoto(ctx, chat, rf.photo, png, "", false, "", nil); err != nil {
+			return err
+		}
+	} else if err := a.hide(ctx, chat, rf.photo, rf.file); err != nil && !isBadRequest(err, "message to edit not found") {
+		// (A photo that is gone shows nothing any more.)
+		return err
+	}
+	if len(out.html) != 1 {
+		return errors.New("telegram: edit: the reply does not fit one message")
+	}
+	return a.editText(ctx, chat, rf.msg, out.html[0], out.kb)
+}
+
+// refuse turns down an edit the message cannot show, after hiding its
+// image if it is a photo: the shell then sends the reply anew, and the old
+// photo must not be left with a live payment QR and its buttons. A failure
+// to hide that should be retried (the user unreachable, a 429) is returned
+// instead, so that the shell tries the whole edit again later.
+func (a *Adapter) refuse(ctx context.Context, chat int64, rf msgRef, why string) error {
+	err := a.hide(ctx, chat, rf.msg, rf.file)
+	var rl *RateLimitedError
+	if isUnreachable(err) || errors.As(err, &rl) || ctx.Err() != nil {
+		return err
+	}
+	if err != nil {
+		a.log.Info("could not hide the image of a photo", "chat", chat, "err", err)
+	}
+	return errors.New("telegram: edit: " + why)
+}
+
+// hide puts a photo's image under a spoiler, without caption or buttons.
+// file is the image's id; without it (or with a stale one) the image is
+// learnt from a caption edit. A message that is not a photo is left alone.
+func (a *Adapter) hide(ctx context.Context, chat int64, msg int, file string) error {
+	if file != "" {
+		_, err := a.editPhoto(ctx, chat, msg, nil, file, true, "", nil)
+		if !isBadRequest(err, "file identifier") {
+			return err
+		}
+	}
+	m, err := a.editCaption(ctx, chat, msg, "", nil)
+	switch {
+	case isBadRequest(err, "there is no caption in the message to edit"):
+		return nil // a text message: no image to hide
+	case err != nil:
+		return err
+	case m == nil:
+		// "Not modified": already without caption and buttons, which is
+		// how hide leaves a photo; the image cannot be learnt this way.
+		return nil
+	case len(m.Photo) == 0 || m.HasMediaSpoiler:
+		return nil
+	}
+	_, err = a.editPhoto(ctx, chat, msg, nil, m.Photo[len(m.Photo)-1].FileID, true, "", nil)
+	return err
+}
+
 // Delete removes a message sent before; one already gone counts as deleted.
 func (a *Adapter) Delete(ctx context.Context, to conversation.Address, ref string) error {
 	chat, err := chatID(to)
 	if err != nil {
 		return err
 	}
-	msg, _, err := parseRef(ref)
+	rf, err := parseRef(ref)
 	if err != nil {
 		return err
 	}
-	err = a.retry(ctx, "deleteMessage", chat, false, func(ctx context.Context) error {
-		_, err := a.lib.DeleteMessage(ctx, &tgbot.DeleteMessageParams{ChatID: chat, MessageID: msg})
-		return err
-	})
-	if isBadRequest(err, "message to delete not found") {
-		return nil
+	// A split send is deleted whole: its image (an eSIM's QR, say) belongs
+	// to the text being removed.
+	for _, msg := range []int{rf.photo, rf.msg} {
+		if msg == 0 {
+			continue
+		}
+		err = a.retry(ctx, "deleteMessage", chat, false, func(ctx context.Context) error {
+			_, err := a.lib.DeleteMessage(ctx, &tgbot.DeleteMessageParams{ChatID: chat, MessageID: msg})
+			return err
+		})
+		if err != nil && !isBadRequest(err, "message to delete not found") {
+			return err
+		}
 	}
-	return err
+	return nil
 }
 
 // WebhookHandler receives updates in webhook mode. It accepts a request only

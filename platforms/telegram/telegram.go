@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -85,8 +87,14 @@ type Adapter struct {
 	workCtx  context.Context
 	queues   map[int64]*chatQueue
 	stopping bool
-	// lastUpdate is the highest update id received, for acknowledge.
+	// lastUpdate is the highest update id received. open holds the ids
+	// received and queued but not yet handled to completion: Telegram is
+	// told only of the updates below the lowest of them (the offset of
+	// getUpdates), so that an update still queued when the process stops
+	// comes again after a restart rather than being lost.
 	lastUpdate int64
+	open       map[int64]struct{}
+	progress   chan struct{}  // closed and replaced when an update is done
 	wg         sync.WaitGroup // chat workers and callback answers
 }
 
@@ -142,7 +150,11 @@ func New(ctx context.Context, opts Options) (*Adapter, error) {
 	if opts.ShutdownGrace <= 0 {
 		opts.ShutdownGrace = 5 * time.Second
 	}
-	a := &Adapter{opts: opts, log: opts.Logger.With("component", "telegram"), queues: map[int64]*chatQueue{}}
+	if err := checkWebhookURL(opts.WebhookURL, opts.APIURL); err != nil {
+		return nil, err
+	}
+	a := &Adapter{opts: opts, log: opts.Logger.With("component", "telegram"), queues: map[int64]*chatQueue{},
+		open: map[int64]struct{}{}, progress: make(chan struct{})}
 	if !opts.NoPacing {
 		a.pace = newPacer(opts.PerChat, opts.Global, opts.Group)
 	}
@@ -180,6 +192,26 @@ func New(ctx context.Context, opts Options) (*Adapter, error) {
 	return a, nil
 }
 
+// errHTTPSWebhook is Telegram's rule, in the words of our errors.
+const errHTTPSWebhook = "Telegram accepts only an https:// webhook URL (a self-hosted Bot API server in --local mode also takes http://)"
+
+// checkWebhookURL refuses, before any call, a webhook URL Telegram would
+// refuse at setWebhook: not an absolute URL, or plain http:// with
+// Telegram's own servers.
+func checkWebhookURL(hook, api string) error {
+	if hook == "" {
+		return nil
+	}
+	u, err := url.Parse(hook)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fmt.Errorf("telegram: webhook URL %q is not an https:// URL: %s", hook, errHTTPSWebhook)
+	}
+	if u.Scheme != "https" && api == DefaultAPIURL {
+		return fmt.Errorf("telegram: webhook URL %q: %s", hook, errHTTPSWebhook)
+	}
+	return nil
+}
+
 // Username is the bot's username, without "@".
 func (a *Adapter) Username() string { return a.username }
 
@@ -194,8 +226,9 @@ func (a *Adapter) redact(err error) error {
 // Run registers the command menus, then receives updates (long polling, or
 // the webhook) and hands each to handle, one at a time per chat, until ctx
 // ends. Events received then get ShutdownGrace to finish (after it their
-// Bot API calls fail fast), and the updates are acknowledged. It returns nil
-// after a clean shutdown.
+// Bot API calls fail fast, and events still queued are not handed over),
+// and the updates handled to completion are acknowledged: the others come
+// again after a restart. It returns nil after a clean shutdown.
 func (a *Adapter) Run(ctx context.Context, handle func(context.Context, Incoming)) error {
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
@@ -213,6 +246,12 @@ func (a *Adapter) Run(ctx context.Context, handle func(context.Context, Incoming
 			SecretToken:    a.secret,
 			AllowedUpdates: []string{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery},
 		})
+		if err != nil && ctx.Err() != nil {
+			return nil // stopped while starting: a clean shutdown
+		}
+		if isBadRequest(err, "HTTPS URL must be provided") {
+			return fmt.Errorf("telegram: setWebhook %q refused: %s", a.opts.WebhookURL, errHTTPSWebhook)
+		}
 		if err != nil {
 			return fmt.Errorf("telegram: setWebhook: %w", a.redact(err))
 		}
@@ -224,21 +263,135 @@ func (a *Adapter) Run(ctx context.Context, handle func(context.Context, Incoming
 			a.log.Warn("deleteWebhook", "err", a.redact(err))
 		}
 		a.log.Info("receiving updates by long polling", "bot", a.username)
-		a.lib.Start(ctx)
+		a.poll(ctx)
 	}
 	// Events already received are handled (within the grace period), then
-	// acknowledged, so a restart neither loses nor repeats them. Updates
-	// arriving from now on are refused and stay unacknowledged: Telegram
-	// hands them to the next run.
+	// acknowledged up to the first one that was not handled to completion:
+	// a restart does not lose the rest. Updates arriving from now on
+	// are refused and stay unacknowledged: Telegram hands them to the next
+	// run.
 	a.mu.Lock()
 	a.stopping = true
-	last := a.lastUpdate
 	a.mu.Unlock()
 	a.wg.Wait()
-	if a.secret == "" && last > 0 {
-		a.acknowledge(last)
+	if a.secret == "" {
+		if done := a.handled(); done > 0 {
+			a.acknowledge(done)
+		}
 	}
 	return nil
+}
+
+// handled is the highest update id up to which every update received has
+// been handled to completion.
+func (a *Adapter) handled() int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.handledLocked()
+}
+
+// poll long-polls getUpdates until ctx ends. Its offset stays at the first
+// update not yet handled, so Telegram keeps every update the bot might
+// still lose; the updates it hands out again meanwhile are skipped. When a
+// poll brings nothing new — only updates still being handled, which
+// Telegram returns at once — the next waits for one of them to be done, or
+// a moment, rather than spinning.
+func (a *Adapter) poll(ctx context.Context) {
+	var backoff time.Duration
+	for ctx.Err() == nil {
+		a.mu.Lock()
+		offset := a.handledLocked() + 1
+		progress := a.progress
+		a.mu.Unlock()
+		updates, err := a.getUpdates(ctx, offset)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			backoff = min(max(2*backoff, 100*time.Millisecond), 5*time.Second)
+			a.log.Warn("getUpdates", "err", err, "retry_in", backoff)
+			if sleep(ctx, backoff) != nil {
+				return
+			}
+			continue
+		}
+		backoff = 0
+		fresh := 0
+		for _, raw := range updates {
+			// Most of a busy poll is updates already being handled: only
+			// their id is read.
+			var head struct {
+				ID int64 `json:"update_id"`
+			}
+			if err := json.Unmarshal(raw, &head); err != nil {
+				a.log.Warn("getUpdates: undecodable update", "err", err)
+				continue
+			}
+			a.mu.Lock()
+			seen := head.ID <= a.lastUpdate
+			a.mu.Unlock()
+			if seen {
+				continue
+			}
+			u := new(models.Update)
+			if err := json.Unmarshal(raw, u); err != nil {
+				a.log.Warn("getUpdates: undecodable update", "update_id", head.ID, "err", err)
+				u = &models.Update{ID: head.ID} // counted, not handled
+			}
+			fresh++
+			a.enqueue(u)
+		}
+		if len(updates) > 0 && fresh == 0 {
+			t := time.NewTimer(250 * time.Millisecond)
+			select {
+			case <-progress:
+			case <-t.C:
+			case <-ctx.Done():
+			}
+			t.Stop()
+		}
+	}
+}
+
+func (a *Adapter) handledLocked() int64 {
+	done := a.lastUpdate
+	for id := range a.open {
+		done = min(done, id-1)
+	}
+	return done
+}
+
+// getUpdates makes one getUpdates call (the library's poller would confirm
+// every update it has received, handled or not).
+func (a *Adapter) getUpdates(ctx context.Context, offset int64) ([]json.RawMessage, error) {
+	allowed, _ := json.Marshal([]string{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery})
+	form := url.Values{
+		"offset":          {strconv.FormatInt(offset, 10)},
+		"timeout":         {strconv.Itoa(int((a.opts.PollTimeout - time.Second) / time.Second))},
+		"allowed_updates": {string(allowed)},
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.opts.APIURL+"/bot"+a.opts.Token+"/getUpdates", strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, a.redact(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := a.opts.HTTPClient.Do(req)
+	if err != nil {
+		return nil, a.redact(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		OK          bool              `json:"ok"`
+		Result      []json.RawMessage `json:"result"`
+		Description string            `json:"description"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&out); err != nil {
+		return nil, fmt.Errorf("%s: %w", resp.Status, err)
+	}
+	if !out.OK {
+		return nil, fmt.Errorf("%d %s", resp.StatusCode, out.Description)
+	}
+	return out.Result, nil
 }
 
 // acknowledge tells Telegram that every update up to last was received.
@@ -316,6 +469,7 @@ func (a *Adapter) enqueue(u *models.Update) {
 	default:
 		return
 	}
+	a.open[u.ID] = struct{}{}
 	q := a.queues[chat]
 	if q == nil {
 		q = &chatQueue{id: chat}
@@ -341,7 +495,20 @@ func (a *Adapter) work(q *chatQueue) {
 		q.items = q.items[1:]
 		handle, ctx := a.handle, a.workCtx
 		a.mu.Unlock()
+		// After the grace period an event is not handed over at all: with
+		// its context over it could only be half handled. It stays open,
+		// and Telegram hands it to the next run.
+		if ctx.Err() != nil {
+			continue
+		}
 		a.process(ctx, handle, u)
+		if ctx.Err() == nil {
+			a.mu.Lock()
+			delete(a.open, u.ID)
+			close(a.progress)
+			a.progress = make(chan struct{})
+			a.mu.Unlock()
+		}
 	}
 }
 
@@ -447,17 +614,35 @@ func (a *Adapter) parse(text string) conversation.Event {
 	return conversation.Text{Text: text}
 }
 
+// purchaseCommands are commands the engine knows besides the menu's.
+var purchaseCommands = []string{"buy", "phone", "topup", "esim"}
+
+// ourCommand tells whether a command (lower case) is one the bot answers.
+func ourCommand(name string) bool {
+	if slices.Contains(purchaseCommands, name) {
+		return true
+	}
+	for _, c := range conversation.Commands(conversation.Languages[0]) {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 var payloadRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
-// group answers a message in a group: only commands addressed to this bot
-// (or a bare /start) get a reply, and the reply sends the user to the
-// private chat. Nothing from a group reaches the engine.
+// group answers a message in a group: only commands get a reply — addressed
+// to this bot, or bare but one of ours (Telegram hands a bot bare commands
+// in a group only when they are meant for it: its privacy mode lets
+// commands through) — and the reply sends the user to the private chat.
+// Nothing from a group reaches the engine.
 func (a *Adapter) group(ctx context.Context, m *models.Message) {
 	if m.Chat.Type != models.ChatTypeGroup && m.Chat.Type != models.ChatTypeSupergroup {
 		return
 	}
 	name, args, to, ok := a.command(m.Text)
-	if !ok || (to == "" && name != "start") {
+	if !ok || (to == "" && !ourCommand(name)) {
 		return
 	}
 	lang := conversation.LangFromLocale(m.From.LanguageCode)

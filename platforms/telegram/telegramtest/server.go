@@ -26,8 +26,14 @@ type Options struct {
 	BotName     string // default "Refill Test Bot"
 	// WaitTimeout bounds every wait of the scripted users; default 10s.
 	WaitTimeout time.Duration
-	// WebhookClient posts updates to a webhook; default a client with a 5s timeout.
+	// WebhookClient posts updates to a webhook; default a client with a 5s
+	// timeout. A test serving its webhook with httptest.NewTLSServer passes
+	// that server's Client(), which trusts its certificate.
 	WebhookClient *http.Client
+	// LocalMode makes the server behave as a self-hosted Bot API server run
+	// with --local, which accepts http:// webhook URLs. Telegram's own
+	// servers (the default) refuse them: "An HTTPS URL must be provided".
+	LocalMode bool
 }
 
 // DefaultToken is the token a Server accepts unless Options.Token is set.
@@ -335,6 +341,29 @@ func (s *Server) CallsTo(method string) []Call {
 	return out
 }
 
+// AwaitCall waits for a call of method (case-insensitive), the first one
+// if there were several, and returns it.
+func (s *Server) AwaitCall(method string) (Call, error) {
+	deadline := time.NewTimer(s.opts.WaitTimeout)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		for _, c := range s.calls {
+			if strings.EqualFold(c.Method, method) {
+				s.mu.Unlock()
+				return c, nil
+			}
+		}
+		ch := s.changed
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-deadline.C:
+			return Call{}, fmt.Errorf("no %s call after %v", method, s.opts.WaitTimeout)
+		}
+	}
+}
+
 // Commands returns the command menu set for a language code ("" for the
 // default) in the default scope.
 func (s *Server) Commands(lang string) []Command {
@@ -627,7 +656,7 @@ func (s *Server) getUpdates(ctx context.Context, p map[string]string) (any, *api
 
 func (s *Server) setWebhook(p map[string]string) (any, *apiError) {
 	u, err := url.Parse(p["url"])
-	if p["url"] != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "") {
+	if p["url"] != "" && (err != nil || (u.Scheme != "https" && (u.Scheme != "http" || !s.opts.LocalMode)) || u.Host == "") {
 		return nil, badRequest("bad webhook: An HTTPS URL must be provided for webhook")
 	}
 	if sec := p["secret_token"]; sec != "" && !regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`).MatchString(sec) {

@@ -229,7 +229,7 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 func TestWebhookDelivery(t *testing.T) {
 	got := make(chan *http.Request, 1)
 	bodies := make(chan []byte, 1)
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	hook := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		select {
 		case got <- r:
@@ -238,8 +238,18 @@ func TestWebhookDelivery(t *testing.T) {
 		}
 	}))
 	defer hook.Close()
-	s := telegramtest.NewServer(t, telegramtest.Options{})
+	s := telegramtest.NewServer(t, telegramtest.Options{WebhookClient: hook.Client()})
 	b := newBot(t, s)
+	// Telegram refuses plain http:// (only a self-hosted server in --local
+	// mode takes it).
+	plain := "http://" + strings.TrimPrefix(hook.URL, "https://")
+	if _, err := b.SetWebhook(t.Context(), &tgbot.SetWebhookParams{URL: plain}); err == nil || !strings.Contains(err.Error(), "An HTTPS URL must be provided") {
+		t.Errorf("setWebhook with an http:// URL: %v", err)
+	}
+	local := newBot(t, telegramtest.NewServer(t, telegramtest.Options{LocalMode: true}))
+	if _, err := local.SetWebhook(t.Context(), &tgbot.SetWebhookParams{URL: plain}); err != nil {
+		t.Errorf("setWebhook with an http:// URL in --local mode: %v", err)
+	}
 	if _, err := b.SetWebhook(t.Context(), &tgbot.SetWebhookParams{URL: hook.URL, SecretToken: "s3cret_-"}); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -28,6 +29,11 @@ type Config struct {
 	WebhookURL string
 	// PollSpec is the robfig/cron schedule of the invoice poller (default "@every 10s").
 	PollSpec string
+	// PollBudget caps the invoice requests the background checks (poller,
+	// expiry) start per 10 minutes, counting those users cause. Zero means
+	// 50, inside Bitrefill's 60; negative means no cap. With a Simulator
+	// (the in-process sandbox, which has no rate limit) zero means no cap.
+	PollBudget int
 	// APITimeout bounds each Bitrefill call made for a user (default 20s).
 	APITimeout time.Duration
 	Logger     *slog.Logger
@@ -66,6 +72,9 @@ type Bot struct {
 	wg     sync.WaitGroup // in-flight Handle calls and notifications
 	out    outbox
 	checks flights // invoice checks under way (poller, webhooks)
+	// esimCursor is where the next eSIM reminder run starts (jobs.go).
+	esimMu     sync.Mutex
+	esimCursor int
 }
 
 // New checks the configuration and returns a Bot ready to Handle events.
@@ -108,7 +117,13 @@ func New(cfg Config) (*Bot, error) {
 		return nil, fmt.Errorf("bot: outbox: %w", err)
 	}
 	b := &Bot{cfg: cfg, log: cfg.Logger.With("component", "bot")}
-	b.out.last, b.out.busy, b.out.gone, b.out.viewMem, b.out.secrets = last, map[uint64]bool{}, map[uint64]bool{}, map[string]View{}, map[uint64]bool{}
+	switch {
+	case cfg.PollBudget > 0:
+		b.checks.budget.limit = cfg.PollBudget
+	case cfg.PollBudget == 0 && cfg.Simulator == nil:
+		b.checks.budget.limit = defaultPollBudget
+	}
+	b.out.last, b.out.busy, b.out.gone, b.out.viewMem, b.out.secrets = last, map[uint64]bool{}, map[uint64]uint64{}, map[string]View{}, map[uint64]bool{}
 	return b, nil
 }
 
@@ -143,20 +158,32 @@ func (b *Bot) Run(ctx context.Context) error {
 }
 
 // process runs one event through the engine under the session's lock, then
-// the events its effects produce, until the session is quiet.
-func (b *Bot) process(ctx context.Context, key conversation.SessionKey, addr conversation.Address, ev conversation.Event) {
+// the events its effects produce, until the session is quiet. It reports
+// whether every step was committed. A panic (an engine or adapter bug) is
+// logged and ends this event's processing only: the lock is released and
+// the bot keeps serving everyone else.
+func (b *Bot) process(ctx context.Context, key conversation.SessionKey, addr conversation.Address, ev conversation.Event) (ok bool) {
 	unlock := b.locks.lock(key.String())
 	defer unlock()
+	defer func() {
+		if v := recover(); v != nil {
+			// Not the panic value: it may quote a message or a code.
+			b.log.Error("panic while processing an event", "session", key.String(), "event", fmt.Sprintf("%T", ev),
+				"panic_type", fmt.Sprintf("%T", v), "stack", string(debug.Stack()))
+			ok = false
+		}
+	}()
 	queue := []conversation.Event{ev}
 	for len(queue) > 0 {
 		ev, queue = queue[0], queue[1:]
 		next, err := b.step(ctx, key, addr, ev)
 		if err != nil {
 			b.log.Error("step failed", "session", key.String(), "event", fmt.Sprintf("%T", ev), "err", err)
-			return
+			return false
 		}
 		queue = append(queue, next...)
 	}
+	return true
 }
 
 // step is the shell's loop body: load, Step, persist, then send and run effects.
@@ -350,12 +377,14 @@ func (b *Bot) findCreated(started time.Time, method string, lines []conversation
 // fetchInvoice gets an invoice with the redemption details of its delivered
 // orders, which the invoice object itself may not carry.
 func (b *Bot) fetchInvoice(ctx context.Context, id string) (conversation.Invoice, error) {
+	b.checks.budget.note(b.cfg.Now(), 1) // counted for the poller's budget (poller.go)
 	inv, err := b.cfg.API.Invoice(ctx, id)
 	if err != nil {
 		return conversation.Invoice{}, err
 	}
 	for i, o := range inv.Orders {
 		if o.Status == bitrefill.OrderDelivered && o.Redemption.IsEmpty() {
+			b.checks.budget.note(b.cfg.Now(), 1)
 			full, err := b.cfg.API.Order(ctx, o.ID)
 			if err != nil {
 				return conversation.Invoice{}, err

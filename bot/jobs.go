@@ -55,23 +55,51 @@ func (b *Bot) jobs(ctx context.Context) []job {
 	return js
 }
 
-// ExpireAt closes unpaid invoices past their expiry: it asks Bitrefill once
-// more, and if Bitrefill still says unpaid an hour after the expiry (it
-// would not take a payment any more), tells the user the invoice expired.
+// ExpireAt closes unpaid invoices past their expiry: if Bitrefill still
+// says unpaid an hour after the expiry (it would not take a payment any
+// more), the user is told the invoice expired. One list call covers every
+// such invoice; one is fetched alone only when the list shows it moved (or
+// does not show it), and nothing is fetched while Bitrefill asks us to slow
+// down.
 func (b *Bot) ExpireAt(ctx context.Context, now time.Time) {
 	tracked, err := b.cfg.Store.Tracked()
 	if err != nil {
 		b.log.Error("expiry: tracked invoices", "err", err)
 	}
+	var due []Tracked
+	oldest := now
 	for _, t := range tracked {
-		if ctx.Err() != nil {
+		if t.Status != conversation.StatusUnpaid || t.Expires.IsZero() || !now.After(t.Expires) || now.Before(b.nextCheck(t)) {
+			continue
+		}
+		due = append(due, t)
+		if t.Created.Before(oldest) {
+			oldest = t.Created
+		}
+	}
+	if len(due) == 0 || b.paused(now) || !b.checks.budget.take(now, listReserve) {
+		return
+	}
+	listed, lerr := b.listSince(ctx, oldest.Add(-10*time.Minute), now)
+	if bitrefill.IsRateLimited(lerr) {
+		return
+	}
+	for _, t := range due {
+		if ctx.Err() != nil || b.paused(now) {
 			return
 		}
-		if t.Status != conversation.StatusUnpaid || t.Expires.IsZero() || !now.After(t.Expires) {
+		pastGrace := now.After(t.Expires.Add(expiryGrace))
+		if inv, ok := listed[t.InvoiceID]; ok && inv.Status == bitrefill.InvoiceUnpaid {
+			b.setNextCheck(t.InvoiceID, now.Add(5*time.Minute))
+			if pastGrace {
+				closed := invoice(inv)
+				closed.Status = conversation.StatusExpired
+				b.update(ctx, t, closed)
+			}
 			continue
 		}
-		if now.Before(b.nextCheck(t)) {
-			continue
+		if !b.checks.budget.room(now) {
+			return
 		}
 		b.setNextCheck(t.InvoiceID, now.Add(5*time.Minute))
 		cctx, cancel := context.WithTimeout(ctx, b.cfg.APITimeout)
@@ -82,8 +110,9 @@ func (b *Bot) ExpireAt(ctx context.Context, now time.Time) {
 			inv = conversation.Invoice{ID: t.InvoiceID, Status: conversation.StatusExpired}
 		case err != nil:
 			b.log.Warn("expiry: fetch invoice", "invoice", t.InvoiceID, "err", err)
+			b.rateLimited(err, now)
 			continue
-		case inv.Status == conversation.StatusUnpaid && now.After(t.Expires.Add(expiryGrace)):
+		case inv.Status == conversation.StatusUnpaid && pastGrace:
 			inv.Status = conversation.StatusExpired
 		}
 		b.update(ctx, t, inv)
@@ -115,7 +144,8 @@ func (b *Bot) DueAt(ctx context.Context, now time.Time) {
 			err := d.Delete(cctx, sc.Address, sc.Ref)
 			cancel()
 			if err != nil && (unreachable(err) || retryAfterOf(err) > 0) {
-				continue // next run
+				b.retryScheduled(sc, err, now, &done)
+				continue
 			}
 			if err != nil {
 				// Too old to delete, or already gone: nothing more to do.
@@ -137,6 +167,32 @@ func (b *Bot) DueAt(ctx context.Context, now time.Time) {
 		if err := b.cfg.Store.ScheduleDone(done); err != nil {
 			b.log.Error("scheduled: done", "err", err)
 		}
+	}
+}
+
+// hideGiveUp is how many times a hide is tried for a user who cannot be
+// reached (blocked the bot) before it is dropped: with the back-off below
+// that is about two days, past which platforms no longer let a bot delete
+// a message anyway, and the user cannot read the chat meanwhile either.
+const hideGiveUp = 15
+
+// retryScheduled moves an entry that could not be carried out to later:
+// the platform's RetryAfter, or a back-off from a minute to six hours. It
+// is moved, not left in place, so that it never stands in front of work
+// that is due (Due reads the earliest entries first).
+func (b *Bot) retryScheduled(sc Scheduled, err error, now time.Time, done *[]Scheduled) {
+	wait := retryAfterOf(err)
+	if wait <= 0 {
+		sc.Attempts++ // only "unreachable" counts towards giving up
+		if sc.Attempts >= hideGiveUp {
+			b.log.Info("hide dropped: user unreachable for days", "platform", sc.Address.Platform, "attempts", sc.Attempts)
+			*done = append(*done, sc)
+			return
+		}
+		wait = min(time.Minute<<min(sc.Attempts-1, 9), 6*time.Hour)
+	}
+	if serr := b.cfg.Store.ScheduleRetry(sc, now.Add(wait)); serr != nil {
+		b.log.Error("scheduled: retry", "err", serr)
 	}
 }
 
@@ -216,8 +272,13 @@ func (b *Bot) ESIMRemindersAt(ctx context.Context, now time.Time) {
 	if err != nil {
 		b.log.Error("esim reminders: sessions", "err", err)
 	}
-	lookups := 0
-	var notes []OutboxRecord
+	type owned struct {
+		key  conversation.SessionKey
+		addr conversation.Address
+		lang string
+		esim conversation.OwnedESIM
+	}
+	var all []owned
 	for _, s := range sessions {
 		if len(s.State.ESIMs) == 0 {
 			continue
@@ -230,28 +291,42 @@ func (b *Bot) ESIMRemindersAt(ctx context.Context, now time.Time) {
 		if lang == "" {
 			lang = conversation.DefaultLang
 		}
-		for _, owned := range s.State.ESIMs {
-			if lookups >= esimLookupsPerRun || ctx.Err() != nil {
-				break
-			}
-			lookups++
-			cctx, cancel := context.WithTimeout(ctx, b.cfg.APITimeout)
-			e, err := api.ESIM(cctx, owned.ICCID)
-			cancel()
-			if err != nil {
-				b.log.Warn("esim reminders: status", "err", err)
-				continue
-			}
-			pct, ends, plan, active := esimUsage(e, now)
-			if !active {
-				continue
-			}
-			if pct < esimLowData && b.once("esim-data:"+owned.ICCID+":"+plan, now) {
-				notes = append(notes, OutboxRecord{Session: s.Key, Address: addr, Reply: conversation.ESIMDataNotice(lang, owned.Name, owned.ICCID, pct), Created: now})
-			}
-			if !ends.IsZero() && ends.Sub(now) <= esimEndingWithin && b.once("esim-ends:"+owned.ICCID+":"+plan, now) {
-				notes = append(notes, OutboxRecord{Session: s.Key, Address: addr, Reply: conversation.ESIMEndsNotice(lang, owned.Name, owned.ICCID, ends), Created: now})
-			}
+		for _, e := range s.State.ESIMs {
+			all = append(all, owned{s.Key, addr, lang, e})
+		}
+	}
+	if len(all) == 0 {
+		return
+	}
+	// Only esimLookupsPerRun eSIMs fit in a run; a cursor carried from run
+	// to run makes every eSIM's turn come, not just the first ones'.
+	b.esimMu.Lock()
+	start := b.esimCursor % len(all)
+	n := min(esimLookupsPerRun, len(all))
+	b.esimCursor = start + n
+	b.esimMu.Unlock()
+	var notes []OutboxRecord
+	for i := range n {
+		if ctx.Err() != nil {
+			break
+		}
+		o := all[(start+i)%len(all)]
+		cctx, cancel := context.WithTimeout(ctx, b.cfg.APITimeout)
+		e, err := api.ESIM(cctx, o.esim.ICCID)
+		cancel()
+		if err != nil {
+			b.log.Warn("esim reminders: status", "err", err)
+			continue
+		}
+		pct, ends, plan, active := esimUsage(e, now)
+		if !active {
+			continue
+		}
+		if pct < esimLowData && b.once("esim-data:"+o.esim.ICCID+":"+plan, now) {
+			notes = append(notes, OutboxRecord{Session: o.key, Address: o.addr, Reply: conversation.ESIMDataNotice(o.lang, o.esim.Name, o.esim.ICCID, pct), Created: now})
+		}
+		if !ends.IsZero() && ends.Sub(now) <= esimEndingWithin && b.once("esim-ends:"+o.esim.ICCID+":"+plan, now) {
+			notes = append(notes, OutboxRecord{Session: o.key, Address: o.addr, Reply: conversation.ESIMEndsNotice(o.lang, o.esim.Name, o.esim.ICCID, ends), Created: now})
 		}
 	}
 	b.enqueue(ctx, notes, now)

@@ -3,6 +3,8 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -54,6 +56,8 @@ type Scheduled struct {
 	Ref     string
 	Subject string
 	Date    string
+	// Attempts counts failed tries, for back-off and giving up.
+	Attempts int
 }
 
 // SessionInfo is a stored session, for the scheduled jobs.
@@ -67,6 +71,10 @@ type SessionInfo struct {
 type DeliveryStore interface {
 	Enqueue(recs []OutboxRecord) error
 	Outbox(limit int) ([]OutboxRecord, error)
+	// OutboxDue lists the records of the sessions whose next message is due
+	// (oldest first within a session); OutboxSession one session's records.
+	OutboxDue(now time.Time, limit int) ([]OutboxRecord, error)
+	OutboxSession(key conversation.SessionKey, limit int) ([]OutboxRecord, error)
 	OutboxLast() (uint64, error)
 	OutboxDone(ids []uint64, views []View, hides []Scheduled) error
 	OutboxRetry(id uint64, attempts int, next time.Time) error
@@ -74,6 +82,8 @@ type DeliveryStore interface {
 	TrackedInvoice(id string) (Tracked, bool, error)
 	Due(now time.Time, limit int) ([]Scheduled, error)
 	ScheduleDone(done []Scheduled) error
+	// ScheduleRetry moves an entry to next (with its Attempts): back-off.
+	ScheduleRetry(sc Scheduled, next time.Time) error
 	MarkOnce(name string, at time.Time) (bool, error)
 	Address(key conversation.SessionKey) (conversation.Address, bool, error)
 	AllSessions() ([]SessionInfo, error)
@@ -93,10 +103,14 @@ type outbox struct {
 	mu   sync.Mutex
 	last uint64
 	busy map[uint64]bool // being sent, or sent with the mark not yet durable
-	// gone holds ids whose mark is durable but which a Drain listing taken
-	// before the mark may still hold; claim refuses them.
-	gone     map[uint64]bool
-	drainMu  sync.Mutex // one Drain pass at a time
+	// gone holds ids whose mark is durable, with the listing epoch at
+	// which it became so: a listing started at or before that epoch may
+	// still show the record, so claim refuses it until no such listing is
+	// in use (see listing).
+	gone     map[uint64]uint64
+	epoch    uint64         // counts listings started
+	active   map[uint64]int // epochs of listings in use
+	drainMu  sync.Mutex     // one Drain pass at a time
 	done     []uint64
 	views    []View
 	hides    []Scheduled
@@ -147,7 +161,7 @@ func (o *outbox) ids(n int, now time.Time) []uint64 {
 func (o *outbox) claim(id uint64) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.busy[id] || o.gone[id] {
+	if _, gone := o.gone[id]; gone || o.busy[id] {
 		return false
 	}
 	o.busy[id] = true
@@ -160,21 +174,31 @@ func (o *outbox) release(id uint64) {
 	o.mu.Unlock()
 }
 
-// forget drops gone ids that a listing taken now no longer shows: no later
-// listing can show them either. Ids past the end of a truncated listing
-// are kept.
-func (o *outbox) forget(listed []OutboxRecord) {
-	in := make(map[uint64]bool, len(listed))
-	var last uint64
-	for _, r := range listed {
-		in[r.ID] = true
-		last = max(last, r.ID)
-	}
+// listing registers a read of the outbox about to be taken; done ends it
+// and forgets the gone ids that no listing in use can still show.
+func (o *outbox) listing() (done func()) {
 	o.mu.Lock()
-	defer o.mu.Unlock()
-	for id := range o.gone {
-		if !in[id] && (len(listed) < drainBatch || id < last) {
-			delete(o.gone, id)
+	o.epoch++
+	e := o.epoch
+	if o.active == nil {
+		o.active = map[uint64]int{}
+	}
+	o.active[e]++
+	o.mu.Unlock()
+	return func() {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		if o.active[e]--; o.active[e] == 0 {
+			delete(o.active, e)
+		}
+		oldest := o.epoch + 1
+		for a := range o.active {
+			oldest = min(oldest, a)
+		}
+		for id, at := range o.gone {
+			if at < oldest {
+				delete(o.gone, id)
+			}
 		}
 	}
 }
@@ -239,15 +263,19 @@ func (b *Bot) catchUp(ctx context.Context, key conversation.SessionKey, before u
 	if !b.out.isWaiting(key) {
 		return true
 	}
-	recs, err := b.cfg.Store.Outbox(drainBatch)
+	done := b.out.listing()
+	defer done()
+	recs, err := b.cfg.Store.OutboxSession(key, catchUpBatch)
 	if err != nil {
 		b.log.Error("outbox: list", "err", err)
-		return true
+		if len(recs) == 0 {
+			return true
+		}
 	}
 	owed := false
 	for _, r := range recs {
-		if r.Session != key || r.ID >= before {
-			continue
+		if r.ID >= before {
+			break
 		}
 		owed = true
 		if !b.out.claim(r.ID) {
@@ -256,6 +284,9 @@ func (b *Bot) catchUp(ctx context.Context, key conversation.SessionKey, before u
 		if ok, _ := b.attempt(ctx, r, b.cfg.Now()); !ok {
 			return false
 		}
+	}
+	if len(recs) == catchUpBatch && recs[len(recs)-1].ID < before {
+		return false // more owed than one catch-up reads: the rest, and the new, go by Drain, in order
 	}
 	if !owed {
 		b.out.setWaiting(key, false)
@@ -266,7 +297,7 @@ func (b *Bot) catchUp(ctx context.Context, key conversation.SessionKey, before u
 // attempt sends one claimed record and records the outcome: whether it was
 // sent, and how long the platform asked everyone to wait (RetryAfter).
 func (b *Bot) attempt(ctx context.Context, r OutboxRecord, now time.Time) (bool, time.Duration) {
-	ref, err := b.deliver(ctx, &r)
+	ref, err := b.deliverSafe(ctx, &r)
 	if err == nil {
 		if r.Reply.Secret && b.cfg.Crash != nil {
 			b.out.mu.Lock()
@@ -278,9 +309,17 @@ func (b *Bot) attempt(ctx context.Context, r OutboxRecord, now time.Time) (bool,
 		return true, 0
 	}
 	r.Attempts++
+	if r.Reply.Secret && r.Attempts >= codeFallbackAfter && !unreachable(err) && retryAfterOf(err) == 0 && b.fallback(ctx, r) {
+		// The chat takes messages but refuses this one (too long, a markup
+		// error): the buyer learns where the code is, and what they are
+		// sent next no longer waits behind it. The code stays in /orders.
+		b.log.Error("code message refused by the platform; sent a pointer to /orders instead", "platform", r.Address.Platform, "attempts", r.Attempts, "err", err)
+		b.sent(r, "", now)
+		return true, 0
+	}
 	wait, drop := retryDelay(err, r.Attempts)
 	if drop && r.Reply.Secret {
-		wait, drop = maxRetryWait, false // a code is never given up on
+		wait, drop = maxRetryWait, false // a code is given up on only for the fallback above
 	}
 	// Never log the text: it may hold a code.
 	if drop {
@@ -295,6 +334,39 @@ func (b *Bot) attempt(ctx context.Context, r OutboxRecord, now time.Time) (bool,
 	}
 	b.out.release(r.ID)
 	return false, retryAfterOf(err)
+}
+
+// codeFallbackAfter is how many ordinary failures (neither "unreachable"
+// nor "slow down") a code message gets before the plain fallback is tried.
+const codeFallbackAfter = 5
+
+// fallback sends the short plain notice that stands in for a code message
+// the platform keeps refusing; it reports whether the platform took it.
+func (b *Bot) fallback(ctx context.Context, r OutboxRecord) bool {
+	fb := r
+	fb.Reply = conversation.CodeUndeliverableNotice(b.lang(r.Session))
+	fb.Invoice, fb.Edit, fb.View, fb.Hide = "", false, false, false
+	_, err := b.deliverSafe(ctx, &fb)
+	if err != nil {
+		b.log.Warn("code fallback notice failed", "platform", r.Address.Platform, "err", err)
+	}
+	return err == nil
+}
+
+// errPlatformPanic stands for a send during which the adapter panicked: the
+// record is retried like any failed send, and the bot keeps running.
+var errPlatformPanic = errors.New("platform panicked while sending")
+
+// deliverSafe is deliver with an adapter's panic turned into a failed send.
+// The panic value is not logged: it may quote the message.
+func (b *Bot) deliverSafe(ctx context.Context, r *OutboxRecord) (ref string, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			b.log.Error("platform panicked while sending", "platform", r.Address.Platform, "panic_type", fmt.Sprintf("%T", v), "stack", string(debug.Stack()))
+			ref, err = "", errPlatformPanic
+		}
+	}()
+	return b.deliver(ctx, r)
 }
 
 // deliver hands a record to its platform: an edit of the invoice's message
@@ -400,7 +472,7 @@ func (b *Bot) marksWritten(ids []uint64, ok bool) {
 	if ok {
 		for _, id := range ids {
 			delete(b.out.busy, id)
-			b.out.gone[id] = true
+			b.out.gone[id] = b.out.epoch
 		}
 	} else {
 		b.out.done = append(ids, b.out.done...)
@@ -456,7 +528,7 @@ func (b *Bot) writeMarks() bool {
 	}
 	for _, id := range done {
 		delete(b.out.busy, id)
-		b.out.gone[id] = true
+		b.out.gone[id] = b.out.epoch
 	}
 	for _, v := range views {
 		if b.out.viewMem[v.InvoiceID] == v {
@@ -487,9 +559,15 @@ func (b *Bot) markedCrash(ids []uint64) {
 	}
 }
 
-// drainBatch bounds the records one Drain pass reads: the oldest first, so
-// a large backlog is worked through in order without rereading all of it.
+// drainBatch bounds the records one Drain pass reads: those of the sessions
+// whose next message is due, earliest due first, so a large backlog is
+// worked through without rereading all of it, and messages held back (a
+// blocked user's) are not read at all.
 const drainBatch = 1000
+
+// catchUpBatch bounds the older records a returning user is sent ahead of
+// a new reply; any beyond wait for the drain job, in order.
+const catchUpBatch = 200
 
 // Drain sends the outbox records that are due, oldest first, under each
 // session's lock so that they interleave correctly with the session's own
@@ -500,11 +578,12 @@ func (b *Bot) Drain(ctx context.Context, now time.Time) int {
 	defer b.wg.Done()
 	b.out.drainMu.Lock()
 	defer b.out.drainMu.Unlock()
-	recs, err := b.cfg.Store.Outbox(drainBatch)
+	done := b.out.listing()
+	defer done()
+	recs, err := b.cfg.Store.OutboxDue(now, drainBatch)
 	if err != nil {
 		b.log.Error("outbox: list", "err", err)
 	}
-	b.out.forget(recs)
 	bySession := map[conversation.SessionKey][]OutboxRecord{}
 	var order []conversation.SessionKey
 	for _, r := range recs {
@@ -525,24 +604,31 @@ func (b *Bot) Drain(ctx context.Context, now time.Time) int {
 		if paused[key.Platform] {
 			continue
 		}
-		unlock := b.locks.lock(key.String())
-		for _, r := range bySession[key] {
-			if r.NextTry.After(now) || paused[r.Address.Platform] {
-				break // keep this session's order: later messages wait too
-			}
-			if !b.out.claim(r.ID) {
-				continue
-			}
-			sent++
-			ok, pause := b.attempt(ctx, r, now)
-			if pause > 0 {
-				paused[r.Address.Platform] = true
-			}
-			if !ok {
-				break // this session's later messages wait behind it
-			}
+		sent += b.drainSession(ctx, key, bySession[key], now, paused)
+	}
+	return sent
+}
+
+// drainSession sends one session's due records in order, under its lock.
+func (b *Bot) drainSession(ctx context.Context, key conversation.SessionKey, recs []OutboxRecord, now time.Time, paused map[string]bool) int {
+	unlock := b.locks.lock(key.String())
+	defer unlock()
+	sent := 0
+	for _, r := range recs {
+		if r.NextTry.After(now) || paused[r.Address.Platform] {
+			break // keep this session's order: later messages wait too
 		}
-		unlock()
+		if !b.out.claim(r.ID) {
+			continue
+		}
+		sent++
+		ok, pause := b.attempt(ctx, r, now)
+		if pause > 0 {
+			paused[r.Address.Platform] = true
+		}
+		if !ok {
+			break // this session's later messages wait behind it
+		}
 	}
 	return sent
 }

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +25,10 @@ const (
 	// expiryGrace is how long past its expiry an invoice Bitrefill still calls
 	// unpaid is checked before the expiry job closes it.
 	expiryGrace = time.Hour
+	// listHorizon: invoices older than this (one watched for a refund) are
+	// fetched alone, rarely, rather than making every list call page
+	// through days of invoices.
+	listHorizon = 24 * time.Hour
 )
 
 // Poll checks every tracked invoice that is due and feeds changes into the
@@ -43,7 +48,7 @@ func (b *Bot) PollAt(ctx context.Context, now time.Time) {
 		}
 	}
 	var due []Tracked
-	oldest := now
+	oldest, young := now, false
 	for _, t := range tracked {
 		if now.Before(b.nextCheck(t)) {
 			continue
@@ -52,42 +57,63 @@ func (b *Bot) PollAt(ctx context.Context, now time.Time) {
 			continue // the expiry job closes it
 		}
 		due = append(due, t)
-		if t.Created.Before(oldest) {
-			oldest = t.Created
+		if now.Sub(t.Created) < listHorizon {
+			young = true
+			if t.Created.Before(oldest) {
+				oldest = t.Created
+			}
 		}
 	}
-	if len(due) == 0 {
+	if len(due) == 0 || b.paused(now) {
 		return
 	}
-	listed := b.listSince(ctx, oldest.Add(-10*time.Minute))
+	var listed map[string]bitrefill.Invoice
+	var lerr error
+	if young { // something young enough to list
+		if !b.checks.budget.take(now, listReserve) {
+			return
+		}
+		listed, lerr = b.listSince(ctx, oldest.Add(-10*time.Minute), now)
+		if bitrefill.IsRateLimited(lerr) {
+			return
+		}
+	}
 	for _, t := range due {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || b.paused(now) {
+			return
+		}
+		if inv, ok := listed[t.InvoiceID]; ok &&
+			((string(inv.Status) == t.Status && t.Status == conversation.StatusUnpaid) || // still waiting: the common case
+				b.seenAs(t.InvoiceID) == listedPrint(inv)) { // paid, waiting for confirmations: nothing moved since the last fetch
+			b.setNextCheck(t.InvoiceID, now.Add(backoff(now.Sub(t.Created))))
+			continue
+		}
+		// It moved, or the list did not show it (or failed): fetch it alone,
+		// if the budget allows; if not, it keeps its turn for the next tick.
+		if !b.checks.budget.room(now) {
 			return
 		}
 		b.setNextCheck(t.InvoiceID, now.Add(backoff(now.Sub(t.Created))))
-		if inv, ok := listed[t.InvoiceID]; ok {
-			if string(inv.Status) == t.Status && t.Status == conversation.StatusUnpaid {
-				continue // the common case: still waiting; nothing for the session
-			}
-			if b.seenAs(t.InvoiceID) == listedPrint(inv) {
-				continue // paid, waiting for confirmations: nothing moved since the last fetch
-			}
-		}
 		b.checkInvoice(ctx, t.InvoiceID)
 	}
 }
 
-// listSince returns the invoices created since after, by id; nil on failure
-// (every due invoice is then fetched alone... at most once per back-off).
-func (b *Bot) listSince(ctx context.Context, after time.Time) map[string]bitrefill.Invoice {
+// listSince returns the invoices created since after, by id. On failure it
+// returns what it has with the error: the caller then fetches alone only
+// what the budget allows, and nothing at all after a 429.
+func (b *Bot) listSince(ctx context.Context, after, now time.Time) (map[string]bitrefill.Invoice, error) {
 	out := map[string]bitrefill.Invoice{}
 	for page := 0; page < listMaxPages; page++ {
+		if page > 0 && !b.checks.budget.take(now, listReserve) {
+			return out, errBudget
+		}
 		cctx, cancel := context.WithTimeout(ctx, b.cfg.APITimeout)
 		list, err := b.cfg.API.Invoices(cctx, bitrefill.ListFilter{After: after, Start: page * listPageLimit, Limit: listPageLimit})
 		cancel()
 		if err != nil {
 			b.log.Warn("poll: list invoices", "err", err)
-			return out
+			b.rateLimited(err, now)
+			return out, err
 		}
 		for _, inv := range list {
 			out[inv.ID] = inv
@@ -96,7 +122,98 @@ func (b *Bot) listSince(ctx context.Context, after time.Time) map[string]bitrefi
 			break
 		}
 	}
-	return out
+	return out, nil
+}
+
+var errBudget = errors.New("poll: request budget spent")
+
+// The request budget. Bitrefill allows about 60 requests per 10 minutes on
+// the invoice endpoints, shared with what users do. Every invoice request
+// the bot makes is counted (fetchInvoice, list calls); the background work
+// (poller, expiry) only starts a request while the count of the last ten
+// minutes is under Config.PollBudget, and list calls leave 30 % of it to
+// the fetches that deliver codes.
+const (
+	budgetWindow      = 10 * time.Minute
+	defaultPollBudget = 50
+)
+
+type budget struct {
+	mu    sync.Mutex
+	limit int // 0: no limit
+	at    []time.Time
+}
+
+// take counts one request at now if the window before it leaves room, with
+// reserve requests' worth kept back for others (listReserve for lists).
+func (u *budget) take(now time.Time, reserve float64) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.limit <= 0 {
+		return true
+	}
+	u.prune(now)
+	if float64(len(u.at)) >= float64(u.limit)*(1-reserve) {
+		return false
+	}
+	u.at = append(u.at, now)
+	return true
+}
+
+// listReserve is the share of the budget list calls leave to fetches.
+const listReserve = 0.3
+
+// room reports whether a background request may start at now.
+func (u *budget) room(now time.Time) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.limit <= 0 {
+		return true
+	}
+	u.prune(now)
+	return len(u.at) < u.limit
+}
+
+// note counts n requests made at now, whatever the budget says (a user
+// waiting for an answer is never refused).
+func (u *budget) note(now time.Time, n int) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.limit <= 0 {
+		return
+	}
+	u.prune(now)
+	for range n {
+		u.at = append(u.at, now)
+	}
+}
+
+func (u *budget) prune(now time.Time) {
+	i := 0
+	for i < len(u.at) && now.Sub(u.at[i]) >= budgetWindow {
+		i++
+	}
+	u.at = u.at[i:]
+}
+
+// rateLimited pauses the background checks after a 429, for as long as
+// Bitrefill asked (at least a minute): retrying sooner, or fetching every
+// invoice alone instead, would only prolong the ban.
+func (b *Bot) rateLimited(err error, now time.Time) {
+	if !bitrefill.IsRateLimited(err) {
+		return
+	}
+	wait := max(retryAfter(err), time.Minute)
+	b.checks.mu.Lock()
+	b.checks.pausedUntil = now.Add(wait)
+	b.checks.mu.Unlock()
+	b.log.Warn("poll: rate limited by Bitrefill; pausing background checks", "for", wait)
+}
+
+func (b *Bot) paused(now time.Time) bool {
+	b.checks.mu.Lock()
+	defer b.checks.mu.Unlock()
+	return now.Before(b.checks.pausedUntil)
 }
 
 // backoff checks young invoices often (people pay within minutes) and old ones
@@ -109,8 +226,10 @@ func backoff(age time.Duration) time.Duration {
 		return time.Minute
 	case age < 6*time.Hour:
 		return 5 * time.Minute
-	default:
+	case age < listHorizon:
 		return 15 * time.Minute
+	default:
+		return time.Hour // e.g. a failed order waiting for its refund
 	}
 }
 
@@ -143,6 +262,9 @@ type flights struct {
 	again   map[string]bool
 	next    map[string]time.Time
 	seen    map[string]string // invoice id -> fingerprint of the last fetch
+	// budget counts invoice requests; pausedUntil is set by a 429.
+	budget      budget
+	pausedUntil time.Time
 }
 
 // fingerprint sums up what the list call shows of an invoice: its status and
@@ -193,17 +315,23 @@ func (b *Bot) checkInvoice(ctx context.Context, id string) {
 	}
 	f.running[id] = true
 	f.mu.Unlock()
+	// Deferred, so that a panic below (recovered by the webhook goroutine
+	// or cron) cannot leave the invoice marked "check running" for good.
+	defer func() {
+		f.mu.Lock()
+		delete(f.running, id)
+		delete(f.again, id)
+		f.mu.Unlock()
+	}()
 	for {
 		b.checkOnce(ctx, id)
 		f.mu.Lock()
-		if !f.again[id] || ctx.Err() != nil {
-			delete(f.running, id)
-			delete(f.again, id)
-			f.mu.Unlock()
-			return
-		}
+		again := f.again[id] && ctx.Err() == nil
 		delete(f.again, id)
 		f.mu.Unlock()
+		if !again {
+			return
+		}
 	}
 }
 
@@ -221,6 +349,13 @@ func (b *Bot) checkOnce(ctx context.Context, id string) {
 	cancel()
 	if err != nil {
 		b.log.Warn("check invoice: fetch", "invoice", id, "err", err)
+		b.rateLimited(err, b.cfg.Now())
+		return
+	}
+	// The fingerprint is what lets the poller skip an invoice, so it is
+	// recorded only once the session took the news in (its step
+	// committed): after a failed commit the next poll must try again.
+	if !b.update(ctx, t, inv) {
 		return
 	}
 	b.checks.mu.Lock()
@@ -229,11 +364,11 @@ func (b *Bot) checkOnce(ctx context.Context, id string) {
 	}
 	b.checks.seen[id] = fetchedPrint(inv)
 	b.checks.mu.Unlock()
-	b.update(ctx, t, inv)
 }
 
-// update feeds an invoice's latest state to its session.
-func (b *Bot) update(ctx context.Context, t Tracked, inv conversation.Invoice) {
+// update feeds an invoice's latest state to its session; it reports whether
+// the session took it in (false: a step failed, try again later).
+func (b *Bot) update(ctx context.Context, t Tracked, inv conversation.Invoice) bool {
 	if inv.Status != t.Status {
 		t.Status = inv.Status
 		if err := b.cfg.Store.UpdateTracked(t); err != nil {
@@ -241,10 +376,10 @@ func (b *Bot) update(ctx context.Context, t Tracked, inv conversation.Invoice) {
 		}
 	}
 	if inv.Status == conversation.StatusUnpaid {
-		return
+		return true
 	}
 	// The engine compares with what it already announced, so feeding an
 	// unchanged invoice is harmless; the session lock orders it with the
 	// user's own actions and with a racing webhook or poll.
-	b.process(ctx, t.Session, t.Address, conversation.InvoiceUpdated{Invoice: inv})
+	return b.process(ctx, t.Session, t.Address, conversation.InvoiceUpdated{Invoice: inv})
 }

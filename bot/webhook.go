@@ -5,8 +5,10 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"runtime/debug"
 	"strings"
 )
 
@@ -75,6 +77,12 @@ func (b *Bot) WebhookHandler(ctx context.Context) http.Handler {
 		b.wg.Add(1)
 		go func() {
 			defer b.wg.Done()
+			defer func() {
+				if v := recover(); v != nil {
+					// A bug in one check must not take the bot down.
+					b.log.Error("panic in webhook check", "invoice", t.InvoiceID, "panic_type", fmt.Sprintf("%T", v), "stack", string(debug.Stack()))
+				}
+			}()
 			b.checkInvoice(ctx, t.InvoiceID)
 		}()
 		w.WriteHeader(http.StatusOK)

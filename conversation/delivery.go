@@ -120,12 +120,17 @@ func (t *turn) invoiceUpdated(inv Invoice, requested bool) {
 	settled := final && allSettled(inv)
 	onScreen := t.s.Step == StepInvoice && t.s.Invoice == inv.ID
 	if settled {
-		t.s.Purchases = slices.DeleteFunc(t.s.Purchases, func(q Purchase) bool { return q.Invoice.ID == inv.ID })
-		t.out = append(t.out, TrackInvoice{InvoiceID: inv.ID, Untrack: true})
 		if onScreen {
 			t.clearFlow()
 			t.s.Actions = nil
 		}
+		if refundPending(inv, t.now) {
+			// The buyer was told "failed, refunded automatically": the
+			// invoice stays watched so that the refund is announced too.
+			return
+		}
+		t.s.Purchases = slices.DeleteFunc(t.s.Purchases, func(q Purchase) bool { return q.Invoice.ID == inv.ID })
+		t.out = append(t.out, TrackInvoice{InvoiceID: inv.ID, Untrack: true})
 		return
 	}
 	if requested && onScreen && len(t.out) == 0 {
@@ -145,6 +150,26 @@ func allSettled(inv Invoice) bool {
 		}
 	}
 	return true
+}
+
+// refundWatch is how long after its payment window an invoice with a failed
+// order is still watched for the refund: Bitrefill refunds within hours, and
+// a watch must end even if the refund is never reported.
+const refundWatch = 7 * 24 * time.Hour
+
+// refundPending reports whether an order failed and its refund is still to
+// come (and worth waiting for). Without an expiry time there is nothing to
+// bound the watch by, so the invoice is not kept.
+func refundPending(inv Invoice, now time.Time) bool {
+	if inv.Status != StatusComplete || inv.Expires.IsZero() || !now.Before(inv.Expires.Add(refundWatch)) {
+		return false
+	}
+	for _, o := range inv.Orders {
+		if o.Status == OrderFailed {
+			return true
+		}
+	}
+	return false
 }
 
 func shortID(id string) string {
@@ -325,6 +350,10 @@ func GiftCardExpiryNotice(lang, product, date string) Reply {
 
 // CodeHiddenNotice follows the removal of a code message.
 func CodeHiddenNotice(lang string) Reply { return Reply{Text: text(lang, "dlv.hidden")} }
+
+// CodeUndeliverableNotice stands in for a code message the chat platform
+// keeps refusing (too long, a markup it rejects): plain text, no code.
+func CodeUndeliverableNotice(lang string) Reply { return Reply{Text: text(lang, "dlv.undeliverable")} }
 
 // Tidy forgets a browsing flow left idle (search results, a product card, a
 // confirmation): they are stale by now and only take space. A session

@@ -39,6 +39,7 @@ var deliveryTexts = map[string]map[Msg]string{
 		"dlv.remind.giftcard": "⏰ Your *{1}* card expires on {2}. Use it before then — /orders shows the code again.",
 		"dlv.opt.topup":       "➕ Top up this eSIM",
 		"dlv.hidden":          "🔒 A code message was removed to keep it private. Use /orders to show it again.",
+		"dlv.undeliverable":   "🎁 Your order is ready, but this chat would not take the message with its details. Open /orders to see your code.",
 	},
 	"es": {
 		"dlv.detected":        "💸 *{1}*\nPago detectado para la factura {2}. Esperando la confirmación de la red (suele tardar unos minutos); no tienes que hacer nada.",
@@ -75,6 +76,7 @@ var deliveryTexts = map[string]map[Msg]string{
 		"dlv.remind.giftcard": "⏰ Tu tarjeta *{1}* caduca el {2}. Úsala antes: /orders vuelve a mostrar el código.",
 		"dlv.opt.topup":       "➕ Recargar esta eSIM",
 		"dlv.hidden":          "🔒 Se eliminó un mensaje con un código para mantenerlo privado. Usa /orders para volver a verlo.",
+		"dlv.undeliverable":   "🎁 Tu pedido está listo, pero este chat no aceptó el mensaje con los detalles. Abre /orders para ver tu código.",
 	},
 }
 

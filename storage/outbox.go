@@ -97,17 +97,22 @@ func (s *Store) decodeOutbox(k, v []byte) (OutboxRecord, error) {
 // Enqueue stores messages not caused by a session's step (reminders).
 func (s *Store) Enqueue(recs []OutboxRecord) error {
 	kvs := make([]keyValue, 0, len(recs))
+	idx := make([]indexEntry, 0, len(recs))
 	for _, r := range recs {
 		kv, err := s.encodeOutbox(r)
 		if err != nil {
 			return err
 		}
 		kvs = append(kvs, kv)
+		idx = append(idx, indexEntry{r.ID, rawSession(r.Session), r.NextTry})
 	}
 	err := s.write(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketOutbox)
-		for _, kv := range kvs {
+		for i, kv := range kvs {
 			if err := b.Put(kv.k, kv.v); err != nil {
+				return err
+			}
+			if err := idx[i].put(tx); err != nil {
 				return err
 			}
 		}
@@ -194,6 +199,9 @@ func (s *Store) OutboxDone(ids []uint64, views []View, hides []Scheduled) error 
 			if err := b.Delete(outboxKey(id)); err != nil {
 				return err
 			}
+			if err := indexDelete(tx, id); err != nil {
+				return err
+			}
 		}
 		meta := tx.Bucket(bucketMeta)
 		if v := meta.Get(metaOutboxHigh); len(v) != 8 || binary.BigEndian.Uint64(v) < high {
@@ -237,7 +245,10 @@ func (s *Store) OutboxRetry(id uint64, attempts int, next time.Time) error {
 		if err != nil {
 			return err
 		}
-		return b.Put(kv.k, kv.v)
+		if err := b.Put(kv.k, kv.v); err != nil {
+			return err
+		}
+		return indexPut(tx, id, rawSession(r.Session), next)
 	})
 	if err != nil {
 		return fmt.Errorf("storage: outbox retry: %w", err)
@@ -280,6 +291,8 @@ type Scheduled struct {
 	Ref     string // a platform message reference (hide)
 	Subject string // what it is about (a product name)
 	Date    string // a date to show (an expiration date)
+	// Attempts counts failed tries (ScheduleRetry), for back-off and giving up.
+	Attempts int
 }
 
 type scheduledValue struct {
@@ -290,6 +303,7 @@ type scheduledValue struct {
 	Ref     string                  `json:"ref,omitempty"`
 	Subject string                  `json:"subject,omitempty"`
 	Date    string                  `json:"date,omitempty"`
+	Tries   int                     `json:"tries,omitempty"`
 }
 
 func scheduledKey(due time.Time, name string) []byte {
@@ -302,7 +316,7 @@ func encodeScheduled(sc Scheduled) (keyValue, error) {
 		return keyValue{}, fmt.Errorf("storage: invalid schedule name %q", sc.Name)
 	}
 	v, err := json.Marshal(scheduledValue{V: recordVersion, Kind: sc.Kind, Session: sc.Session, Address: sc.Address,
-		Ref: sc.Ref, Subject: sc.Subject, Date: sc.Date})
+		Ref: sc.Ref, Subject: sc.Subject, Date: sc.Date, Tries: sc.Attempts})
 	if err != nil {
 		return keyValue{}, err
 	}
@@ -327,7 +341,7 @@ func (s *Store) Due(now time.Time, limit int) ([]Scheduled, error) {
 				continue
 			}
 			out = append(out, Scheduled{Due: time.Unix(0, int64(binary.BigEndian.Uint64(k[:8]))).UTC(), Name: string(k[8:]),
-				Kind: sv.Kind, Session: sv.Session, Address: sv.Address, Ref: sv.Ref, Subject: sv.Subject, Date: sv.Date})
+				Kind: sv.Kind, Session: sv.Session, Address: sv.Address, Ref: sv.Ref, Subject: sv.Subject, Date: sv.Date, Attempts: sv.Tries})
 		}
 		return nil
 	})
@@ -350,6 +364,32 @@ func (s *Store) ScheduleDone(done []Scheduled) error {
 	})
 	if err != nil {
 		return fmt.Errorf("storage: schedule done: %w", err)
+	}
+	return nil
+}
+
+// ScheduleRetry moves an entry that could not be carried out to next, with
+// its attempt count, so that it waits behind the work due before then
+// instead of being read first on every run.
+func (s *Store) ScheduleRetry(sc Scheduled, next time.Time) error {
+	moved := sc
+	moved.Due = next
+	kv, err := encodeScheduled(moved)
+	if err != nil {
+		return err
+	}
+	err = s.write(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSchedule)
+		if b.Get(scheduledKey(sc.Due, sc.Name)) == nil {
+			return nil // done or moved meanwhile
+		}
+		if err := b.Delete(scheduledKey(sc.Due, sc.Name)); err != nil {
+			return err
+		}
+		return b.Put(kv.k, kv.v)
+	})
+	if err != nil {
+		return fmt.Errorf("storage: schedule retry: %w", err)
 	}
 	return nil
 }

@@ -49,8 +49,8 @@ var (
 	bucketSchedule  = []byte("schedule")
 	bucketMarks     = []byte("marks")
 	bucketAddrs     = []byte("addrs")
-	allBuckets      = [][]byte{bucketSessions, bucketInvoices, bucketSettled, bucketCheckouts, bucketMeta,
-		bucketOutbox, bucketViews, bucketSchedule, bucketMarks, bucketAddrs}
+	allBuckets      = append([][]byte{bucketSessions, bucketInvoices, bucketSettled, bucketCheckouts, bucketMeta,
+		bucketOutbox, bucketViews, bucketSchedule, bucketMarks, bucketAddrs}, outboxIndexes...)
 
 	metaSchemaKey = []byte("schema")
 )
@@ -119,6 +119,7 @@ func Open(path string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("storage: open %s: %w", path, err)
 		}
 	}
+	st := &Store{db: db, path: path, seal: seal}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, name := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -131,7 +132,10 @@ func Open(path string, opts Options) (*Store, error) {
 			if err := meta.Put(metaSchemaKey, []byte(strconv.Itoa(fileVersion))); err != nil {
 				return err
 			}
-			return checkKey(meta, seal)
+			if err := checkKey(meta, seal); err != nil {
+				return err
+			}
+			return st.buildOutboxIndexes(tx)
 		}
 		n, err := strconv.Atoi(string(v))
 		switch {
@@ -140,13 +144,16 @@ func Open(path string, opts Options) (*Store, error) {
 		case n > fileVersion:
 			return fmt.Errorf("%w: file schema %d, this build reads up to %d", ErrVersion, n, fileVersion)
 		}
-		return checkKey(meta, seal)
+		if err := checkKey(meta, seal); err != nil {
+			return err
+		}
+		return st.buildOutboxIndexes(tx)
 	})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("storage: open %s: %w", path, err)
 	}
-	return &Store{db: db, path: path, seal: seal}, nil
+	return st, nil
 }
 
 // Close releases the file. Pending writes have already been committed.
@@ -290,7 +297,8 @@ type commitOps struct {
 	untrack  [][]byte
 	settled  []byte
 	outbox   []keyValue
-	done     [][]byte
+	indexed  []indexEntry
+	done     []uint64
 	schedule []keyValue
 }
 
@@ -316,10 +324,9 @@ func (s *Store) prepareCommit(c Commit) (*commitOps, error) {
 			return nil, err
 		}
 		ops.outbox = append(ops.outbox, kv)
+		ops.indexed = append(ops.indexed, indexEntry{r.ID, rawSession(r.Session), r.NextTry})
 	}
-	for _, id := range c.Done {
-		ops.done = append(ops.done, outboxKey(id))
-	}
+	ops.done = c.Done
 	for _, sc := range c.Schedule {
 		kv, err := encodeScheduled(sc)
 		if err != nil {
@@ -374,13 +381,19 @@ func (o *commitOps) apply(tx *bolt.Tx) error {
 		}
 	}
 	outbox := tx.Bucket(bucketOutbox)
-	for _, r := range o.outbox {
+	for i, r := range o.outbox {
 		if err := outbox.Put(r.k, r.v); err != nil {
 			return err
 		}
+		if err := o.indexed[i].put(tx); err != nil {
+			return err
+		}
 	}
-	for _, k := range o.done {
-		if err := outbox.Delete(k); err != nil {
+	for _, id := range o.done {
+		if err := outbox.Delete(outboxKey(id)); err != nil {
+			return err
+		}
+		if err := indexDelete(tx, id); err != nil {
 			return err
 		}
 	}

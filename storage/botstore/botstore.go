@@ -65,6 +65,26 @@ func (s Store) Outbox(limit int) ([]bot.OutboxRecord, error) {
 	return out, err
 }
 
+func (s Store) OutboxDue(now time.Time, limit int) ([]bot.OutboxRecord, error) {
+	return records(s.Store.OutboxDue(now, limit))
+}
+
+func (s Store) OutboxSession(key conversation.SessionKey, limit int) ([]bot.OutboxRecord, error) {
+	return records(s.Store.OutboxSession(key, limit))
+}
+
+func records(list []storage.OutboxRecord, err error) ([]bot.OutboxRecord, error) {
+	out := make([]bot.OutboxRecord, len(list))
+	for i, r := range list {
+		out[i] = bot.OutboxRecord(r)
+	}
+	return out, err
+}
+
+func (s Store) ScheduleRetry(sc bot.Scheduled, next time.Time) error {
+	return s.Store.ScheduleRetry(storage.Scheduled(sc), next)
+}
+
 func (s Store) OutboxDone(ids []uint64, views []bot.View, hides []bot.Scheduled) error {
 	vs := make([]storage.View, len(views))
 	for i, v := range views {

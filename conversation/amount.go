@@ -34,14 +34,19 @@ func (a Amount) String() string {
 type AmountProblem string
 
 const (
-	AmountOK          AmountProblem = ""
-	AmountEmpty       AmountProblem = "empty"
-	AmountNotANumber  AmountProblem = "not_a_number"
-	AmountNegative    AmountProblem = "negative"
-	AmountZero        AmountProblem = "zero"
-	AmountTooPrecise  AmountProblem = "too_precise"
-	AmountTooLarge    AmountProblem = "too_large"
-	AmountWrongMoney  AmountProblem = "wrong_currency"
+	AmountOK         AmountProblem = ""
+	AmountEmpty      AmountProblem = "empty"
+	AmountNotANumber AmountProblem = "not_a_number"
+	AmountNegative   AmountProblem = "negative"
+	AmountZero       AmountProblem = "zero"
+	AmountTooPrecise AmountProblem = "too_precise"
+	AmountTooLarge   AmountProblem = "too_large"
+	AmountWrongMoney AmountProblem = "wrong_currency"
+	// AmountAmbiguous: "5,000" or "5.000" — a separator followed by exactly
+	// three digits is a thousands separator in some countries and a decimal
+	// mark in others; ParseAmount then returns the thousands reading so the
+	// reply can name both (see AmbiguousReadings).
+	AmountAmbiguous   AmountProblem = "ambiguous"
 	maxAmountInputLen               = 40
 )
 
@@ -105,10 +110,22 @@ func ParseAmount(s, currency string) (Amount, AmountProblem) {
 	if len(whole) > 10 {
 		return 0, AmountTooLarge
 	}
-	if len(frac) > 2 {
+	// "5,000" is five thousand to an English reader and five to a Spanish
+	// one; guessing either way can cost a thousandfold, so it is refused.
+	ambiguous := hasSep && len(frac) == 3 && whole != ""
+	var thousands Amount
+	if ambiguous {
+		w, _ := strconv.ParseInt(whole, 10, 64)
+		f, _ := strconv.ParseInt(frac, 10, 64)
+		thousands = Amount((w*1000 + f) * 100)
+	}
+	if len(frac) > 2 && !ambiguous {
 		if strings.Trim(frac[2:], "0") != "" {
 			return 0, AmountTooPrecise
 		}
+		frac = frac[:2]
+	}
+	if len(frac) > 2 {
 		frac = frac[:2]
 	}
 	for len(frac) < 2 {
@@ -122,10 +139,24 @@ func ParseAmount(s, currency string) (Amount, AmountProblem) {
 		return 0, AmountNegative
 	case a == 0:
 		return 0, AmountZero
+	case ambiguous:
+		return thousands, AmountAmbiguous
 	case a > maxAmount:
 		return 0, AmountTooLarge
 	}
 	return a, AmountOK
+}
+
+// AmbiguousReadings gives the two ways to read the amount ParseAmount
+// returned with AmountAmbiguous: with thousands ("5000") and with a decimal
+// point ("5.00"). asDecimal is empty when that reading is not money (5.125).
+func AmbiguousReadings(thousands Amount) (asThousands, asDecimal string) {
+	units := int64(thousands / 100)
+	w, f := units/1000, units%1000
+	if f%10 == 0 {
+		asDecimal = strconv.FormatInt(w, 10) + "." + string([]byte{byte('0' + f/100), byte('0' + f/10%10)})
+	}
+	return strconv.FormatInt(units, 10), asDecimal
 }
 
 func allDigits(s string) bool {

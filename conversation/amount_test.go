@@ -1,6 +1,7 @@
 package conversation
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -28,7 +29,17 @@ func TestParseAmount(t *testing.T) {
 		{"USD 25", "USD", 2500, AmountOK},
 		{"15,00 €", "EUR", 1500, AmountOK},
 		{"007", "USD", 700, AmountOK},
-		{"25.500", "USD", 2550, AmountOK},
+		{"25.500", "USD", 2550000, AmountAmbiguous},
+		{"5,000", "USD", 500000, AmountAmbiguous},
+		{"1,000", "EUR", 100000, AmountAmbiguous},
+		{"1.250", "EUR", 125000, AmountAmbiguous},
+		{"$5,000", "USD", 500000, AmountAmbiguous},
+		{"0,500", "USD", 50, AmountOK},
+		{"5,0000", "USD", 500, AmountOK},
+		{"5,00", "USD", 500, AmountOK},
+		{"0,000", "USD", 0, AmountZero},
+		{"-5,000", "USD", 0, AmountNegative},
+		{"5,125", "USD", 512500, AmountAmbiguous},
 		{"", "USD", 0, AmountEmpty},
 		{"   ", "USD", 0, AmountEmpty},
 		{"abc", "USD", 0, AmountNotANumber},
@@ -47,7 +58,8 @@ func TestParseAmount(t *testing.T) {
 		{"2 5", "USD", 0, AmountNotANumber},
 		{"٢٥", "USD", 0, AmountNotANumber},
 		{"２５", "USD", 0, AmountNotANumber},
-		{"25.555", "USD", 0, AmountTooPrecise},
+		{"25.555", "USD", 2555500, AmountAmbiguous},
+		{"25.5555", "USD", 0, AmountTooPrecise},
 		{"99999999999", "USD", 0, AmountTooLarge},
 		{strings.Repeat("9", 5000), "USD", 0, AmountTooLarge},
 		{"25 EUR", "USD", 0, AmountWrongMoney},
@@ -57,6 +69,24 @@ func TestParseAmount(t *testing.T) {
 		got, prob := ParseAmount(tc.in, tc.currency)
 		if got != tc.want || prob != tc.prob {
 			t.Errorf("ParseAmount(%q, %q) = %v, %q; want %v, %q", tc.in, tc.currency, got, prob, tc.want, tc.prob)
+		}
+	}
+}
+
+func TestAmbiguousReadings(t *testing.T) {
+	for _, c := range []struct{ in, thousands, decimal string }{
+		{"5,000", "5000", "5.00"},
+		{"1.250", "1250", "1.25"},
+		{"5,125", "5125", ""},
+		{"25.500", "25500", "25.50"},
+	} {
+		a, prob := ParseAmount(c.in, "")
+		if prob != AmountAmbiguous {
+			t.Fatalf("ParseAmount(%q) = %v, want ambiguous", c.in, prob)
+		}
+		th, dec := AmbiguousReadings(a)
+		if th != c.thousands || dec != c.decimal {
+			t.Errorf("AmbiguousReadings(%q) = %s, %s; want %s, %s", c.in, th, dec, c.thousands, c.decimal)
 		}
 	}
 }
@@ -72,11 +102,18 @@ func TestAmountString(t *testing.T) {
 // Whatever is typed, the parser never panics, and what it accepts is a
 // positive amount that prints back to a string it parses the same way.
 func FuzzParseAmount(f *testing.F) {
-	for _, s := range []string{"25", "25,50", "$25", "25 USD", "1e9", "NaN", "-0", "٢٥", "0x10", ".5", "€ 12.30", strings.Repeat("1", 60)} {
+	for _, s := range []string{"25", "25,50", "$25", "25 USD", "1e9", "NaN", "-0", "٢٥", "0x10", ".5", "€ 12.30", "5,000", "1.250", strings.Repeat("1", 60)} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		a, prob := ParseAmount(s, "USD")
+		if prob == AmountAmbiguous {
+			// Both readings are offered to the user; neither is taken.
+			if th, _ := AmbiguousReadings(a); a <= 0 || th == "" {
+				t.Fatalf("ambiguous %q: %v -> %q", s, a, th)
+			}
+			return
+		}
 		if prob != AmountOK {
 			if a != 0 {
 				t.Fatalf("refused %q but returned %v", s, a)
@@ -179,6 +216,32 @@ func checkLines(t *rapid.T, w *world) {
 					t.Fatalf("invalid value for %s: %s", p.ID, line)
 				}
 			}
+		}
+	}
+}
+
+func TestQuickPicks(t *testing.T) {
+	for _, c := range []struct {
+		r    Range
+		want []Amount
+	}{
+		{Range{Min: 1000, Max: 20000, Step: 500}, []Amount{1000, 2500, 7500, 20000}},
+		{Range{Min: 1000, Max: 2000, Step: 100}, []Amount{1000, 1500, 2000}},
+		{Range{Min: 333, Max: 777, Step: 1}, []Amount{333, 777}},
+		{Range{Min: 1234, Max: 1299, Step: 1}, []Amount{1234, 1299}},
+		{Range{Min: 1000, Max: 100000, Step: 700}, []Amount{1000, 15000, 50000}},
+	} {
+		got := quickPicks(c.r)
+		for _, a := range got {
+			if !c.r.Valid(a) {
+				t.Errorf("quickPicks(%+v) offers invalid %v", c.r, a)
+			}
+		}
+		if len(got) > 4 {
+			t.Errorf("quickPicks(%+v) = %v: too many", c.r, got)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("quickPicks(%+v) = %v, want %v", c.r, got, c.want)
 		}
 	}
 }

@@ -89,18 +89,16 @@ func (t *turn) balanceConfirm(inv Invoice, summary string) {
 	cost, ok := invoiceCost(inv)
 	var o options
 	if !ok || !strings.EqualFold(inv.PriceCurrency, cur) {
-		t.opt(&o, "opt.search", doAsk)
-		t.menu(t.tx("balance.unknown", summary), ExpectQuery, o.acts, o.labels)
+		t.declineBalance(inv.ID, t.tx("balance.unknown", summary))
 		return
 	}
 	spent, limit := t.spentToday(), t.e.Balance.DailyCap
 	if spent+cost > limit {
-		t.opt(&o, "opt.search", doAsk)
-		t.menu(t.tx("balance.cap", summary, cost.String(), cur, limit.String(), (limit-max(0, min(limit, spent))).String()), ExpectQuery, o.acts, o.labels)
+		t.declineBalance(inv.ID, t.tx("balance.cap", summary, cost.String(), cur, limit.String(), (limit-max(0, min(limit, spent))).String()))
 		return
 	}
 	o.add(strings.NewReplacer("{1}", cost.String(), "{2}", cur).Replace(lookup(lang, "opt.pay_balance")), doPay, inv.ID)
-	t.opt(&o, "opt.dont_pay", doCancel)
+	o.add(lookup(lang, "opt.dont_pay"), doDecline, inv.ID)
 	t.menu(t.tx("balance.confirm", summary, cost.String(), cur, spent.String(), limit.String()), ExpectNothing, o.acts, o.labels)
 }
 

@@ -126,7 +126,12 @@ func (t *turn) noResults() {
 	if q := t.s.Query; q != "" {
 		t.clearFlow()
 		t.s.Actions = nil
-		t.say(t.tx("results.none", q))
+		// Never a dead end: the home menu's options come with the news.
+		why := t.tx("results.none", q)
+		if looksLikePhone(q) {
+			why = appendText(why, t.s.Lang, "results.none.phone")
+		}
+		t.home(why)
 		return
 	}
 	kind := lookup(t.s.Lang, Msg("kinds."+t.s.Kind))
@@ -148,4 +153,20 @@ func (t *turn) noResults() {
 		return
 	}
 	t.menu(t.tx("results.kind.none", kind), ExpectQuery, o.acts, o.labels)
+}
+
+// looksLikePhone: seven or more digits and nothing but what people type in
+// phone numbers — a search for it was probably meant as a top-up.
+func looksLikePhone(s string) bool {
+	digits := 0
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case strings.ContainsRune("+-() .", r):
+		default:
+			return false
+		}
+	}
+	return digits >= 7
 }

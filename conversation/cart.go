@@ -234,15 +234,13 @@ func (t *turn) cartCheckout(method string) {
 	if method == methodBalance && t.overCap(t.s.Cart) {
 		return
 	}
-	lines := make([]Line, len(t.s.Cart))
 	names := make([]string, len(t.s.Cart))
 	for i, it := range t.s.Cart {
-		lines[i] = t.itemLine(it)
 		names[i] = itemSummary(it)
 	}
 	summary := strings.Join(names, ", ")
 	if len(names) > 3 {
 		summary = strings.Join(names[:3], ", ") + strings.Replace(lookup(t.s.Lang, "cart.more"), "{1}", strconv.Itoa(len(names)-3), 1)
 	}
-	t.checkout(method, lines, summary, true)
+	t.checkout(method, t.s.Cart, summary, true)
 }

@@ -208,12 +208,7 @@ func (t *turn) countryPicker(step Step, page int) {
 	for _, c := range sorted[page*countryPage : min(len(sorted), (page+1)*countryPage)] {
 		o.add(countryName(lang, c.code), doCountry, c.code)
 	}
-	if page > 0 {
-		o.add(lookup(lang, "opt.prev"), doCountryPg, strconv.Itoa(page-1))
-	}
-	if page < pages-1 {
-		o.add(lookup(lang, "opt.next"), doCountryPg, strconv.Itoa(page+1))
-	}
+	t.pager(&o, page, pages, doCountryPg)
 	t.opt(&o, "opt.back", doBack)
 	key := Msg("country.pick")
 	if step == StepDestination {
@@ -222,8 +217,37 @@ func (t *turn) countryPicker(step Step, page int) {
 	t.menu(t.tx(key, strconv.Itoa(page+1), strconv.Itoa(pages)), ExpectQuery, o.acts, o.labels)
 }
 
+// regionQuery maps a typed region ("europe", "latinoamérica", "worldwide")
+// to the words the catalogue's regional eSIM plans are named with.
+func regionQuery(in string) (string, bool) {
+	f := fold(in)
+	for _, r := range regions {
+		if f == fold(r[0]) || f == fold(r[1]) {
+			return r[0], true
+		}
+	}
+	switch f {
+	case "world", "worldwide", "mundo", "mundial", "international", "internacional":
+		return regions["WW"][0], true
+	case "latam", "south america", "sudamerica", "america latina":
+		return regions["XL"][0], true
+	}
+	return "", false
+}
+
 func (t *turn) typedCountry(in string) {
 	code, ok := parseCountry(in)
+	if q, region := regionQuery(in); !ok && region && t.s.Step == StepDestination && !t.s.TopUp {
+		// Regional plans are found by name: a search among eSIMs.
+		t.search(q)
+		if n := len(t.out); n > 0 {
+			if sp, ok := t.out[n-1].(SearchProducts); ok {
+				sp.Kind = KindESIM
+				t.out[n-1] = sp
+			}
+		}
+		return
+	}
 	if !ok {
 		if looksLikeWords(in) && t.s.Step == StepCountry {
 			t.offerSearch(in, t.tx("country.unknown", truncate(in, 40)))

@@ -218,6 +218,13 @@ func (t *turn) text(raw string) {
 		t.start("")
 		return
 	}
+	if t.s.LangMenu != 0 && t.s.LangMenu == t.s.Menu {
+		if code, ok := parseLang(in); ok {
+			t.s.LangMenu = 0
+			t.setLang(code)
+			return
+		}
+	}
 	if t.textMore(in) {
 		return
 	}
@@ -271,12 +278,13 @@ func (t *turn) offerSearch(q string, why []Span) {
 	label := lookup(t.s.Lang, "offer.search")
 	label = strings.Replace(label, "{1}", truncate(q, 30), 1)
 	t.out = t.out[:cur]
-	// Re-render the step, then put the explanation first and the offer on top of its options.
+	// Re-render the step, then put the explanation first and the offer after
+	// its options, so the step's own options keep their numbers.
 	t.rerender()
 	if n := len(t.out); n > cur {
 		if r, ok := t.out[n-1].(Reply); ok && r.Menu {
 			r.Text = append(slices.Clone(why), append([]Span{{Text: "\n\n"}}, r.Text...)...)
-			r.Options = append([]Option{{Label: label, Token: t.token(len(t.s.Actions))}}, r.Options...)
+			r.Options = append(slices.Clone(r.Options), Option{Label: label, Token: t.token(len(t.s.Actions))})
 			t.s.Actions = append(t.s.Actions, Action{Do: doSearch, Arg: q})
 			t.out[n-1] = r
 			return
@@ -329,6 +337,9 @@ func (t *turn) load(id string) {
 }
 
 func (t *turn) cancel() {
+	if t.s.Step == StepPayBalance {
+		t.abandonBalance(t.s.Invoice) // not paid: the cart gets its lines back
+	}
 	if t.s.Step == StepInvoice {
 		t.clearFlow()
 		t.s.Actions = nil
@@ -348,7 +359,7 @@ func (t *turn) back() {
 		}
 		t.clearFlow()
 		t.s.Actions = nil
-		t.say(t.tx("ask.query"))
+		t.home(nil) // options to go on with, not a bare question
 	case StepProduct, StepLoading:
 		if len(t.s.Results) > 0 {
 			t.s.Product, t.s.Choice, t.s.Loading = nil, nil, ""
@@ -511,16 +522,22 @@ func (t *turn) results(page int) {
 		}
 		o.add(label, doProduct, r.ID)
 	}
-	if page > 0 {
-		o.add(lookup(t.s.Lang, "opt.prev"), doPage, strconv.Itoa(page-1))
-	}
-	if page < pages-1 {
-		o.add(lookup(t.s.Lang, "opt.next"), doPage, strconv.Itoa(page+1))
-	}
+	t.pager(&o, page, pages, doPage)
 	t.resultsExtra(&o)
 	t.opt(&o, "opt.search", doAsk)
 	t.opt(&o, "opt.cancel", doCancel)
 	t.menu(t.resultsTitle(page+1, pages), ExpectQuery, o.acts, o.labels)
+}
+
+// pager adds "‹ Previous" and "Next ›" after a page's items: both, always in
+// that order, whenever there is more than one page (they wrap around), so
+// the navigation never moves under the user's finger from page to page.
+func (t *turn) pager(o *options, page, pages int, do string) {
+	if pages <= 1 {
+		return
+	}
+	o.add(lookup(t.s.Lang, "opt.prev"), do, strconv.Itoa((page+pages-1)%pages))
+	o.add(lookup(t.s.Lang, "opt.next"), do, strconv.Itoa((page+1)%pages))
 }
 
 func (t *turn) productLoaded(p Product) {
@@ -547,7 +564,10 @@ func (t *turn) card() {
 	t.s.Step = StepProduct
 	lang := t.s.Lang
 	spans := t.tx("product.title", p.Name)
-	spans = appendText(spans, lang, "product.facts", orDash(p.Country), p.Currency, lookup(lang, Msg("kind."+p.Kind)))
+	spans = appendText(spans, lang, "product.facts", t.productCountry(p), p.Currency, lookup(lang, Msg("kind."+p.Kind)))
+	if p.InStock {
+		spans = appendText(spans, lang, "product.in_stock")
+	}
 	spans = t.cardExtra(spans)
 	var o options
 	expect := ExpectNothing
@@ -567,14 +587,25 @@ func (t *turn) card() {
 					o.add(packageLabel(pk, p.Currency), doPackage, pk.ID)
 				}
 			}
-			spans = appendText(spans, lang, "product.packages", strings.Join(labels, ", "), currencyIfMoney(p))
+			money := currencyIfMoney(p)
+			spans = appendText(spans, lang, "product.packages", strings.Join(labels, listSep(money)), money)
+			if money != "" {
+				// A typed "5" must mean 5 EUR, never option 5: the shell reads
+				// digits as an amount (and letters the options) only when told.
+				expect = ExpectAmount
+			}
 		}
 		if r := p.Range; r != nil {
 			spans = appendText(spans, lang, "product.range", r.Min.String(), r.Max.String(), p.Currency, t.stepText(*r))
 			expect = ExpectAmount
+			if len(p.Packages) == 0 {
+				for _, a := range quickPicks(*r) {
+					o.add(a.String()+" "+p.Currency, doAmount, strconv.FormatInt(int64(a), 10))
+				}
+			}
 		}
 		switch {
-		case p.Range != nil && len(p.Packages) > 0:
+		case p.Range != nil && (len(p.Packages) > 0 || len(quickPicks(*p.Range)) > 0):
 			spans = appendText(spans, lang, "product.pick.type", example(p))
 		case p.Range != nil:
 			spans = appendText(spans, lang, "product.type", example(p))
@@ -585,6 +616,42 @@ func (t *turn) card() {
 	t.opt(&o, "opt.back", doBack)
 	t.opt(&o, "opt.cancel", doCancel)
 	t.menu(spans, expect, o.acts, o.labels)
+}
+
+// productCountry names a product's country for people: "Germany (DE)".
+func (t *turn) productCountry(p *Product) string {
+	if p.Country == "" {
+		return "—"
+	}
+	if name := countryName(t.s.Lang, p.Country); name != "" && !strings.EqualFold(name, p.Country) {
+		return name + " (" + strings.ToUpper(p.Country) + ")"
+	}
+	return p.Country
+}
+
+// quickPicks are a few round values a range accepts, offered as options so
+// that a range product can be bought with taps alone.
+func quickPicks(r Range) []Amount {
+	var valid []Amount
+	for _, u := range []Amount{5, 10, 15, 20, 25, 30, 50, 75, 100, 150, 200, 250, 500, 1000, 2000, 5000} {
+		if a := u * 100; r.Valid(a) {
+			valid = append(valid, a)
+		}
+	}
+	if len(valid) < 2 {
+		valid = valid[:0]
+		for _, a := range []Amount{r.Min, r.Max} {
+			if r.Valid(a) && !slices.Contains(valid, a) {
+				valid = append(valid, a)
+			}
+		}
+		return valid
+	}
+	if len(valid) <= 4 {
+		return valid
+	}
+	n := len(valid) - 1
+	return []Amount{valid[0], valid[n/3], valid[2*n/3], valid[n]}
 }
 
 func orDash(s string) string {
@@ -599,6 +666,15 @@ func packageLabel(pk Package, currency string) string {
 		return pk.Amount.String() + " " + currency
 	}
 	return pk.Label
+}
+
+// listSep joins values: plan names such as "5GB, 30 Days" contain commas, so
+// a list of them needs a separator that cannot be mistaken for part of one.
+func listSep(money string) string {
+	if money == "" {
+		return " · "
+	}
+	return ", "
 }
 
 func currencyIfMoney(p *Product) string {
@@ -682,6 +758,12 @@ func (t *turn) typedAmount(in string) {
 		why = t.tx("amount.zero", ex)
 	case AmountTooPrecise:
 		why = t.tx("amount.precise", ex)
+	case AmountAmbiguous:
+		if th, dec := AmbiguousReadings(a); dec != "" {
+			why = t.tx("amount.ambiguous", truncate(in, 40), th, dec)
+		} else {
+			why = t.tx("amount.ambiguous.thousands", truncate(in, 40), th)
+		}
 	case AmountTooLarge:
 		why = t.tx("amount.large", p.Name, maxOf(p).String(), p.Currency)
 	case AmountWrongMoney:
@@ -705,7 +787,7 @@ func (t *turn) typedAmount(in string) {
 		for _, pk := range p.Packages {
 			labels = append(labels, pk.Label)
 		}
-		t.refuse(t.tx("amount.packages", p.Name, strings.Join(labels, ", "), currencyIfMoney(p)))
+		t.refuse(t.tx("amount.packages", p.Name, strings.Join(labels, listSep(currencyIfMoney(p))), currencyIfMoney(p)))
 		return
 	}
 	switch {
@@ -719,7 +801,7 @@ func (t *turn) typedAmount(in string) {
 		if above != 0 {
 			near += lookup(lang, "or") + above.String()
 		}
-		t.refuse(text(lang, "amount.step", a.String(), p.Currency, r.Min.String(), r.Step.String(), near))
+		t.refuse(text(lang, "amount.step", a.String(), p.Currency, r.Min.String(), r.Step.String(), near, r.Max.String()))
 	default:
 		t.s.Choice = &Choice{Label: a.String() + " " + p.Currency, Amount: a}
 		t.confirm()
@@ -797,7 +879,7 @@ func (t *turn) createInvoice(method string) {
 	if method == methodBalance && t.overCap([]CartItem{t.item()}) {
 		return
 	}
-	t.checkout(method, []Line{t.itemLine(t.item())}, itemSummary(t.item()), false)
+	t.checkout(method, []CartItem{t.item()}, itemSummary(t.item()), false)
 }
 
 func (t *turn) checkoutID() string { return t.s.Nonce + "-" + strconv.Itoa(t.s.Checkouts) }
@@ -899,6 +981,8 @@ func statusMsg(status string) Msg {
 		return "status.blocked"
 	case StatusDenied:
 		return "status.denied"
+	case StatusAbandoned:
+		return "status.abandoned"
 	case StatusPaymentError:
 		return "status.error"
 	case StatusExpired:

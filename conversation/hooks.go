@@ -98,6 +98,8 @@ func (t *turn) pre(ev Event) bool {
 		return true
 	case InvoiceUpdated:
 		t.historyUpdate(ev.Invoice)
+		t.unpaidEnd(ev.Invoice)
+		t.balanceDetected(ev.Invoice)
 		if ev.Reveal {
 			t.reveal(ev.Invoice)
 			return true
@@ -118,6 +120,7 @@ func (t *turn) pre(ev Event) bool {
 func (t *turn) clearMore() {
 	t.s.Kind, t.s.Phone, t.s.Operators = "", "", nil
 	t.s.ESIMTarget, t.s.TopUp, t.s.Want, t.s.Mode, t.s.Line = "", false, "", "", 0
+	t.s.Repay, t.s.RepayCart = nil, false
 }
 
 func (t *turn) commandMore(name, args string) bool {
@@ -215,7 +218,7 @@ func (t *turn) textMore(in string) bool {
 	case StepKinds:
 		// Browsing menus: nothing is lost by searching at once.
 		return false
-	case StepOperators, StepCartPay, StepPayBalance, StepOrder, StepReveal, StepESIM:
+	case StepOperators, StepCartPay, StepPayBalance, StepRepay, StepOrder, StepReveal, StepESIM:
 		if looksLikeWords(in) {
 			t.offerSearch(in, t.tx("hint.menu"))
 			return true
@@ -250,6 +253,16 @@ func (t *turn) choseMore(a Action) {
 	case doRemove:
 		t.removeLine()
 	case doEmpty:
+		// Emptying cannot be undone: it asks first.
+		if len(t.s.Cart) == 0 {
+			t.showCart()
+			return
+		}
+		var o options
+		o.add(lookup(t.s.Lang, "opt.empty_yes"), doEmptyYes, "")
+		t.opt(&o, "opt.to_cart", doCart)
+		t.menu(t.tx("cart.empty_ask", strconv.Itoa(cartUnits(t.s.Cart))), ExpectNothing, o.acts, o.labels)
+	case doEmptyYes:
 		t.s.Cart = nil
 		t.say(t.tx("cart.emptied"))
 		t.home(nil)
@@ -303,6 +316,17 @@ func (t *turn) choseMore(a Action) {
 		t.countryPicker(StepDestination, 0)
 	case doPay:
 		t.payBalance(a.Arg)
+	case doAmount:
+		n, err := strconv.ParseInt(a.Arg, 10, 64)
+		if err != nil || t.s.Step != StepProduct || t.s.Product == nil {
+			t.stale()
+			return
+		}
+		t.typedAmount(Amount(n).String())
+	case doDecline:
+		t.declineBalance(a.Arg, nil)
+	case doRepay:
+		t.repay(a.Arg)
 	case doHome:
 		t.clearFlow()
 		t.home(nil)
@@ -329,6 +353,8 @@ func (t *turn) rerenderMore() {
 		if p := t.purchase(t.s.Invoice); p != nil {
 			t.balanceConfirm(p.Invoice, p.Summary)
 		}
+	case StepRepay:
+		t.repayMenu(nil)
 	case StepOrders:
 		t.orders(t.s.Page)
 	case StepOrder:
@@ -365,7 +391,14 @@ func (t *turn) backMore() bool {
 	case StepCartLine, StepCartPay:
 		t.showCart()
 	case StepPayBalance:
-		t.cancel()
+		t.declineBalance(t.s.Invoice, nil)
+	case StepRepay:
+		if t.s.RepayCart && len(t.s.Cart) > 0 {
+			t.showCart()
+			return true
+		}
+		t.clearFlow()
+		t.home(nil)
 	case StepOrder:
 		t.orders(t.s.Page)
 	case StepReveal:
@@ -516,7 +549,12 @@ func (t *turn) methods() []string {
 
 // checkout starts the one invoice of a confirmed purchase. The step changes
 // before the effect leaves, so a second tap finds StepCreating and is refused.
-func (t *turn) checkout(method string, lines []Line, summary string, cart bool) {
+func (t *turn) checkout(method string, items []CartItem, summary string, cart bool) {
+	lines := make([]Line, len(items))
+	for i, it := range items {
+		lines[i] = t.itemLine(it)
+	}
+	t.s.PendingItems = slices.Clone(items)
 	t.s.Checkouts++
 	t.s.Step = StepCreating
 	t.s.Actions = nil
@@ -569,11 +607,17 @@ func (t *turn) created(ev InvoiceCreated, summary string) {
 			t.s.History = t.s.History[n-maxHistory:]
 		}
 	}
-	if ev.Checkout != "" && ev.Checkout == t.s.CartCheckout {
+	fromCart := ev.Checkout != "" && ev.Checkout == t.s.CartCheckout
+	if p := t.purchase(ev.Invoice.ID); p != nil && ev.Checkout == t.checkoutID() && p.Items == nil {
+		// The cart's lines move to the purchase: they come back if the
+		// invoice is declined, expires unpaid or is denied.
+		p.Items, p.FromCart = t.s.PendingItems, fromCart
+	}
+	if fromCart {
 		t.s.Cart, t.s.CartCheckout = nil, ""
 	}
 	if ev.Checkout == t.checkoutID() {
-		t.s.Pending = ""
+		t.s.Pending, t.s.PendingItems = "", nil
 	}
 }
 

@@ -1,18 +1,12 @@
 package conversation
 
-import "strings"
-
 // languageNames are shown in their own language, so anyone finds theirs.
 var languageNames = map[string]string{"en": "English", "es": "Español"}
 
 func (t *turn) languageCommand(args string) {
-	if a := strings.ToLower(strings.TrimSpace(args)); a != "" {
-		for code, name := range languageNames {
-			if a == code || a == strings.ToLower(name) || a == "espanol" && code == "es" || a == "spanish" && code == "es" || a == "ingles" && code == "en" || a == "inglés" && code == "en" {
-				t.setLang(code)
-				return
-			}
-		}
+	if code, ok := parseLang(args); ok {
+		t.setLang(code)
+		return
 	}
 	var o options
 	for _, code := range Languages {
@@ -20,6 +14,18 @@ func (t *turn) languageCommand(args string) {
 	}
 	// The current flow stays as it is: the menu only adds a choice on top.
 	t.menu(t.tx("lang.pick"), ExpectNothing, o.acts, o.labels)
+	t.s.LangMenu = t.s.Menu // a language typed next answers this menu
+}
+
+// parseLang reads a language as people type it: "es", "español", "spanish".
+func parseLang(in string) (string, bool) {
+	switch fold(in) {
+	case "en", "english", "ingles", "eng":
+		return "en", true
+	case "es", "espanol", "spanish", "castellano", "esp":
+		return "es", true
+	}
+	return "", false
 }
 
 // setLang switches the language and shows the current step again in it.

@@ -9,7 +9,7 @@ const ordersPage = 10
 
 // orderValue is an order's value with its currency when it is money.
 func orderValue(o Order) string {
-	if _, prob := ParseAmount(o.Value, ""); prob == AmountOK && o.Currency != "" {
+	if _, prob := ParseAmount(o.Value, ""); (prob == AmountOK || prob == AmountAmbiguous) && o.Currency != "" {
 		return o.Value + " " + o.Currency
 	}
 	return o.Value
@@ -29,6 +29,9 @@ func (t *turn) historyUpdate(inv Invoice) {
 	i := t.historyIndex(inv.ID)
 	if i < 0 || inv.Status == "" || t.s.History[i].Status == inv.Status {
 		return
+	}
+	if t.s.History[i].Status == StatusAbandoned && (inv.Status == StatusUnpaid || inv.Status == StatusExpired) {
+		return // declined by the user: "abandoned" says more than "expired"
 	}
 	t.s.History = slices.Clone(t.s.History)
 	t.s.History[i].Status = inv.Status
@@ -53,12 +56,7 @@ func (t *turn) orders(page int) {
 		spans = appendText(spans, lang, "orders.line", strconv.Itoa(k+1), h.Date.UTC().Format("2006-01-02"), h.Summary, lookup(lang, statusMsg(h.Status)))
 		o.add(strconv.Itoa(k+1)+". "+truncate(h.Summary, 40), doOrder, h.Invoice)
 	}
-	if page > 0 {
-		o.add(lookup(lang, "opt.prev"), doOrders, strconv.Itoa(page-1))
-	}
-	if page < pages-1 {
-		o.add(lookup(lang, "opt.next"), doOrders, strconv.Itoa(page+1))
-	}
+	t.pager(&o, page, pages, doOrders)
 	t.opt(&o, "opt.back", doBack)
 	t.menu(spans, ExpectNothing, o.acts, o.labels)
 }

@@ -90,12 +90,12 @@ func (t *turn) askPhoneWith(p *Product, why []Span) {
 	}
 	if p != nil {
 		spans = appendText(spans, lang, "product.title", p.Name)
-		spans = appendText(spans, lang, "product.facts", orDash(p.Country), p.Currency, lookup(lang, Msg("kind."+p.Kind)))
+		spans = appendText(spans, lang, "product.facts", t.productCountry(p), p.Currency, lookup(lang, Msg("kind."+p.Kind)))
 		spans = appendText(spans, lang, "phone.ask.for", p.Name)
 	} else {
 		spans = appendText(spans, lang, "phone.ask")
 	}
-	if c := t.s.Country; c != "" {
+	if c := t.phoneCountry(); c != "" {
 		spans = appendText(spans, lang, "phone.ask.country", countryName(lang, c))
 	} else {
 		spans = appendText(spans, lang, "phone.ask.intl")
@@ -106,15 +106,28 @@ func (t *turn) askPhoneWith(p *Product, why []Span) {
 	t.menu(spans, ExpectPhone, o.acts, o.labels)
 }
 
+// phoneCountry is the country a national number is read in: the chosen
+// operator's when there is one (a Mexican operator tops up Mexican numbers,
+// whatever the user's own country), else the user's.
+func (t *turn) phoneCountry() string {
+	if p := t.s.Product; p != nil && p.Country != "" {
+		if _, ok := findCountry(p.Country); ok {
+			return p.Country
+		}
+	}
+	return t.s.Country
+}
+
 func (t *turn) typedPhone(in string) {
-	num, prob := NormalizePhone(in, t.s.Country)
+	country := t.phoneCountry()
+	num, prob := NormalizePhone(in, country)
 	var why []Span
 	switch prob {
 	case PhoneOK:
 		t.s.Step, t.s.Phone = StepCheckingPhone, num
 		t.s.Actions = nil
 		t.say(t.tx("phone.checking", num))
-		t.out = append(t.out, CheckPhone{Number: num, Country: t.s.Country})
+		t.out = append(t.out, CheckPhone{Number: num, Country: country})
 		return
 	case PhoneEmpty:
 		why = t.tx("phone.empty")
@@ -131,7 +144,7 @@ func (t *turn) typedPhone(in string) {
 	case PhoneNoCountry:
 		why = t.tx("phone.no_country")
 	case PhoneBadLength:
-		c, _ := findCountry(t.s.Country)
+		c, _ := findCountry(country)
 		why = t.tx("phone.length", countryName(t.s.Lang, c.code), itoa(c.nsn))
 	}
 	t.askPhoneWith(t.s.Product, why)

@@ -85,8 +85,17 @@ type State struct {
 	Cart         []CartItem `json:"cart,omitempty"`
 	Line         int        `json:"line,omitempty"`
 	CartCheckout string     `json:"cart_checkout,omitempty"`
-	// Pending is the summary of the checkout being created.
-	Pending string `json:"pending,omitempty"`
+	// LangMenu is the menu number of a language menu still on screen: a
+	// language typed while it is the latest menu picks it.
+	LangMenu int `json:"lang_menu,omitempty"`
+	// Pending is the summary of the checkout being created, PendingItems its
+	// lines (kept with the purchase, so an invoice left unpaid gives them back).
+	Pending      string     `json:"pending,omitempty"`
+	PendingItems []CartItem `json:"pending_items,omitempty"`
+	// Repay is what a declined balance invoice was for, offered again with
+	// the other payment methods; RepayCart when it came from the cart.
+	Repay     []CartItem `json:"repay,omitempty"`
+	RepayCart bool       `json:"repay_cart,omitempty"`
 	// History is the user's invoices, newest last, capped.
 	History []HistoryEntry `json:"history,omitempty"`
 	// SpentDay and Spent track balance payments of the current UTC day.
@@ -119,9 +128,13 @@ type Choice struct {
 // news already given, so that no status or code is announced twice however
 // often the same update arrives.
 type Purchase struct {
-	Invoice   Invoice           `json:"invoice"`
-	Summary   string            `json:"summary"`
-	Stage     string            `json:"stage,omitempty"`
+	Invoice Invoice `json:"invoice"`
+	Summary string  `json:"summary"`
+	Stage   string  `json:"stage,omitempty"`
+	// Items are the lines the invoice was made of; FromCart when they were
+	// the cart, which gets them back if the invoice is never paid.
+	Items     []CartItem        `json:"items,omitempty"`
+	FromCart  bool              `json:"from_cart,omitempty"`
 	Announced map[string]string `json:"announced,omitempty"`
 }
 

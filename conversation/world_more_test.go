@@ -99,11 +99,10 @@ func (w *world) effectMore(e Effect) (Event, bool) {
 		if f := w.failure(OpPay); f != nil {
 			return f, true
 		}
+		// Bitrefill first reports a balance payment as detected, as the
+		// terminal chat showed: the reply must not talk of a network.
 		inv := w.invoices[e.InvoiceID]
-		inv.Status = StatusPaymentConfirmed
-		for i := range inv.Orders {
-			inv.Orders[i].Status = OrderProcessing
-		}
+		inv.Status = StatusPaymentDetected
 		w.invoices[inv.ID] = inv
 		return InvoiceUpdated{Invoice: inv}, true
 	}

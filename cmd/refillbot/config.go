@@ -64,7 +64,7 @@ func (c *config) settings() []setting {
 		{"REFILLBOT_BALANCE_DAILY_CAP", "balance-daily-cap", "", "most each of those users may pay from the balance per UTC day, in the account currency (e.g. 50)", &c.BalanceCap},
 		{"REFILLBOT_IDLE_TIMEOUT", "idle-timeout", "1h", "a conversation left alone this long starts afresh (cart and purchases kept); 0 disables", &c.IdleTimeout},
 		{"REFILLBOT_POLL", "poll", "", "invoice poller schedule (robfig/cron), default @every 15s, sandbox @every 2s", &c.Poll},
-		{"REFILLBOT_LOG_LEVEL", "log-level", "", "debug, info, warn or error (default info; warn in the terminal chat)", &c.LogLevel},
+		{"REFILLBOT_LOG_LEVEL", "log-level", "", "debug, info, warn or error (default info; error in the terminal chat)", &c.LogLevel},
 	}
 }
 
@@ -152,7 +152,7 @@ func (c config) level() (slog.Level, error) {
 	switch strings.ToLower(c.LogLevel) {
 	case "":
 		if c.TelegramToken == "" && c.DiscordToken == "" {
-			return slog.LevelWarn, nil // the terminal chat shares the screen with the log
+			return slog.LevelError, nil // the terminal chat shares the screen with the log
 		}
 		return slog.LevelInfo, nil
 	default:

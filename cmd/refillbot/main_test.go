@@ -137,7 +137,7 @@ func TestTerminalPurchaseEndToEnd(t *testing.T) {
 	s.expect(`SANDBOX`)
 	s.say("amazon us")
 	s.pick("Amazon US")
-	s.expect(`Amazon US\nCountry: US · Currency: USD`)
+	s.expect(`Amazon US\nCountry: United States \(US\) · Currency: USD`)
 	for _, bad := range []string{"abc", "-5", "1e9", "5000000"} {
 		s.say(bad)
 		s.expect(`(not an amount|more than zero|above the maximum|more than Amazon US allows)`)
@@ -149,7 +149,7 @@ func TestTerminalPurchaseEndToEnd(t *testing.T) {
 	s.expect(`To: bc1`)
 	s.pick("🧪 Simulate payment (sandbox)")
 	// The QR the buyer scans must hold exactly the payment URI shown.
-	m := regexp.MustCompile(`QR image saved: (\S+)`).FindStringSubmatch(s.out.String())
+	m := regexp.MustCompile(`🖼 (\S+)`).FindStringSubmatch(s.out.String())
 	if m == nil {
 		t.Fatal("the invoice's QR image was not saved")
 	}

@@ -295,9 +295,9 @@ func (a *Adapter) Send(ctx context.Context, to conversation.Address, r conversat
 	}
 	if png != nil {
 		if path, err := a.savePNG(png); err != nil {
-			fmt.Fprintf(&b, "QR image not saved: %s\n", sanitize(err.Error(), false))
+			fmt.Fprintf(&b, "🖼 ✗ %s\n", sanitize(err.Error(), false))
 		} else {
-			fmt.Fprintf(&b, "QR image saved: %s\n", sanitize(path, false))
+			fmt.Fprintf(&b, "🖼 %s\n", sanitize(path, false))
 		}
 	}
 	if r.QR != "" {

@@ -488,7 +488,7 @@ func testPNG(t *testing.T) []byte {
 
 func savedPath(t *testing.T, out string) string {
 	t.Helper()
-	const prefix = "QR image saved: "
+	const prefix = "🖼 "
 	for _, line := range strings.Split(out, "\n") {
 		if p, ok := strings.CutPrefix(line, prefix); ok {
 			return p
@@ -543,7 +543,7 @@ func TestSendPNG(t *testing.T) {
 	if !strings.Contains(out.String(), q.ToSmallString(false)) {
 		t.Errorf("terminal QR missing from output:\n%s", out.String())
 	}
-	if !strings.HasPrefix(out.String(), "Pay here\nQR image saved: ") {
+	if !strings.HasPrefix(out.String(), "Pay here\n🖼 ") {
 		t.Errorf("output order: %q", out.String())
 	}
 
@@ -601,7 +601,7 @@ func TestSendPNGSaveFailure(t *testing.T) {
 	if _, err := a.Send(context.Background(), conversation.Address{}, r, testPNG(t)); err != nil {
 		t.Fatalf("Send = %v; the text was shown", err)
 	}
-	if !strings.HasPrefix(out.String(), "Pay\nQR image not saved: ") {
+	if !strings.HasPrefix(out.String(), "Pay\n🖼 ✗ ") {
 		t.Errorf("output = %q", out.String())
 	}
 }

@@ -758,7 +758,10 @@ func decodePNG(t *testing.T, b []byte) string {
 	check(t, err)
 	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
 	check(t, err)
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
+	// PURE_BARCODE: the PNG is exactly what we send, not a photo of it.
+	// Without it gozxing's finder misses about 3 % of perfect images
+	// (every one of them decodes with the hint).
+	res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_PURE_BARCODE: true})
 	check(t, err)
 	return res.GetText()
 }

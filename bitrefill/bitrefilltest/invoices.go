@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 )
 
@@ -483,6 +484,28 @@ type InvoiceSnapshot struct {
 type OrderSnapshot struct {
 	ID, ProductID, Value, Status string
 	ESIMID                       string // set once an eSIM order is delivered
+	// Code is redemption_info.code once delivered, so tests can check what
+	// the buyer was shown without another API call.
+	Code string
+}
+
+// Codes returns the redemption code of each of an invoice's orders, failing
+// tb when the invoice is unknown or an order has no code yet: tests compare
+// them with what the buyer was shown.
+func (f *Fake) Codes(tb testing.TB, invoiceID string) []string {
+	tb.Helper()
+	snap, ok := f.Invoice(invoiceID)
+	if !ok {
+		tb.Fatalf("invoice %s not in the fake", invoiceID)
+	}
+	out := make([]string, 0, len(snap.Orders))
+	for _, o := range snap.Orders {
+		if o.Code == "" {
+			tb.Fatalf("order %s (%s) has no code", o.ID, o.Status)
+		}
+		out = append(out, o.Code)
+	}
+	return out
 }
 
 // Invoice returns the current state of an invoice (after applying due
@@ -497,7 +520,17 @@ func (f *Fake) Invoice(id string) (InvoiceSnapshot, bool) {
 	}
 	s := InvoiceSnapshot{ID: inv.id, Status: inv.status, PaymentMethod: inv.method, WebhookURL: inv.webhookURL, Total: fmtCents2(inv.totalCents)}
 	for _, o := range inv.orders {
-		s.Orders = append(s.Orders, OrderSnapshot{ID: o.id, ProductID: o.p.id, Value: o.k.label, Status: o.status, ESIMID: o.esimID})
+		os := OrderSnapshot{ID: o.id, ProductID: o.p.id, Value: o.k.label, Status: o.status, ESIMID: o.esimID}
+		if o.status == "delivered" {
+			if ri, ok := f.redemption(o).(obj); ok {
+				for _, kv := range ri {
+					if kv.k == "code" {
+						os.Code, _ = kv.v.(string)
+					}
+				}
+			}
+		}
+		s.Orders = append(s.Orders, os)
 	}
 	return s, true
 }

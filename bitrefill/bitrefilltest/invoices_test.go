@@ -302,6 +302,27 @@ func TestLifecycleZeroDelays(t *testing.T) {
 	}
 }
 
+// Codes gives tests the codes the API hands out, order by order.
+func TestCodesMatchTheAPI(t *testing.T) {
+	f, a := newAPI(t, Options{})
+	inv := a.createInvoice(`{"products":[{"product_id":"amazon-us","value":25,"quantity":2}],"payment_method":"bitcoin"}`)
+	id := str(inv["id"])
+	if err := f.MarkPaid(id); err != nil {
+		t.Fatal(err)
+	}
+	codes := f.Codes(t, id)
+	ids := orderIDs(inv)
+	if len(codes) != len(ids) || len(codes) != 2 {
+		t.Fatalf("%d codes for %d orders", len(codes), len(ids))
+	}
+	for i, oid := range ids {
+		ri := a.mustOK(a.get("/orders/" + oid)).data()["redemption_info"].(map[string]any)
+		if ri["code"] != codes[i] {
+			t.Errorf("order %d: API code %v, Codes %q", i, ri["code"], codes[i])
+		}
+	}
+}
+
 func TestFinalStates(t *testing.T) {
 	for _, tc := range []struct {
 		name   string

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"image/png"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/oned"
 	"github.com/makiuchi-d/gozxing/qrcode"
 
 	"refillbot/bitrefill"
@@ -823,6 +825,54 @@ func TestESIMDeliveryAndReminder(t *testing.T) {
 	e.bot.ESIMRemindersAt(e.ctx, clk.Now().Add(time.Hour))
 	if n := u.count("plan ends"); n != 1 {
 		t.Errorf("reminded %d times, want 1", n)
+	}
+}
+
+// A card the till scans arrives with a CODE_128 barcode, not a QR code: the
+// picture decodes, as CODE_128, to the code the text shows, and the log
+// never holds it.
+func TestBarcodeCardDelivery(t *testing.T) {
+	var logs lockedBuffer
+	e := newEnv(t, envOptions{logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	u := e.newUser(true)
+	m := u.mark()
+	u.say("starbucks us")
+	_, err := u.await(m, "Results for")
+	check(t, err)
+	m = u.mark()
+	check(t, u.press("Starbucks US"))
+	_, err = u.await(m, "type an amount")
+	check(t, err)
+	m = u.mark()
+	u.say("20")
+	_, err = u.await(m, "Confirm your order")
+	check(t, err)
+	check(t, u.press("Bitcoin"))
+	m = u.mark()
+	check(t, u.press("Simulate payment"))
+	s, err := u.awaitSecret(m)
+	check(t, err)
+
+	code := codeIn(t, s)
+	if s.PNG == nil {
+		t.Fatal("barcode card delivered without a picture")
+	}
+	img, err := png.Decode(bytes.NewReader(s.PNG))
+	check(t, err)
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	check(t, err)
+	res, err := oned.NewCode128Reader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_PURE_BARCODE: true})
+	if err != nil {
+		t.Fatalf("the picture is not a CODE_128 barcode: %v", err)
+	}
+	if res.GetText() != code {
+		t.Errorf("barcode reads %q, the text shows the code %q", res.GetText(), code)
+	}
+	if !strings.Contains(s.Text, "barcode is in the picture") {
+		t.Errorf("delivery does not point at the barcode:\n%s", s.Text)
+	}
+	if strings.Contains(logs.String(), code) {
+		t.Error("the log holds the code")
 	}
 }
 

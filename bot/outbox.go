@@ -381,8 +381,11 @@ func (b *Bot) deliver(ctx context.Context, r *OutboxRecord) (string, error) {
 	var png []byte
 	if r.Reply.QR != "" {
 		var err error
-		if png, err = renderQR(r.Reply.QR); err != nil {
-			b.log.Error("render QR", "err", err)
+		if png, err = renderBarcode(r.Reply.QR, r.Reply.Barcode); err != nil {
+			// The text shows the value, so the message still goes. Neither
+			// the value nor gozxing's error (which quotes it) is logged: it
+			// is usually a redemption code.
+			b.log.Warn("barcode not drawn; sending the text alone", "format", r.Reply.Barcode, "err", err)
 			png = nil
 		}
 	}

@@ -19,7 +19,8 @@ type Incoming struct {
 }
 
 // Platform sends replies to a chat. png, when not nil, is an image to attach
-// (the QR of Reply.QR, rendered by the shell). It returns the platform's
+// (Reply.QR drawn by the shell as a QR code, or as the 1-D barcode that
+// Reply.Barcode names). It returns the platform's
 // message reference so a later edit could find it.
 //
 // ctx is the one given to Bot.Handle for replies caused by that event (an

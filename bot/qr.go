@@ -2,8 +2,15 @@ package bot
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
 	"image/png"
+	"strings"
 
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/oned"
 	"github.com/skip2/go-qrcode"
 )
 
@@ -20,11 +27,126 @@ var qrEncoder = png.Encoder{CompressionLevel: png.BestSpeed}
 func renderQR(content string) ([]byte, error) {
 	q, err := qrcode.New(content, qrcode.Medium)
 	if err != nil {
-		return nil, err
+		// go-qrcode's errors name no content, but say only what went wrong
+		// in kind: the content may be a redemption code.
+		return nil, errBarcodeRefused
 	}
 	var buf bytes.Buffer
 	if err := qrEncoder.Encode(&buf, q.Image(-qrPixelsPerModule)); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// Errors of renderBarcode. They never quote the content: it is usually a
+// redemption code, and gozxing's own errors repeat it.
+var (
+	errUnknownBarcode = errors.New("barcode format not supported")
+	errBarcodeRefused = errors.New("content cannot be drawn in this barcode format")
+)
+
+// oneD is a 1-D symbology gozxing can write.
+type oneD struct {
+	format gozxing.BarcodeFormat
+	writer func() gozxing.Writer
+}
+
+// oneDFormats is keyed by the format's name in upper case without
+// separators, so "CODE_128", "code128" and "Code-128" all match.
+var oneDFormats = map[string]oneD{
+	"CODE128": {gozxing.BarcodeFormat_CODE_128, oned.NewCode128Writer},
+	"CODE39":  {gozxing.BarcodeFormat_CODE_39, oned.NewCode39Writer},
+	"CODE93":  {gozxing.BarcodeFormat_CODE_93, oned.NewCode93Writer},
+	"EAN13":   {gozxing.BarcodeFormat_EAN_13, oned.NewEAN13Writer},
+	"EAN8":    {gozxing.BarcodeFormat_EAN_8, oned.NewEAN8Writer},
+	"UPCA":    {gozxing.BarcodeFormat_UPC_A, oned.NewUPCAWriter},
+	"ITF":     {gozxing.BarcodeFormat_ITF, oned.NewITFWriter},
+	"ITF14":   {gozxing.BarcodeFormat_ITF, oned.NewITFWriter},
+	"CODABAR": {gozxing.BarcodeFormat_CODABAR, oned.NewCodaBarWriter},
+}
+
+// Geometry of a 1-D barcode. Scanners at a till read a phone screen best
+// with bars at least two whole pixels wide (no blur between them once the
+// platform scales the picture), a quiet zone of at least ten modules each
+// side (EAN needs eleven), and bars tall enough to be hit without aiming.
+const (
+	barQuietModules = 12
+	barMinPPM       = 2
+	barMaxPPM       = 4
+	barTargetWidth  = 1000 // px; narrower codes get wider bars, up to barMaxPPM
+	barMinHeight    = 160  // px of bars
+	barVMargin      = 24   // px of white above and below
+)
+
+var barPalette = color.Palette{color.White, color.Black}
+
+func normFormat(f string) string {
+	return strings.NewReplacer("_", "", "-", "", " ", "").Replace(strings.ToUpper(strings.TrimSpace(f)))
+}
+
+// renderBarcode draws content as a PNG in the named format: a QR code when
+// format is empty or names QR, else one of oneDFormats. An unknown format
+// or content the format cannot hold returns an error (and no image): the
+// text of the message carries the value anyway.
+func renderBarcode(content, format string) ([]byte, error) {
+	name := normFormat(format)
+	if name == "" || name == "QR" || name == "QRCODE" {
+		return renderQR(content)
+	}
+	f, ok := oneDFormats[name]
+	if !ok {
+		return nil, errUnknownBarcode
+	}
+	mods, err := encodeOneD(content, f)
+	if err != nil {
+		return nil, err
+	}
+	ppm := min(barMaxPPM, max(barMinPPM, barTargetWidth/(len(mods)+2*barQuietModules)))
+	w := (len(mods) + 2*barQuietModules) * ppm
+	h := max(barMinHeight, w/4)
+	img := image.NewPaletted(image.Rect(0, 0, w, h+2*barVMargin), barPalette)
+	row := make([]uint8, w) // index 0 is white
+	for i, black := range mods {
+		if black {
+			x := (barQuietModules + i) * ppm
+			for j := range ppm {
+				row[x+j] = 1
+			}
+		}
+	}
+	for y := barVMargin; y < barVMargin+h; y++ {
+		copy(img.Pix[y*img.Stride:], row)
+	}
+	var buf bytes.Buffer
+	if err := qrEncoder.Encode(&buf, img); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// encodeOneD returns the modules of content in f, true for a bar, without
+// any quiet zone.
+func encodeOneD(content string, f oneD) (mods []bool, err error) {
+	// gozxing reads some runes above ASCII as control functions (FNC1…), so
+	// such content would scan as something else: refuse it here.
+	for _, r := range content {
+		if r < ' ' || r > '~' {
+			return nil, errBarcodeRefused
+		}
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			mods, err = nil, fmt.Errorf("%w (writer panicked)", errBarcodeRefused)
+		}
+	}()
+	hints := map[gozxing.EncodeHintType]any{gozxing.EncodeHintType_MARGIN: 0}
+	m, err := f.writer().Encode(content, f.format, 0, 1, hints)
+	if err != nil {
+		return nil, errBarcodeRefused
+	}
+	mods = make([]bool, m.GetWidth())
+	for x := range mods {
+		mods[x] = m.Get(x, 0)
+	}
+	return mods, nil
 }

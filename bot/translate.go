@@ -68,7 +68,7 @@ func order(o bitrefill.Order) conversation.Order {
 		out.Product = o.Product.ID
 	}
 	if r := o.Redemption; !r.IsEmpty() {
-		red := &conversation.Redemption{Code: r.Code, PIN: r.PIN, Link: r.Link, Instructions: r.Instructions, Expires: r.ExpirationDate, BarcodeValue: r.BarcodeValue}
+		red := &conversation.Redemption{Code: r.Code, PIN: r.PIN, Link: r.Link, Instructions: r.Instructions, Expires: r.ExpirationDate, BarcodeValue: r.BarcodeValue, BarcodeFormat: r.BarcodeFormat}
 		names := make([]string, 0, len(r.Extra))
 		for k := range r.Extra {
 			names = append(names, k)

@@ -226,7 +226,16 @@ func (t *turn) deliver(o Order) {
 		}
 		if red.BarcodeValue != "" {
 			r.QR = red.BarcodeValue
-			spans = appendText(spans, lang, "dlv.barcode")
+			if !isQRFormat(red.BarcodeFormat) {
+				r.Barcode = red.BarcodeFormat
+			}
+			if red.BarcodeValue == red.Code || red.BarcodeValue == red.PIN {
+				spans = appendText(spans, lang, "dlv.barcode")
+			} else {
+				// The number is what a cashier types when the scanner fails,
+				// and all there is if the shell cannot draw this symbology.
+				spans = appendText(spans, lang, "dlv.barcode.number", red.BarcodeValue)
+			}
 		}
 		if red.Code != "" {
 			spans = appendText(spans, lang, "dlv.code.tip")
@@ -239,6 +248,14 @@ func (t *turn) deliver(o Order) {
 	}
 	r.Text = spans
 	t.out = append(t.out, r)
+}
+
+// isQRFormat tells whether a barcode_format names a QR code (or nothing,
+// which is how eSIMs and older orders come): Bitrefill spells it "QRCODE",
+// other sources "QR_CODE" or "qr-code".
+func isQRFormat(f string) bool {
+	f = strings.NewReplacer("_", "", "-", "", " ", "").Replace(strings.ToUpper(f))
+	return f == "" || f == "QR" || f == "QRCODE"
 }
 
 // fieldName turns an API field name (card_number) into words (Card number).

@@ -115,6 +115,43 @@ func TestESIMDeliveredAndRemembered(t *testing.T) {
 	}
 }
 
+// A barcode is asked for in the format the card names, so a till scanner
+// that reads CODE_128 gets CODE_128; QR names and eSIMs stay QR. A barcode
+// number that is not the code is also written out, for when the picture
+// cannot be drawn or scanned.
+func TestDeliveryBarcodeFormat(t *testing.T) {
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name        string
+		red         Redemption
+		wantQR      string
+		wantBarcode string
+		wantText    string
+	}{
+		{"code128", Redemption{Code: "ABCD-1234", BarcodeValue: "ABCD-1234", BarcodeFormat: "CODE_128"}, "ABCD-1234", "CODE_128", "ABCD-1234"},
+		{"qrcode", Redemption{Code: "ABCD-1234", BarcodeValue: "ABCD-1234", BarcodeFormat: "QRCODE"}, "ABCD-1234", "", "ABCD-1234"},
+		{"qr_code", Redemption{BarcodeValue: "6035710012345678", BarcodeFormat: "qr_code"}, "6035710012345678", "", "6035710012345678"},
+		{"no format", Redemption{BarcodeValue: "6035710012345678"}, "6035710012345678", "", "6035710012345678"},
+		{"number differs", Redemption{Code: "ABCD-1234", BarcodeValue: "6035710012345678", BarcodeFormat: "EAN_13"}, "6035710012345678", "EAN_13", "6035710012345678"},
+		{"esim", Redemption{BarcodeValue: "LPA:1$smdp.example$M-1", BarcodeFormat: "CODE_128"}, "LPA:1$smdp.example$M-1", "", "M-1"},
+	} {
+		inv := Invoice{ID: "inv1", Status: StatusComplete, Orders: []Order{{
+			ID: "o1", Status: OrderDelivered, Product: "Card", ProductID: "card", Value: "10", Currency: "USD", Redemption: &tc.red,
+		}}}
+		s := State{V: SchemaVersion, Lang: "en", Nonce: "n", Purchases: []Purchase{{Invoice: Invoice{ID: "inv1", Status: StatusUnpaid}, Summary: "Card"}}}
+		_, out := Engine{}.Step(s, InvoiceUpdated{Invoice: inv}, now)
+		var r Reply
+		for _, e := range out {
+			if x, ok := e.(Reply); ok && x.Secret {
+				r = x
+			}
+		}
+		if r.QR != tc.wantQR || r.Barcode != tc.wantBarcode || !strings.Contains(PlainText(r.Text), tc.wantText) {
+			t.Errorf("%s: QR %q barcode %q, want %q %q; text:\n%s", tc.name, r.QR, r.Barcode, tc.wantQR, tc.wantBarcode, PlainText(r.Text))
+		}
+	}
+}
+
 func TestTidy(t *testing.T) {
 	for step, want := range map[Step]bool{StepResults: true, StepProduct: true, StepConfirm: true, StepInvoice: false, StepCreating: false, StepIdle: false} {
 		s := State{Step: step, Query: "q", Results: []ProductSummary{{ID: "x"}}, Purchases: []Purchase{{Summary: "keep"}}, ESIMs: []OwnedESIM{{ICCID: "1"}}}

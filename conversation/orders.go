@@ -144,7 +144,7 @@ func (t *turn) reveal(inv Invoice) {
 		if r.Link != "" {
 			spans = appendText(spans, lang, "reveal.link", r.Link)
 		}
-		if r.BarcodeValue != "" {
+		if r.BarcodeValue != "" && r.BarcodeValue != r.Code && r.BarcodeValue != r.PIN {
 			spans = appendText(spans, lang, "reveal.barcode", r.BarcodeValue)
 		}
 		if r.Instructions != "" {

@@ -120,8 +120,13 @@ type Reply struct {
 	// Expect tells the adapter what typed input would answer this message, so it
 	// can offer the right control (a number pad, a modal) and parse choices.
 	Expect Expect `json:"expect,omitempty"`
-	// QR, when set, is content the shell renders as a QR image sent with the text.
+	// QR, when set, is content the shell renders as an image sent with the text:
+	// a QR code, or the barcode named by Barcode.
 	QR string `json:"qr,omitempty"`
+	// Barcode is the symbology to draw QR in when a till's scanner expects a
+	// 1-D barcode (Bitrefill's barcode_format, e.g. "CODE_128"); empty means
+	// a QR code.
+	Barcode string `json:"barcode,omitempty"`
 	// Menu marks a message that replaces the previous menu where the platform can
 	// edit in place; notifications leave it false so they stay in the history.
 	Menu bool `json:"menu,omitempty"`
@@ -345,13 +350,16 @@ type Order struct {
 
 // Redemption is what the buyer needs to use what they bought.
 type Redemption struct {
-	Code         string  `json:"code,omitempty"`
-	PIN          string  `json:"pin,omitempty"`
-	Link         string  `json:"link,omitempty"`
-	Instructions string  `json:"instructions,omitempty"`
-	Expires      string  `json:"expires,omitempty"`
-	BarcodeValue string  `json:"barcode_value,omitempty"`
-	Extra        []Field `json:"extra,omitempty"`
+	Code         string `json:"code,omitempty"`
+	PIN          string `json:"pin,omitempty"`
+	Link         string `json:"link,omitempty"`
+	Instructions string `json:"instructions,omitempty"`
+	Expires      string `json:"expires,omitempty"`
+	BarcodeValue string `json:"barcode_value,omitempty"`
+	// BarcodeFormat is how BarcodeValue is drawn (Bitrefill's name, e.g.
+	// "QRCODE", "CODE_128"); empty means a QR code.
+	BarcodeFormat string  `json:"barcode_format,omitempty"`
+	Extra         []Field `json:"extra,omitempty"`
 }
 
 // Field is a named extra value, kept in a stable order.

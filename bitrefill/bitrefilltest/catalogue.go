@@ -436,6 +436,12 @@ var outOfStock = map[string]bool{
 	"zalando-pl": true, "bitrefill-esim-south-korea": true, "gotv-ng": true,
 }
 
+// redeemOverride gives single products a redemption shape their brand's
+// other countries do not have.
+var redeemOverride = map[string]string{
+	"starbucks-us": "code_barcode", // scanned at the till: a CODE_128 barcode
+}
+
 var autoRedeem = []string{"code", "code_link", "code_pin", "code_exp", "code_instr_exp", "code_extra", "link", "string", "code"}
 
 var catalogue = sync.OnceValue(buildCatalogue)
@@ -462,6 +468,9 @@ func buildCatalogue() []*product {
 			d.apply(p)
 			if p.redeem == "" {
 				p.redeem = autoRedeem[(h>>16)%uint64(len(autoRedeem))]
+			}
+			if r, ok := redeemOverride[p.id]; ok {
+				p.redeem = r
 			}
 			add(p)
 		}

@@ -514,3 +514,22 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("balance %s", f.Balance())
 	}
 }
+
+// A card scanned at the till comes with its code as a CODE_128 barcode,
+// while the brand's other countries keep their own shape.
+func TestBarcodeRedemption(t *testing.T) {
+	f, a := newAPI(t, Options{})
+	inv := a.createInvoice(`{"products":[{"product_id":"starbucks-us","value":10},{"product_id":"starbucks-ca","value":10}],"payment_method":"bitcoin"}`)
+	if err := f.MarkPaid(str(inv["id"])); err != nil {
+		t.Fatal(err)
+	}
+	ids := orderIDs(inv)
+	us := a.mustOK(a.get("/orders/" + ids[0])).data()["redemption_info"].(map[string]any)
+	if us["barcode_format"] != "CODE_128" || us["barcode_value"] == nil || us["barcode_value"] != us["code"] {
+		t.Errorf("starbucks-us redemption %v, want its code as a CODE_128 barcode", us)
+	}
+	ca := a.mustOK(a.get("/orders/" + ids[1])).data()["redemption_info"].(map[string]any)
+	if ca["barcode_format"] != nil || ca["pin"] == nil {
+		t.Errorf("starbucks-ca redemption %v, want code, PIN and extra fields", ca)
+	}
+}

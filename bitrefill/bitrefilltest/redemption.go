@@ -37,6 +37,10 @@ func (f *Fake) redemption(o *order) any {
 		return obj{{"code", code()}, {"instructions", instr}, {"expiration_date", expires}}
 	case "code_extra":
 		return obj{{"code", code()}, {"extra_fields", obj{{"serial", pin(12)}}}}
+	case "code_barcode":
+		// A card the till scans: the code again as a CODE_128 barcode.
+		c := code()
+		return obj{{"code", c}, {"barcode_format", "CODE_128"}, {"barcode_value", c}}
 	case "code_pin_extra":
 		return obj{{"code", code()}, {"pin", pin(8)}, {"extra_fields", obj{{"serial", pin(16)}, {"card_number", pin(16)}}}}
 	case "link":

@@ -261,8 +261,9 @@ func isDigits(s string) bool {
 // concurrent use: each reply is written in one piece.
 //
 // png, when not nil, is saved as a file in ImageDir and its path printed; r.QR,
-// when set, is also drawn in the terminal. Failing to save the image does not
-// fail the send: the text has been shown, and the failure is printed instead.
+// when set and a QR code (r.Barcode empty), is also drawn in the terminal.
+// Failing to save the image does not fail the send: the text has been shown,
+// and the failure is printed instead.
 //
 // Options are remembered for the next typed line: numbered, or lettered when
 // r.Expect is ExpectAmount. A reply expecting an amount without options forgets
@@ -300,7 +301,9 @@ func (a *Adapter) Send(ctx context.Context, to conversation.Address, r conversat
 			fmt.Fprintf(&b, "🖼 %s\n", sanitize(path, false))
 		}
 	}
-	if r.QR != "" {
+	// A 1-D barcode is only in the PNG: a QR of its value would not scan at
+	// the till.
+	if r.QR != "" && r.Barcode == "" {
 		if q, err := qrcode.New(r.QR, qrcode.Low); err != nil {
 			fmt.Fprintf(&b, "QR code not shown: %s\n", sanitize(err.Error(), false))
 		} else {

@@ -578,6 +578,24 @@ func TestSendQROnly(t *testing.T) {
 	}
 }
 
+// A till scanner expecting CODE_128 cannot read a QR of the same value, so
+// a 1-D barcode is shown only as the saved picture, never as a terminal QR.
+func TestSendBarcodeNotDrawnAsQR(t *testing.T) {
+	var out bytes.Buffer
+	a := New(Options{Out: &out, ImageDir: t.TempDir()})
+	r := conversation.Reply{Text: []conversation.Span{{Text: "Code: ABCD-1234"}}, QR: "ABCD-1234", Barcode: "CODE_128"}
+	if _, err := a.Send(context.Background(), conversation.Address{}, r, []byte("\x89PNG")); err != nil {
+		t.Fatal(err)
+	}
+	q, _ := qrcode.New(r.QR, qrcode.Low)
+	if strings.Contains(out.String(), q.ToSmallString(false)) {
+		t.Errorf("a CODE_128 barcode was drawn as a terminal QR:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "🖼 ") {
+		t.Errorf("the barcode picture's path is not shown:\n%s", out.String())
+	}
+}
+
 func TestSendQRTooLong(t *testing.T) {
 	var out bytes.Buffer
 	a := New(Options{Out: &out})

@@ -28,9 +28,21 @@ func (t *turn) markView(inv Invoice) {
 	r := t.out[len(t.out)-1].(Reply)
 	r.Invoice = inv.ID
 	if inv.Status == StatusUnpaid && inv.PaymentURI != "" {
-		r.QR = inv.PaymentURI
+		r.QR = qrPayload(inv.PaymentURI)
 	}
 	t.out[len(t.out)-1] = r
+}
+
+// qrPayload upper-cases a lightning URI: BOLT11 is bech32, which is
+// case-insensitive but must not mix cases, and upper case fits QR's
+// alphanumeric mode, so the code has fewer, larger modules and scans more
+// easily (wallets expect this). Bitcoin URIs stay as they are: BIP21
+// parameter names are case-sensitive.
+func qrPayload(uri string) string {
+	if len(uri) > len("lightning:") && strings.EqualFold(uri[:len("lightning:")], "lightning:") && uri == strings.ToLower(uri) {
+		return strings.ToUpper(uri)
+	}
+	return uri
 }
 
 // report says something about an invoice as a whole. While the invoice is

@@ -165,17 +165,7 @@ func (s *Store) OutboxDue(now time.Time, limit int) ([]OutboxRecord, error) {
 					break // not due: the rest of this session waits behind it
 				}
 				first = false
-				id := ik[len(prefix):]
-				v := outbox.Get(id)
-				if v == nil {
-					continue
-				}
-				r, err := s.decodeOutbox(id, v)
-				if err != nil {
-					errs = append(errs, fmt.Errorf("storage: outbox record %x: %w", id, err))
-					continue
-				}
-				out = append(out, r)
+				out, errs = s.appendOutbox(out, errs, outbox, ik[len(prefix):])
 			}
 		}
 		return nil
@@ -184,6 +174,22 @@ func (s *Store) OutboxDue(now time.Time, limit int) ([]OutboxRecord, error) {
 		return nil, fmt.Errorf("storage: outbox due: %w", err)
 	}
 	return out, errors.Join(errs...)
+}
+
+// appendOutbox adds the record with id to out if it still exists (an index
+// entry may outlive its record within a listing). A record that cannot be
+// read is reported in errs and skipped, so one bad record never hides the
+// others.
+func (s *Store) appendOutbox(out []OutboxRecord, errs []error, outbox *bolt.Bucket, id []byte) ([]OutboxRecord, []error) {
+	v := outbox.Get(id)
+	if v == nil {
+		return out, errs
+	}
+	r, err := s.decodeOutbox(id, v)
+	if err != nil {
+		return out, append(errs, fmt.Errorf("storage: outbox record %x: %w", id, err))
+	}
+	return append(out, r), errs
 }
 
 // OutboxSession returns up to limit of one session's records (all when
@@ -196,17 +202,7 @@ func (s *Store) OutboxSession(key conversation.SessionKey, limit int) ([]OutboxR
 		outbox := tx.Bucket(bucketOutbox)
 		c := tx.Bucket(bucketOutboxSess).Cursor()
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && (limit <= 0 || len(out) < limit); k, _ = c.Next() {
-			id := k[len(prefix):]
-			v := outbox.Get(id)
-			if v == nil {
-				continue
-			}
-			r, err := s.decodeOutbox(id, v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("storage: outbox record %x: %w", id, err))
-				continue
-			}
-			out = append(out, r)
+			out, errs = s.appendOutbox(out, errs, outbox, k[len(prefix):])
 		}
 		return nil
 	})

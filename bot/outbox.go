@@ -70,7 +70,6 @@ type SessionInfo struct {
 // DeliveryStore is the persistence of delivery and scheduled work.
 type DeliveryStore interface {
 	Enqueue(recs []OutboxRecord) error
-	Outbox(limit int) ([]OutboxRecord, error)
 	// OutboxDue lists the records of the sessions whose next message is due
 	// (oldest first within a session); OutboxSession one session's records.
 	OutboxDue(now time.Time, limit int) ([]OutboxRecord, error)

@@ -133,10 +133,6 @@ var countryIndex, isoCodes, maxCountryWords = func() (map[string]string, map[str
 	return names, codes, most
 }()
 
-// regions are the pseudo-countries of regional plans: a product "in" one of
-// them is not in any single country.
-var regions = map[string]bool{"EU": true, "WW": true, "XA": true, "XL": true}
-
 // stopwords are words that say what kind of thing is wanted rather than
 // which one ("amazon gift card", "tarjeta de regalo steam"): a product need
 // not contain them.

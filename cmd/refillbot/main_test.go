@@ -76,12 +76,11 @@ func (s *screen) waitFor(t *testing.T, from int, re string) ([]string, int) {
 }
 
 type session struct {
-	t     *testing.T
-	in    io.WriteCloser
-	out   *screen
-	pos   int
-	done  chan error
-	input strings.Builder
+	t    *testing.T
+	in   io.WriteCloser
+	out  *screen
+	pos  int
+	done chan error
 }
 
 func start(t *testing.T, db string, extra ...string) *session {

@@ -56,15 +56,6 @@ func (s Store) Enqueue(recs []bot.OutboxRecord) error {
 	return s.Store.Enqueue(out)
 }
 
-func (s Store) Outbox(limit int) ([]bot.OutboxRecord, error) {
-	list, err := s.Store.Outbox(limit)
-	out := make([]bot.OutboxRecord, len(list))
-	for i, r := range list {
-		out[i] = bot.OutboxRecord(r)
-	}
-	return out, err
-}
-
 func (s Store) OutboxDue(now time.Time, limit int) ([]bot.OutboxRecord, error) {
 	return records(s.Store.OutboxDue(now, limit))
 }

@@ -3,7 +3,7 @@ module refillbot
 go 1.26
 
 require (
-	github.com/bwmarrin/discordgo v0.29.0
+	github.com/bwmarrin/discordgo v0.28.1
 	github.com/go-telegram/bot v1.19.0
 	github.com/gorilla/websocket v1.4.2
 	github.com/makiuchi-d/gozxing v0.1.1

@@ -20,53 +20,6 @@ import (
 // nothing; it can repeat a message only if it falls between the platform's
 // acceptance and the mark, a window of one storage write.
 
-// OutboxRecord is a message owed to a user (mirrors storage.OutboxRecord).
-type OutboxRecord struct {
-	ID      uint64 // increasing: a session's messages leave in order
-	Session conversation.SessionKey
-	Address conversation.Address
-	Reply   conversation.Reply
-	// Invoice is the invoice the message is about. With Edit, the message
-	// replaces the invoice's own message where the platform can edit; View
-	// marks that message itself, whose reference is remembered.
-	Invoice string
-	Edit    bool
-	View    bool
-	// Hide: a code message to remove after Config.HideCodesAfter.
-	Hide     bool
-	Attempts int
-	NextTry  time.Time
-	Created  time.Time
-}
-
-// View is the platform's reference to the message showing an invoice.
-type View struct {
-	InvoiceID string
-	Address   conversation.Address
-	Ref       string
-}
-
-// Scheduled is timed work for a session (mirrors storage.Scheduled).
-type Scheduled struct {
-	Due     time.Time
-	Name    string // unique; scheduling a name twice at one time is a no-op
-	Kind    string // schedHide, schedGiftCard
-	Session conversation.SessionKey
-	Address conversation.Address
-	Ref     string
-	Subject string
-	Date    string
-	// Attempts counts failed tries, for back-off and giving up.
-	Attempts int
-}
-
-// SessionInfo is a stored session, for the scheduled jobs.
-type SessionInfo struct {
-	Key     conversation.SessionKey
-	State   conversation.State
-	Changed time.Time
-}
-
 // DeliveryStore is the persistence of delivery and scheduled work.
 type DeliveryStore interface {
 	Enqueue(recs []OutboxRecord) error

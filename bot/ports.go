@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"time"
 
 	"refillbot/bitrefill"
 	"refillbot/conversation"
@@ -58,31 +57,6 @@ type Store interface {
 	CheckoutInvoice(checkout string) (invoiceID string, ok bool, err error)
 	PutCheckoutInvoice(checkout, invoiceID string) error
 	DeliveryStore // outbox.go: the outbox, invoice views, scheduled work
-}
-
-// Commit is one step's durable outcome.
-type Commit struct {
-	Key     conversation.SessionKey
-	State   conversation.State
-	Track   []Tracked
-	Untrack []string
-	// Delivery (outbox.go): where the session was reached, the messages the
-	// step causes, earlier messages now sent, and timed work.
-	Address  conversation.Address
-	Outbox   []OutboxRecord
-	Done     []uint64
-	Schedule []Scheduled
-}
-
-// Tracked is an invoice being watched for the session that bought it.
-type Tracked struct {
-	InvoiceID string
-	Session   conversation.SessionKey
-	Address   conversation.Address
-	Status    string
-	Created   time.Time
-	Expires   time.Time
-	NextCheck time.Time
 }
 
 // API is the part of the Bitrefill client the shell uses (*bitrefill.Client).

@@ -22,7 +22,6 @@ import (
 	"refillbot/platforms/discord"
 	"refillbot/platforms/telegram"
 	"refillbot/storage"
-	"refillbot/storage/botstore"
 )
 
 // Compile-time checks that the concrete adapters fit the shell's interfaces.
@@ -122,7 +121,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	eng, _ := cfg.engine(sim != nil) // checked by parseConfig
 	bcfg := bot.Config{
 		API:       api,
-		Store:     botstore.New(st),
+		Store:     st,
 		Platforms: platforms,
 		Engine:    eng,
 		PollSpec:  poll,

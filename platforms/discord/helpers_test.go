@@ -23,7 +23,6 @@ import (
 	"refillbot/platforms/discord"
 	"refillbot/platforms/discord/discordtest"
 	"refillbot/storage"
-	"refillbot/storage/botstore"
 )
 
 var (
@@ -129,7 +128,7 @@ func newEnv(tb testing.TB, o envOptions) *env {
 	}
 	e.ad = ad
 	b, err := bot.New(bot.Config{
-		API: api, Store: botstore.New(st),
+		API: api, Store: st,
 		Platforms: map[string]bot.Platform{discord.Platform: ad},
 		Engine:    conversation.Engine{Methods: []string{bitrefill.PayBitcoin, bitrefill.PayLightning}, Sandbox: true},
 		Simulator: e.fake, Logger: logger,

@@ -20,29 +20,6 @@ import (
 // nothing; it can repeat a message only if it falls between the platform's
 // acceptance and the mark, a window of one storage write.
 
-// DeliveryStore is the persistence of delivery and scheduled work.
-type DeliveryStore interface {
-	Enqueue(recs []OutboxRecord) error
-	// OutboxDue lists the records of the sessions whose next message is due
-	// (oldest first within a session); OutboxSession one session's records.
-	OutboxDue(now time.Time, limit int) ([]OutboxRecord, error)
-	OutboxSession(key conversation.SessionKey, limit int) ([]OutboxRecord, error)
-	OutboxLast() (uint64, error)
-	OutboxDone(ids []uint64, views []View, hides []Scheduled) error
-	OutboxRetry(id uint64, attempts int, next time.Time) error
-	InvoiceView(invoiceID string) (View, bool, error)
-	TrackedInvoice(id string) (Tracked, bool, error)
-	Due(now time.Time, limit int) ([]Scheduled, error)
-	ScheduleDone(done []Scheduled) error
-	// ScheduleRetry moves an entry to next (with its Attempts): back-off.
-	ScheduleRetry(sc Scheduled, next time.Time) error
-	MarkOnce(name string, at time.Time) (bool, error)
-	Address(key conversation.SessionKey) (conversation.Address, bool, error)
-	AllSessions() ([]SessionInfo, error)
-	Prune(before time.Time) (int, error)
-	BackupTo(dir string, now time.Time, keep int) (string, error)
-}
-
 // Crash points, for the restart tests (Config.Crash).
 const (
 	CrashCommitted = "committed" // a delivery is stored, not yet sent

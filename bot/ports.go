@@ -47,18 +47,6 @@ type Deleter interface {
 	Delete(ctx context.Context, to conversation.Address, ref string) error
 }
 
-// Store is the persistence the shell needs. Commit must be atomic and durable
-// before it returns: replies are sent only after it succeeds.
-type Store interface {
-	Session(key conversation.SessionKey) (conversation.State, bool, error)
-	Commit(c Commit) error
-	Tracked() ([]Tracked, error)
-	UpdateTracked(t Tracked) error
-	CheckoutInvoice(checkout string) (invoiceID string, ok bool, err error)
-	PutCheckoutInvoice(checkout, invoiceID string) error
-	DeliveryStore // outbox.go: the outbox, invoice views, scheduled work
-}
-
 // API is the part of the Bitrefill client the shell uses (*bitrefill.Client).
 type API interface {
 	Search(ctx context.Context, f bitrefill.SearchFilter) (bitrefill.Page[bitrefill.Product], error)

@@ -26,7 +26,7 @@ var (
 	// ErrCorrupt: a record or the file layout cannot be read.
 	ErrCorrupt = errors.New("corrupt record")
 	// ErrCheckoutExists: the checkout already has a different invoice.
-	ErrCheckoutExists = errors.New("checkout already has an invoice")
+	ErrCheckoutExists = bot.ErrCheckoutExists
 )
 
 // DefaultTimeout is how long Open waits for the file lock when Options.Timeout is zero.
@@ -80,6 +80,16 @@ type Store struct {
 	// inflight counts writes under way, for modeAdaptive.
 	inflight atomic.Int32
 }
+
+// The bbolt store plays every role of the shell's store.
+var (
+	_ bot.Store     = (*Store)(nil)
+	_ bot.Sessions  = (*Store)(nil)
+	_ bot.Outbox    = (*Store)(nil)
+	_ bot.WatchList = (*Store)(nil)
+	_ bot.Timers    = (*Store)(nil)
+	_ bot.Upkeep    = (*Store)(nil)
+)
 
 // writeMode selects how write transactions are issued; see (*Store).write.
 type writeMode int

@@ -59,9 +59,6 @@ type Config struct {
 	// BackupDir, when set, gets a daily hot backup; BackupKeep are kept (default 7).
 	BackupDir  string
 	BackupKeep int
-	// Crash is called at the crash points (CrashCommitted...); nil in
-	// production. The restart tests make the process die there.
-	Crash func(point string)
 }
 
 // Bot runs conversations. It is safe for concurrent use.
@@ -70,8 +67,8 @@ type Bot struct {
 	log    *slog.Logger
 	locks  keyedLocks
 	wg     sync.WaitGroup // in-flight Handle calls and notifications
-	out    outbox
-	checks flights // invoice checks under way (poller, webhooks)
+	out    *outbox        // outbox.go; its sending is send.go
+	checks flights        // invoice checks under way (poller, webhooks)
 	// esimCursor is where the next eSIM reminder run starts (jobs.go).
 	esimMu     sync.Mutex
 	esimCursor int
@@ -123,9 +120,13 @@ func New(cfg Config) (*Bot, error) {
 	case cfg.PollBudget == 0 && cfg.Simulator == nil:
 		b.checks.budget.limit = defaultPollBudget
 	}
-	b.out.last, b.out.busy, b.out.gone, b.out.viewMem, b.out.secrets = last, map[uint64]bool{}, map[uint64]uint64{}, map[string]View{}, map[uint64]bool{}
+	b.out = newOutbox(cfg.Store, last, b.log)
 	return b, nil
 }
+
+// Wait blocks until the work in flight — handlers, webhook checks, "sent"
+// marks — is done. Tests use it to observe a quiet bot.
+func (b *Bot) Wait() { b.wg.Wait() }
 
 // Handle processes one event from a platform, and everything it leads to,
 // before returning. Events of one session are processed in arrival order.
@@ -222,9 +223,9 @@ func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conver
 		commit.Schedule = giftCardReminders(key, addr, u.Invoice, now)
 	}
 	commit.Outbox = b.outgoing(key, addr, replies, now)
-	commit.Done = b.takeMarks()
+	commit.Done = b.out.takeMarks()
 	err = b.cfg.Store.Commit(commit)
-	b.marksWritten(commit.Done, err == nil)
+	b.out.marksWritten(commit.Done, err == nil)
 	if err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
 	}

@@ -7,7 +7,9 @@ import (
 	"refillbot/conversation"
 )
 
-// Incoming is one event from a chat platform, addressed to a session.
+// Incoming is one event from a chat platform, addressed to a session. Every
+// adapter (platforms/*) produces this one type and hands it to a handler
+// func(context.Context, Incoming), so cmd wires adapter.Run(ctx, b.Handle).
 type Incoming struct {
 	Key     conversation.SessionKey
 	Address conversation.Address

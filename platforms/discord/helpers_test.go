@@ -139,7 +139,7 @@ func newEnv(tb testing.TB, o envOptions) *env {
 	e.bot = b
 	runErr := make(chan error, 1)
 	go func() {
-		runErr <- ad.Run(ctx, func(ctx context.Context, in discord.Incoming) { b.Handle(ctx, bot.Incoming(in)) })
+		runErr <- ad.Run(ctx, b.Handle)
 	}()
 	tb.Cleanup(func() {
 		cancel()

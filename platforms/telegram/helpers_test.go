@@ -143,9 +143,7 @@ func (e *env) start() {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(e.ctx))
 	e.cancel, e.done = cancel, make(chan error, 1)
 	go func() {
-		e.done <- ad.Run(ctx, func(ctx context.Context, in telegram.Incoming) {
-			b.Handle(ctx, bot.Incoming{Key: in.Key, Address: in.Address, Event: in.Event, Locale: in.Locale})
-		})
+		e.done <- ad.Run(ctx, b.Handle)
 	}()
 }
 

@@ -65,13 +65,12 @@ type Config struct {
 type Bot struct {
 	cfg    Config
 	log    *slog.Logger
-	locks  keyedLocks
+	locks  keyedLocks     // one per session in use: its events in order
 	wg     sync.WaitGroup // in-flight Handle calls and notifications
 	out    *outbox        // outbox.go; its sending is send.go
-	checks flights        // invoice checks under way (poller, webhooks)
-	// esimCursor is where the next eSIM reminder run starts (jobs.go).
-	esimMu     sync.Mutex
-	esimCursor int
+	checks checks         // checks.go: invoice checks under way and their pacing
+	// esimTurn is where the next eSIM reminder run starts (jobs.go).
+	esimTurn rota
 }
 
 // New checks the configuration and returns a Bot ready to Handle events.

@@ -247,7 +247,7 @@ func (s *Store) InvoiceView(invoiceID string) (bot.View, bool, error) {
 	return bot.View{InvoiceID: invoiceID, Address: v.Address, Ref: v.Ref}, found, nil
 }
 
-// ---- bot.Scheduled work ----
+// ---- Scheduled work ----
 
 type scheduledValue struct {
 	V       int                     `json:"v"`

@@ -446,7 +446,7 @@ func (s *Store) Tracked() ([]bot.Tracked, error) {
 	return out, errors.Join(errs...)
 }
 
-// bot.Tracked returns one tracked invoice, or false if it is not tracked.
+// TrackedInvoice returns one tracked invoice, or false if it is not tracked.
 func (s *Store) TrackedInvoice(id string) (bot.Tracked, bool, error) {
 	k, err := invoiceKey(id)
 	if err != nil {

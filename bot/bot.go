@@ -68,6 +68,7 @@ type Bot struct {
 	locks  keyedLocks     // one per session in use: its events in order
 	wg     sync.WaitGroup // in-flight Handle calls and notifications
 	out    *outbox        // outbox.go; its sending is send.go
+	send   *courier       // courier.go: one record to its platform
 	checks checks         // checks.go: invoice checks under way and their pacing
 	// esimTurn is where the next eSIM reminder run starts (jobs.go).
 	esimTurn rota
@@ -120,6 +121,14 @@ func New(cfg Config) (*Bot, error) {
 		b.checks.budget.limit = defaultPollBudget
 	}
 	b.out = newOutbox(cfg.Store, last, b.log)
+	b.send = &courier{out: b.out, platforms: cfg.Platforms, hideAfter: cfg.HideCodesAfter, lang: b.lang, log: b.log,
+		flushLater: func() {
+			b.wg.Add(1)
+			time.AfterFunc(markDelay, func() {
+				defer b.wg.Done()
+				b.out.flush()
+			})
+		}}
 	return b, nil
 }
 

@@ -15,7 +15,8 @@
 // sent (a crash, a user who blocked the bot, a platform asking to slow down)
 // are retried by the drain job with back-off. The outbox type (outbox.go)
 // keeps the process's side of it under its own lock — ids, records being
-// sent, marks not yet written — and send.go sends. Invoices are tracked by
+// sent, marks not yet written; send.go decides what to send and in what
+// order, and the courier (courier.go) hands each record to its platform. Invoices are tracked by
 // webhooks (webhook.go: the body is only a hint, the API is asked) and by a
 // poller that makes one list call per tick (poller.go); both funnel into one
 // check per invoice at a time, and the engine announces each change once.

@@ -3,8 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
-	"runtime/debug"
 	"time"
 
 	"refillbot/conversation"
@@ -50,7 +48,7 @@ func (b *Bot) deliverNow(ctx context.Context, recs []OutboxRecord) {
 		if !b.out.claim(r.ID) {
 			continue
 		}
-		if ok, _ := b.attempt(ctx, r, b.cfg.Now()); !ok {
+		if ok, _ := b.send.attempt(ctx, r, b.cfg.Now()); !ok {
 			// The rest wait in the outbox behind this one, so that the
 			// drain job delivers them in order (no receipt before its code).
 			for _, rest := range recs {
@@ -90,7 +88,7 @@ func (b *Bot) catchUp(ctx context.Context, key conversation.SessionKey, before u
 		if !b.out.claim(r.ID) {
 			continue // sent already, its mark not yet written
 		}
-		if ok, _ := b.attempt(ctx, r, b.cfg.Now()); !ok {
+		if ok, _ := b.send.attempt(ctx, r, b.cfg.Now()); !ok {
 			return false
 		}
 	}
@@ -101,136 +99,6 @@ func (b *Bot) catchUp(ctx context.Context, key conversation.SessionKey, before u
 		b.out.setWaiting(key, false)
 	}
 	return true
-}
-
-// attempt sends one claimed record and records the outcome: whether it was
-// sent, and how long the platform asked everyone to wait (RetryAfter).
-func (b *Bot) attempt(ctx context.Context, r OutboxRecord, now time.Time) (bool, time.Duration) {
-	ref, err := b.deliverSafe(ctx, &r)
-	if err == nil {
-		b.sent(r, ref, now)
-		return true, 0
-	}
-	r.Attempts++
-	if r.Reply.Secret && r.Attempts >= codeFallbackAfter && !unreachable(err) && retryAfterOf(err) == 0 && b.fallback(ctx, r) {
-		// The chat takes messages but refuses this one (too long, a markup
-		// error): the buyer learns where the code is, and what they are
-		// sent next no longer waits behind it. The code stays in /orders.
-		b.log.Error("code message refused by the platform; sent a pointer to /orders instead", "platform", r.Address.Platform, "attempts", r.Attempts, "err", err)
-		b.sent(r, "", now)
-		return true, 0
-	}
-	wait, drop := retryDelay(err, r.Attempts)
-	if drop && r.Reply.Secret {
-		wait, drop = maxRetryWait, false // a code is given up on only for the fallback above
-	}
-	// Never log the text: it may hold a code.
-	if drop {
-		b.log.Error("message dropped after repeated failures", "platform", r.Address.Platform, "attempts", r.Attempts, "err", err)
-		b.sent(r, "", now)
-		return true, 0
-	}
-	b.log.Warn("send failed; will retry", "platform", r.Address.Platform, "attempts", r.Attempts, "retry_in", wait, "secret", r.Reply.Secret, "err", err)
-	b.out.setWaiting(r.Session, true)
-	if serr := b.cfg.Store.OutboxRetry(r.ID, r.Attempts, now.Add(wait)); serr != nil {
-		b.log.Error("outbox: record retry", "err", serr)
-	}
-	b.out.release(r.ID)
-	return false, retryAfterOf(err)
-}
-
-// codeFallbackAfter is how many ordinary failures (neither "unreachable"
-// nor "slow down") a code message gets before the plain fallback is tried.
-const codeFallbackAfter = 5
-
-// fallback sends the short plain notice that stands in for a code message
-// the platform keeps refusing; it reports whether the platform took it.
-func (b *Bot) fallback(ctx context.Context, r OutboxRecord) bool {
-	fb := r
-	fb.Reply = conversation.CodeUndeliverableNotice(b.lang(r.Session))
-	fb.Invoice, fb.Edit, fb.View, fb.Hide = "", false, false, false
-	_, err := b.deliverSafe(ctx, &fb)
-	if err != nil {
-		b.log.Warn("code fallback notice failed", "platform", r.Address.Platform, "err", err)
-	}
-	return err == nil
-}
-
-// errPlatformPanic stands for a send during which the adapter panicked: the
-// record is retried like any failed send, and the bot keeps running.
-var errPlatformPanic = errors.New("platform panicked while sending")
-
-// deliverSafe is deliver with an adapter's panic turned into a failed send.
-// The panic value is not logged: it may quote the message.
-func (b *Bot) deliverSafe(ctx context.Context, r *OutboxRecord) (ref string, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			b.log.Error("platform panicked while sending", "platform", r.Address.Platform, "panic_type", fmt.Sprintf("%T", v), "stack", string(debug.Stack()))
-			ref, err = "", errPlatformPanic
-		}
-	}()
-	return b.deliver(ctx, r)
-}
-
-// deliver hands a record to its platform: an edit of the invoice's message
-// where possible, else a new message. When an edit falls back to a new
-// message, that message becomes the invoice's (r.View), so later reports
-// edit it rather than failing on the old one each time.
-func (b *Bot) deliver(ctx context.Context, r *OutboxRecord) (string, error) {
-	p, ok := b.cfg.Platforms[r.Address.Platform]
-	if !ok {
-		return "", errNoPlatform
-	}
-	var png []byte
-	if r.Reply.QR != "" {
-		var err error
-		if png, err = renderBarcode(r.Reply.QR, r.Reply.Barcode); err != nil {
-			// The text shows the value, so the message still goes. Neither
-			// the value nor gozxing's error (which quotes it) is logged: it
-			// is usually a redemption code.
-			b.log.Warn("barcode not drawn; sending the text alone", "format", r.Reply.Barcode, "err", err)
-			png = nil
-		}
-	}
-	if ed, ok := p.(Editor); ok && r.Edit {
-		if v, found := b.out.view(r.Invoice); found && v.Address.Chat == r.Address.Chat && v.Address.Platform == r.Address.Platform {
-			err := ed.Edit(ctx, r.Address, v.Ref, r.Reply, png)
-			if err == nil || unreachable(err) || retryAfterOf(err) > 0 {
-				return v.Ref, err
-			}
-			// The message may be gone or too old to edit: say it anew.
-			b.log.Debug("edit failed; sending a new message", "platform", r.Address.Platform, "err", err)
-			r.View = true
-		}
-	}
-	return p.Send(ctx, r.Address, r.Reply, png)
-}
-
-var errNoPlatform = errors.New("no platform for the address")
-
-// sent queues the record's mark (and its view or hide) and makes sure a
-// flush is under way. The mark is written shortly after, by one goroutine,
-// for every record sent meanwhile: the hot path does not wait for a second
-// fsync per message.
-func (b *Bot) sent(r OutboxRecord, ref string, now time.Time) {
-	var view *View
-	var hide *Scheduled
-	if r.View && ref != "" {
-		view = &View{InvoiceID: r.Invoice, Address: r.Address, Ref: ref}
-	}
-	if r.Hide && ref != "" {
-		if _, ok := b.cfg.Platforms[r.Address.Platform].(Deleter); ok {
-			hide = &Scheduled{Due: now.Add(b.cfg.HideCodesAfter), Name: "hide:" + r.Address.Platform + ":" + r.Address.Chat + ":" + ref,
-				Kind: schedHide, Session: r.Session, Address: r.Address, Ref: ref}
-		}
-	}
-	if b.out.sent(r.ID, view, hide) {
-		b.wg.Add(1)
-		time.AfterFunc(markDelay, func() {
-			defer b.wg.Done()
-			b.out.flush()
-		})
-	}
 }
 
 // FlushMarks writes the pending "sent" marks now; tests and shutdown use it.
@@ -298,7 +166,7 @@ func (b *Bot) drainSession(ctx context.Context, key conversation.SessionKey, rec
 			continue
 		}
 		sent++
-		ok, pause := b.attempt(ctx, r, now)
+		ok, pause := b.send.attempt(ctx, r, now)
 		if pause > 0 {
 			paused[r.Address.Platform] = true
 		}

@@ -16,10 +16,11 @@
 // are retried by the drain job with back-off. The outbox type (outbox.go)
 // keeps the process's side of it under its own lock — ids, records being
 // sent, marks not yet written; send.go decides what to send and in what
-// order, and the courier (courier.go) hands each record to its platform. Invoices are tracked by
-// webhooks (webhook.go: the body is only a hint, the API is asked) and by a
-// poller that makes one list call per tick (poller.go); both funnel into one
-// check per invoice at a time, and the engine announces each change once.
+// order, and the courier (courier.go) hands each record to its platform.
+// Invoices are tracked by webhooks (webhook.go: the body is only a hint, the
+// API is asked) and by a poller that makes one list call per tick
+// (poller.go); both funnel into one check per invoice at a time (checks.go),
+// and the engine announces each change once.
 // Scheduled work (jobs.go) is a set of plain functions of now.
 //
 // The package speaks to chat platforms and storage through the small

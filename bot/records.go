@@ -67,7 +67,7 @@ type OutboxRecord struct {
 	// Hide: a code message to remove after Config.HideCodesAfter.
 	Hide     bool
 	Attempts int
-	NextTry  time.Time
+	NextTry  time.Time // not to be sent before; zero: at once
 	Created  time.Time
 }
 

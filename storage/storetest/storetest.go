@@ -246,6 +246,20 @@ var sessionTests = []test{
 	}},
 }
 
+func mustDue(t *testing.T, s bot.Store) []bot.OutboxRecord {
+	t.Helper()
+	recs, err := s.OutboxDue(base, 0)
+	must(t, err)
+	return recs
+}
+
+// utcRecord makes r's times comparable with reflect.DeepEqual whatever
+// location the store returns them in.
+func utcRecord(r bot.OutboxRecord) bot.OutboxRecord {
+	r.NextTry, r.Created = r.NextTry.UTC(), r.Created.UTC()
+	return r
+}
+
 func sameTracked(a, b bot.Tracked) bool {
 	return a.InvoiceID == b.InvoiceID && a.Session == b.Session && a.Address == b.Address && a.Status == b.Status &&
 		a.Created.Equal(b.Created) && a.Expires.Equal(b.Expires) && a.NextCheck.Equal(b.NextCheck)
@@ -255,6 +269,31 @@ var outboxTests = []test{
 	{"enqueue refuses a zero id", func(t *testing.T, s bot.Store) {
 		if err := s.Enqueue([]bot.OutboxRecord{record(0, ann, base)}); err == nil {
 			t.Error("Enqueue of a zero id succeeded")
+		}
+	}},
+	{"records come back field for field", func(t *testing.T, s bot.Store) {
+		r := bot.OutboxRecord{ID: 7, Session: ann, Address: private(ann), Invoice: "inv-1", Edit: true, View: true, Hide: true,
+			Attempts: 3, NextTry: base.Add(-time.Minute), Created: base.Add(-time.Hour),
+			Reply: conversation.Reply{Text: []conversation.Span{{Text: "Code: ", Style: conversation.Bold}, {Text: "ABC-123"}},
+				QR: "ABC-123", Barcode: "code128", Secret: true, Invoice: "inv-1"}}
+		must(t, s.Commit(bot.Commit{Key: ann, State: state("a"), Outbox: []bot.OutboxRecord{r}}))
+		for _, list := range [][]bot.OutboxRecord{pending(t, s, ann), mustDue(t, s)} {
+			if len(list) != 1 || !reflect.DeepEqual(utcRecord(list[0]), utcRecord(r)) {
+				t.Errorf("read back %+v\nwant      %+v", list, r)
+			}
+		}
+		sc := bot.Scheduled{Due: base, Name: "giftcard:o1", Kind: "giftcard", Session: ann, Address: private(ann),
+			Ref: "m9", Subject: "Steam", Date: "2027-01-02", Attempts: 2}
+		must(t, s.Commit(bot.Commit{Key: ann, State: state("b"), Schedule: []bot.Scheduled{sc}}))
+		due, err := s.Due(base, 0)
+		must(t, err)
+		if len(due) != 1 || !due[0].Due.Equal(sc.Due) {
+			t.Fatalf("Due = %+v, want %+v", due, sc)
+		}
+		got := due[0]
+		got.Due = sc.Due
+		if !reflect.DeepEqual(got, sc) {
+			t.Errorf("timer read back %+v\nwant          %+v", got, sc)
 		}
 	}},
 	{"a session's records come in id order", func(t *testing.T, s bot.Store) {

@@ -59,6 +59,11 @@ type Config struct {
 	// BackupDir, when set, gets a daily hot backup; BackupKeep are kept (default 7).
 	BackupDir  string
 	BackupKeep int
+
+	// Leading, when set, says whether this process runs the scheduled jobs
+	// now: with replicas (replicas.go) one leader runs them, once per tick;
+	// the outbox drain runs on every replica. nil: always.
+	Leading func() bool
 }
 
 // Bot runs conversations. It is safe for concurrent use.
@@ -172,7 +177,7 @@ func (b *Bot) Run(ctx context.Context) error {
 // logged and ends this event's processing only: the lock is released and
 // the bot keeps serving everyone else.
 func (b *Bot) process(ctx context.Context, key conversation.SessionKey, addr conversation.Address, ev conversation.Event) (ok bool) {
-	unlock := b.locks.lock(key.String())
+	unlock := b.lockSession(ctx, key)
 	defer unlock()
 	defer func() {
 		if v := recover(); v != nil {

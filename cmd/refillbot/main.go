@@ -21,7 +21,7 @@ import (
 	"refillbot/platforms/console"
 	"refillbot/platforms/discord"
 	"refillbot/platforms/telegram"
-	"refillbot/storage"
+	"refillbot/storage/postgres"
 )
 
 // Compile-time checks that the concrete adapters fit the shell's interfaces.
@@ -53,6 +53,9 @@ func main() {
 // run is the whole program; main only adds the process's signals and exit code.
 // It returns when ctx ends (a signal) or the terminal chat's input ends.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "migrate" {
+		return runMigrate(ctx, args[1:], getenv, stdout, stderr) // migrate.go
+	}
 	cfg, err := parseConfig(args, getenv, stderr)
 	if err != nil {
 		return err
@@ -65,11 +68,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return err
 	}
 
-	st, webhookSecret, err := openStore(cfg, logger) // delivery.go
+	st, webhookSecret, err := openStore(ctx, cfg, logger) // delivery.go
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	// With PostgreSQL, one replica at a time polls, holds the gateway and
+	// runs the jobs (replicas.go).
+	lead := leadership{log: logger}
+	if pg, ok := st.(*postgres.Store); ok {
+		lead.pg = pg
+		if err := shareTelegramSecret(tg, cfg, pg); err != nil {
+			return err
+		}
+	} else if tg != nil && cfg.TelegramWebhookSecret != "" {
+		tg.UseWebhookSecret(cfg.TelegramWebhookSecret)
+	}
 
 	// Work gets a context of its own, cancelled a grace period after the
 	// signal, so a purchase in flight can finish and be saved.
@@ -131,6 +145,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		bcfg.Simulator = sim
 	}
 	bcfg.Catalog = cat
+	bcfg.Leading = lead.flag(ctx, "jobs")
 	deliveryConfig(&bcfg, cfg, webhookSecret, stderr, logger)
 	b, err := bot.New(bcfg)
 	if err != nil {
@@ -161,11 +176,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	running := 0
 	if tg != nil {
 		running++
-		go func() { done <- runTelegram(runCtx, tg, b) }()
+		go func() {
+			if cfg.TelegramMode == "webhook" { // every replica serves the webhook
+				done <- runTelegram(runCtx, tg, b)
+				return
+			}
+			done <- lead.run(runCtx, "telegram-polling", func(ctx context.Context) error { return runTelegram(ctx, tg, b) })
+		}()
 	}
 	if dc != nil {
 		running++
-		go func() { done <- runDiscord(runCtx, workCtx, dc, b) }()
+		go func() {
+			done <- lead.run(runCtx, "discord-gateway", func(ctx context.Context) error { return runDiscord(ctx, workCtx, dc, b) })
+		}()
 	}
 	if term != nil {
 		running++
@@ -214,7 +237,7 @@ func bitrefillClient(ctx context.Context, cfg config, logger *slog.Logger) (*bit
 
 // serveHTTP starts the bot's HTTP server. Binding happens here, so a busy
 // port is a start-up error rather than a log line.
-func serveHTTP(ctx context.Context, addr string, st *storage.Store, api *apiHealth, logger *slog.Logger, mount ...func(*http.ServeMux)) (*http.Server, error) {
+func serveHTTP(ctx context.Context, addr string, st store, api *apiHealth, logger *slog.Logger, mount ...func(*http.ServeMux)) (*http.Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := st.Ping(); err != nil {

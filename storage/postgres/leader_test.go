@@ -66,3 +66,45 @@ func TestOneLeaderAndTakeoverWhenItDies(t *testing.T) {
 		lc.Release()
 	}
 }
+
+func TestOneSessionAtATimeAcrossReplicas(t *testing.T) {
+	url := pgtest.URL(t)
+	key := newKey(t)
+	a, b := open(t, url, key, "a"), open(t, url, key, "b")
+	ctx := context.Background()
+	unlockA, err := a.LockSession(ctx, session(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another session is not held up.
+	unlockOther, err := b.LockSession(ctx, session(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlockOther()
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	if unlock, err := b.LockSession(short, session(1)); err == nil {
+		unlock()
+		t.Fatal("replica b locked a session replica a holds")
+	}
+	got := make(chan func(), 1)
+	go func() {
+		unlock, err := b.LockSession(ctx, session(1))
+		if err != nil {
+			t.Error(err)
+			close(got)
+			return
+		}
+		got <- unlock
+	}()
+	unlockA()
+	select {
+	case unlock, ok := <-got:
+		if ok {
+			unlock()
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("replica b did not get the lock replica a released")
+	}
+}

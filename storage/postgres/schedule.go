@@ -154,7 +154,7 @@ func (s *Store) Prune(before time.Time) (int, error) {
 
 // ErrNoFileBackup: a PostgreSQL store is backed up with the server's own
 // tools (pg_dump, base backups), not by the bot.
-var ErrNoFileBackup = errors.New("postgres: back up the database with pg_dump or the server's base backups; the bot writes no backup files")
+var ErrNoFileBackup = fmt.Errorf("postgres: back up the database with pg_dump or the server's base backups; the bot writes no backup files: %w", errors.ErrUnsupported)
 
 // BackupTo refuses: see ErrNoFileBackup.
 func (s *Store) BackupTo(dir string, now time.Time, keep int) (string, error) {

@@ -30,8 +30,6 @@ var (
 	ErrVersion = errors.New("written by a newer version")
 	// ErrCorrupt: a record cannot be read.
 	ErrCorrupt = errors.New("corrupt record")
-	// ErrCheckoutExists: the checkout already has a different invoice.
-	ErrCheckoutExists = errors.New("checkout already has an invoice")
 )
 
 //go:embed migrations/*.sql
@@ -72,6 +70,7 @@ const DefaultClaimLease = 30 * time.Second
 // any number of processes.
 type Store struct {
 	pool    *pgxpool.Pool
+	locks   *pgxpool.Pool // session locks only (LockSession)
 	seal    *sealed.Sealer
 	replica string
 	lease   time.Duration
@@ -113,7 +112,15 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: cannot reach %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
 	}
-	st := &Store{pool: pool, seal: seal, replica: opts.Replica, lease: opts.ClaimLease}
+	lcfg := cfg.Copy()
+	lcfg.MaxConns = max(cfg.MaxConns*4, 64)
+	lcfg.MinConns = 0
+	locks, err := pgxpool.NewWithConfig(ctx, lcfg)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	st := &Store{pool: pool, locks: locks, seal: seal, replica: opts.Replica, lease: opts.ClaimLease}
 	if st.replica == "" {
 		st.replica = "replica-" + randomToken(6)
 	}
@@ -128,11 +135,11 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		st.leaderCheck = DefaultLeaderCheck
 	}
 	if err := migrate(ctx, pool, opts.Logger); err != nil {
-		pool.Close()
+		st.Close()
 		return nil, err
 	}
 	if err := st.checkKey(ctx); err != nil {
-		pool.Close()
+		st.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	return st, nil
@@ -203,6 +210,7 @@ func (s *Store) Close() error {
 	for l := range leases {
 		l.Release()
 	}
+	s.locks.Close()
 	s.pool.Close()
 	return nil
 }

@@ -235,7 +235,7 @@ func TestOneInvoicePerCheckoutAcrossReplicas(t *testing.T) {
 		switch {
 		case err == nil:
 			ok++
-		case !errors.Is(err, postgres.ErrCheckoutExists):
+		case !errors.Is(err, bot.ErrCheckoutExists):
 			t.Errorf("PutCheckoutInvoice: %v", err)
 		}
 	}

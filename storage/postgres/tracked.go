@@ -132,7 +132,7 @@ func (s *Store) CheckoutInvoice(checkout string) (string, bool, error) {
 
 // PutCheckoutInvoice records the invoice created for a checkout. The first
 // invoice recorded stays: another one for the same checkout fails with
-// ErrCheckoutExists, since it means two invoices were created — whichever
+// bot.ErrCheckoutExists, since it means two invoices were created — whichever
 // replicas created them.
 func (s *Store) PutCheckoutInvoice(checkout, invoiceID string) error {
 	if err := checkID("checkout id", checkout); err != nil {
@@ -157,7 +157,7 @@ func (s *Store) PutCheckoutInvoice(checkout, invoiceID string) error {
 		return fmt.Errorf("postgres: checkout %q: %w", checkout, err)
 	}
 	if stored != invoiceID {
-		return fmt.Errorf("postgres: checkout %q: %w: %q, not %q", checkout, ErrCheckoutExists, stored, invoiceID)
+		return fmt.Errorf("postgres: checkout %q: %w: %q, not %q", checkout, bot.ErrCheckoutExists, stored, invoiceID)
 	}
 	return nil
 }

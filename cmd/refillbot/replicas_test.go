@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"io"
+	"strings"
+	"testing"
+
+	"refillbot/platforms/telegram/telegramtest"
+	"refillbot/storage/postgres/pgtest"
+)
+
+// testKey is a REFILLBOT_SECRET_KEY for the replicas of one test.
+func testKey(t *testing.T) string {
+	t.Helper()
+	return hex.EncodeToString([]byte(strings.Repeat(t.Name(), 32))[:32])
+}
+
+// A shop on PostgreSQL: the key is required (no key file beside a server),
+// and a URL that is not postgres:// is refused, each with one clear line.
+func TestDatabaseURLStartupErrors(t *testing.T) {
+	for name, tc := range map[string]struct {
+		env  map[string]string
+		want string
+	}{
+		"no key":         {map[string]string{"REFILLBOT_DATABASE_URL": "postgres://u:pw@127.0.0.1:1/db"}, "REFILLBOT_SECRET_KEY is required with REFILLBOT_DATABASE_URL"},
+		"not postgres":   {map[string]string{"REFILLBOT_DATABASE_URL": "mysql://u:pw@h/db", "REFILLBOT_SECRET_KEY": strings.Repeat("ab", 32)}, "postgres:// URL"},
+		"bad key":        {map[string]string{"REFILLBOT_DATABASE_URL": "postgres://u:pw@127.0.0.1:1/db", "REFILLBOT_SECRET_KEY": "short"}, "REFILLBOT_SECRET_KEY"},
+		"no server":      {map[string]string{"REFILLBOT_DATABASE_URL": "postgres://u:pw@127.0.0.1:1/db?connect_timeout=2", "REFILLBOT_SECRET_KEY": strings.Repeat("ab", 32)}, "cannot reach 127.0.0.1:1/db"},
+		"telegram token": {map[string]string{"TELEGRAM_WEBHOOK_SECRET": "has spaces"}, "TELEGRAM_WEBHOOK_SECRET"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := run(context.Background(), []string{"-db", t.TempDir() + "/x.db"}, func(k string) string { return tc.env[k] }, strings.NewReader(""), io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want an error mentioning %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), ":pw@") || strings.Contains(err.Error(), "abababab") {
+				t.Errorf("the error shows a secret: %v", err)
+			}
+		})
+	}
+}
+
+// The bot on PostgreSQL: a purchase through Telegram from start to code,
+// and after a restart on the same database the user carries on.
+func TestTelegramPurchaseOnPostgres(t *testing.T) {
+	db := pgtest.URL(t)
+	env := map[string]string{"REFILLBOT_DATABASE_URL": db, "REFILLBOT_SECRET_KEY": testKey(t)}
+	srv := telegramtest.NewServer(t, telegramtest.Options{})
+	stop := tgRun(t, srv, env)
+	u := srv.NewUser("Pia", "en")
+	d := u.In(u.Chat())
+	for _, step := range []struct{ say, tap, want string }{
+		{say: "/start", want: "SANDBOX"},
+		{say: "amazon us", want: "Results for"},
+		{tap: "Amazon US", want: "Values:"},
+		{say: "50", want: "Confirm your order"},
+		{tap: "Bitcoin", want: "Invoice for"},
+		{tap: "Simulate payment", want: "Code:"},
+	} {
+		if step.say != "" {
+			d.Say(step.say)
+		} else if _, err := d.Tap(step.tap); err != nil {
+			t.Fatalf("tap %q: %v", step.tap, err)
+		}
+		if _, err := d.Await(step.want); err != nil {
+			t.Fatalf("after %q: %v", step.say+step.tap, err)
+		}
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	// The same database, a new process: the session is there.
+	stop = tgRun(t, srv, env)
+	d.Say("/orders")
+	if _, err := d.Await("Amazon"); err != nil {
+		t.Fatalf("orders after a restart: %v", err)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+}

@@ -1,0 +1,27 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+
+	"refillbot/bot"
+	"refillbot/storage/postgres"
+	"refillbot/storage/postgres/pgtest"
+	"refillbot/storage/storetest"
+)
+
+var _ bot.Store = (*postgres.Store)(nil)
+
+// TestConformance runs the shell's store contract against PostgreSQL, each
+// subtest on a database of its own.
+func TestConformance(t *testing.T) {
+	pgtest.ServerURL(t)
+	storetest.Run(t, func(t *testing.T) bot.Store {
+		s, err := postgres.Open(context.Background(), pgtest.URL(t), postgres.Options{Key: make([]byte, 32)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}

@@ -642,5 +642,42 @@ func (a *Adapter) WebhookHandler() http.Handler {
 			return
 		}
 		a.enqueue(&u)
+		// Say 200 only once the update is handled: if this process dies
+		// first, Telegram delivers the update again — to another replica
+		// behind the same URL, or to this one restarted — instead of it
+		// being lost with the process. (A repeat is harmless: a button
+		// pressed twice finds its menu gone and is refused politely.)
+		if !a.awaitHandled(r.Context(), u.ID) {
+			http.Error(w, "not handled", http.StatusServiceUnavailable)
+		}
 	})
+}
+
+// webhookWait bounds how long a webhook request waits for its update to be
+// handled, inside Telegram's own patience for an answer.
+const webhookWait = 50 * time.Second
+
+// awaitHandled waits until update id is handled (or was never queued), and
+// reports false if the request, the run or webhookWait ends first.
+func (a *Adapter) awaitHandled(ctx context.Context, id int64) bool {
+	t := time.NewTimer(webhookWait)
+	defer t.Stop()
+	for {
+		a.mu.Lock()
+		_, open := a.open[id]
+		progress, work := a.progress, a.workCtx
+		a.mu.Unlock()
+		if !open {
+			return true
+		}
+		select {
+		case <-progress:
+		case <-ctx.Done():
+			return false
+		case <-work.Done():
+			return false
+		case <-t.C:
+			return false
+		}
+	}
 }

@@ -20,6 +20,15 @@ type SessionLocker interface {
 	LockSession(ctx context.Context, key conversation.SessionKey) (unlock func(), err error)
 }
 
+// IDSource is the ability of a store shared by several processes to hand
+// out outbox ids that increase across all of them (a sequence). Without
+// it ids are readings of this process's clock, and with replicas a session
+// stepped on a machine whose clock lags would have its new messages listed
+// before its older ones.
+type IDSource interface {
+	OutboxIDs(n int) ([]uint64, error)
+}
+
 // lockSession takes the session's in-process lock, then the store's when
 // it has one (SessionLocker). If the store cannot lock (the database is
 // unreachable), the work goes on under the in-process lock alone: its

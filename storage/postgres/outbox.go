@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -48,6 +49,39 @@ func (s *Store) queueOutbox(b *pgx.Batch, recs []bot.OutboxRecord, claimed bool)
 			int64(r.ID), r.Session.Platform, r.Session.User, r.NextTry, body, by, until)
 	}
 	return nil
+}
+
+// OutboxIDs hands out n outbox ids, increasing across every replica (a
+// sequence), for the shell (bot.IDSource).
+func (s *Store) OutboxIDs(n int) ([]uint64, error) {
+	ctx, cancel := opctx()
+	defer cancel()
+	rows, err := s.pool.Query(ctx, `SELECT nextval('outbox_ids') FROM generate_series(1, $1) ORDER BY 1`, n)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: outbox ids: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("postgres: outbox ids: %w", err)
+	}
+	out := make([]uint64, len(ids))
+	for i, id := range ids {
+		out[i] = uint64(id)
+	}
+	return out, nil
+}
+
+// advanceIDs moves the id sequence past the clock and every id stored, once
+// at Open. It only ever moves forward: when it does, the target is above
+// every id handed out, so a replica drawing ids meanwhile is not repeated.
+func (s *Store) advanceIDs(ctx context.Context) error {
+	last, err := s.OutboxLast()
+	if err != nil {
+		return err
+	}
+	target := max(int64(last), time.Now().UnixNano())
+	_, err = s.pool.Exec(ctx, `SELECT setval('outbox_ids', $1) FROM outbox_ids WHERE last_value < $1`, target)
+	return err
 }
 
 // Enqueue stores messages not caused by a session's step (reminders),

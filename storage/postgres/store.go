@@ -142,6 +142,10 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		st.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
+	if err := st.advanceIDs(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("postgres: outbox ids: %w", err)
+	}
 	return st, nil
 }
 

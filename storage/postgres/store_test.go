@@ -367,3 +367,32 @@ func TestMarksAndPruneAcrossReplicas(t *testing.T) {
 		t.Error("a pruned mark is still there")
 	}
 }
+
+func TestOutboxIDsIncreaseAcrossReplicas(t *testing.T) {
+	url := pgtest.URL(t)
+	key := newKey(t)
+	a := open(t, url, key, "a")
+	// An id from before (a bbolt shop's clock reading, far ahead).
+	ahead := uint64(time.Now().Add(time.Hour).UnixNano())
+	if err := a.Enqueue([]bot.OutboxRecord{{ID: ahead, Session: session(1)}}); err != nil {
+		t.Fatal(err)
+	}
+	b := open(t, url, key, "b") // opened after: starts past every stored id
+	var last uint64
+	for i := range 10 {
+		s := a
+		if i%2 == 1 {
+			s = b
+		}
+		ids, err := s.OutboxIDs(3)
+		if err != nil || len(ids) != 3 {
+			t.Fatalf("OutboxIDs: %v, %v", ids, err)
+		}
+		for _, id := range ids {
+			if id <= last || id <= ahead {
+				t.Fatalf("id %d after %d (stored %d): not increasing", id, last, ahead)
+			}
+			last = id
+		}
+	}
+}

@@ -99,7 +99,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "refillbot: buy Bitrefill gift cards, top-ups and eSIMs in chat.\n\n"+
 			"With no configuration it runs the sandbox (fake Bitrefill, no real money) in this terminal.\n"+
-			"Every flag can also be set with the environment variable named in its help.\n\nFlags:\n")
+			"Every flag can also be set with the environment variable named in its help.\n"+
+			"refillbot migrate -from ./refillbot.db -to postgres://... moves a bbolt shop to PostgreSQL (see migrate -help).\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

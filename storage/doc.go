@@ -28,9 +28,10 @@
 // step's transaction and deleted once the platform accepted them, so a crash
 // can repeat a message but never lose one. Records that can hold a
 // redemption code — sessions and outbox messages — are sealed with
-// AES-256-GCM (package sealed, shared with PostgreSQL) when Options.Key is set (see LoadKey: REFILLBOT_SECRET_KEY or a
-// generated 0600 key file beside the database); the file keeps a sealed check
-// value so that opening it with another key fails at once.
+// AES-256-GCM (package sealed, shared with PostgreSQL) when Options.Key is
+// set (see LoadKey: REFILLBOT_SECRET_KEY or a generated 0600 key file beside
+// the database); the file keeps a sealed check value so that opening it with
+// another key fails at once.
 //
 // Every record carries its own version, and the file carries a schema version
 // in the meta bucket, so a binary that is rolled back refuses data it does not

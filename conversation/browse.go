@@ -83,7 +83,7 @@ func (t *turn) browse(kind, category, country string, keep bool) {
 	}
 	t.s.Step, t.s.Query, t.s.Kind, t.s.Results, t.s.Page = StepSearching, "", kind, nil, 0
 	t.s.Actions = nil
-	t.s.Mode = country
+	t.s.BrowseCountry = country
 	t.out = append(t.out, SearchProducts{Kind: kind, Category: category, Country: country})
 }
 
@@ -92,7 +92,7 @@ func (t *turn) resultsTitle(page, pages int) []Span {
 		return t.tx("results", t.s.Query, strconv.Itoa(page), strconv.Itoa(pages))
 	}
 	kind := lookup(t.s.Lang, Msg("kinds."+t.s.Kind))
-	if c := t.s.Mode; c != "" && len(c) == 2 {
+	if c := t.s.BrowseCountry; c != "" && len(c) == 2 {
 		return t.tx("results.kind.in", kind, countryName(t.s.Lang, c), strconv.Itoa(page), strconv.Itoa(pages))
 	}
 	return t.tx("results.kind", kind, strconv.Itoa(page), strconv.Itoa(pages))
@@ -135,7 +135,7 @@ func (t *turn) noResults() {
 		return
 	}
 	kind := lookup(t.s.Lang, Msg("kinds."+t.s.Kind))
-	where := t.s.Mode
+	where := t.s.BrowseCountry
 	esim := t.s.Kind == KindESIM
 	if !t.s.TopUp {
 		t.clearFlow()

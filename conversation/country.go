@@ -186,12 +186,6 @@ func regionOf(locale string) string {
 	return ""
 }
 
-// NewState is a new session: the language and a guess of the country come
-// from the platform's locale; the country is confirmed by the user.
-func NewState(key SessionKey, nonce, locale string) State {
-	return State{V: SchemaVersion, Nonce: nonce, Lang: LangFromLocale(locale), User: key.String(), CountryGuess: regionOf(locale)}
-}
-
 const countryPage = 20
 
 // countryPicker lists countries by name, a page at a time; typing a name works too.
@@ -203,7 +197,7 @@ func (t *turn) countryPicker(step Step, page int) {
 	})
 	pages := (len(sorted) + countryPage - 1) / countryPage
 	page = max(0, min(page, pages-1))
-	t.s.Step, t.s.Page = step, page
+	t.s.Step, t.s.CountryPage = step, page
 	var o options
 	for _, c := range sorted[page*countryPage : min(len(sorted), (page+1)*countryPage)] {
 		o.add(countryName(lang, c.code), doCountry, c.code)
@@ -254,7 +248,7 @@ func (t *turn) typedCountry(in string) {
 			return
 		}
 		cur := t.current()
-		t.countryPicker(t.s.Step, t.s.Page)
+		t.countryPicker(t.s.Step, t.s.CountryPage)
 		t.out = slices.Insert(t.out, cur, Effect(Reply{Text: t.tx("country.unknown", truncate(in, 40))}))
 		return
 	}

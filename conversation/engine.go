@@ -141,12 +141,9 @@ func (o *options) add(label, do, arg string) {
 
 func (t *turn) opt(o *options, key Msg, do string) { o.add(lookup(t.s.Lang, key), do, "") }
 
-// clearFlow forgets the purchase in progress but never the purchases made.
-func (t *turn) clearFlow() {
-	t.s.Step, t.s.Query, t.s.Results, t.s.Page = StepIdle, "", nil, 0
-	t.s.Loading, t.s.Product, t.s.Choice, t.s.Invoice = "", nil, nil, ""
-	t.clearMore()
-}
+// clearFlow forgets the purchase in progress but never the purchases made,
+// nor a checkout being paid.
+func (t *turn) clearFlow() { t.s.Flow = Flow{} }
 
 func (t *turn) start(payload string) {
 	t.clearFlow()

@@ -103,14 +103,14 @@ func (t *turn) esims() {
 	t.menu(spans, ExpectICCID, o.acts, o.labels)
 }
 
-func (t *turn) askICCID(mode string) {
-	if mode != "topup" {
-		mode = "status"
+func (t *turn) askICCID(mode ICCIDPurpose) {
+	if mode != ForTopUp {
+		mode = ForStatus
 	}
-	t.s.Step, t.s.Mode = StepICCID, mode
+	t.s.Step, t.s.ICCIDFor = StepICCID, mode
 	var o options
 	t.opt(&o, "opt.back", doBack)
-	t.menu(t.tx(Msg("iccid.ask."+mode)), ExpectICCID, o.acts, o.labels)
+	t.menu(t.tx(Msg("iccid.ask."+string(mode))), ExpectICCID, o.acts, o.labels)
 }
 
 func (t *turn) iccidProblem(in string, prob ICCIDProblem) []Span {
@@ -130,20 +130,20 @@ func (t *turn) typedICCID(in string) {
 			t.offerSearch(in, t.iccidProblem(in, prob))
 			return
 		}
-		mode := t.s.Mode
+		mode := t.s.ICCIDFor
 		cur := t.current()
 		t.askICCID(mode)
 		t.out = slices.Insert(t.out, cur, Effect(Reply{Text: t.iccidProblem(in, prob)}))
 		return
 	}
-	t.loadESIM(id, t.s.Mode)
+	t.loadESIM(id, t.s.ICCIDFor)
 }
 
 // loadESIM fetches an eSIM's state; mode says what follows: its status, or
 // (having checked it exists) a top-up.
-func (t *turn) loadESIM(iccid, mode string) {
+func (t *turn) loadESIM(iccid string, mode ICCIDPurpose) {
 	t.clearFlow()
-	t.s.Step, t.s.ESIMTarget, t.s.Mode = StepLoadingESIM, iccid, mode
+	t.s.Step, t.s.ESIMTarget, t.s.ICCIDFor = StepLoadingESIM, iccid, mode
 	t.s.Actions = nil
 	t.say(t.tx("esim.loading", shortICCID(iccid)))
 	t.out = append(t.out, LoadESIM{ICCID: iccid})
@@ -160,7 +160,7 @@ func (t *turn) esimLoaded(e ESIM) {
 		t.s.Step, t.s.TopUp = StepLoading, true
 		t.s.Loading = id
 		t.out = append(t.out, LoadProduct{ID: id})
-	case t.s.Mode == "topup":
+	case t.s.ICCIDFor == ForTopUp:
 		t.topUp(e.ICCID)
 	default:
 		t.esimStatus(e)
@@ -170,7 +170,7 @@ func (t *turn) esimLoaded(e ESIM) {
 // esimStatus shows each bundle: data left, validity, state.
 func (t *turn) esimStatus(e ESIM) {
 	lang := t.s.Lang
-	t.s.Step, t.s.Mode = StepESIM, ""
+	t.s.Step, t.s.ICCIDFor = StepESIM, ""
 	name := shortICCID(e.ICCID)
 	if o := t.owned(e.ICCID); o != nil {
 		name = o.Name
@@ -259,13 +259,13 @@ func (t *turn) esimCommand(args string) {
 	id, prob := NormalizeICCID(args)
 	if prob != ICCIDOK {
 		t.clearFlow()
-		t.s.Step, t.s.Mode = StepICCID, "status"
+		t.s.Step, t.s.ICCIDFor = StepICCID, ForStatus
 		cur := t.current()
-		t.askICCID("status")
+		t.askICCID(ForStatus)
 		t.out = slices.Insert(t.out, cur, Effect(Reply{Text: t.iccidProblem(args, prob)}))
 		return
 	}
-	t.loadESIM(id, "status")
+	t.loadESIM(id, ForStatus)
 }
 
 // topupCommand is "topup <iccid> [package id]".
@@ -277,14 +277,14 @@ func (t *turn) topupCommand(args string) {
 			t.esims()
 			return
 		}
-		t.askICCID("topup")
+		t.askICCID(ForTopUp)
 		return
 	}
 	id, prob := NormalizeICCID(f[0])
 	if prob != ICCIDOK {
 		t.clearFlow()
 		cur := t.current()
-		t.askICCID("topup")
+		t.askICCID(ForTopUp)
 		t.out = slices.Insert(t.out, cur, Effect(Reply{Text: t.iccidProblem(f[0], prob)}))
 		return
 	}
@@ -298,6 +298,6 @@ func (t *turn) topupCommand(args string) {
 			return
 		}
 	}
-	t.loadESIM(id, "topup")
+	t.loadESIM(id, ForTopUp)
 	t.s.Want = want
 }

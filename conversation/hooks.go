@@ -75,7 +75,7 @@ func (t *turn) pre(ev Event) bool {
 	case Start, Command, Text, Chose:
 		idle := t.e.IdleAfter > 0 && !t.s.Seen.IsZero() && t.now.Sub(t.s.Seen) > t.e.IdleAfter
 		t.s.Seen = t.now
-		if !idle || t.s.Step == StepIdle && t.s.Mode == "" {
+		if !idle || t.s.Step == StepIdle && t.s.BrowseCountry == "" && t.s.ICCIDFor == "" {
 			return false
 		}
 		t.clearFlow()
@@ -112,15 +112,6 @@ func (t *turn) pre(ev Event) bool {
 		}
 	}
 	return false
-}
-
-// clearMore forgets the flow fields added by the complete conversation.
-// Pending and CartCheckout survive: an invoice being created is adopted even
-// after a cancel, and must still be named and emptied from the cart.
-func (t *turn) clearMore() {
-	t.s.Kind, t.s.Phone, t.s.Operators = "", "", nil
-	t.s.ESIMTarget, t.s.TopUp, t.s.Want, t.s.Mode, t.s.Line = "", false, "", "", 0
-	t.s.Repay, t.s.RepayCart = nil, false
 }
 
 func (t *turn) commandMore(name, args string) bool {
@@ -193,11 +184,11 @@ func (t *turn) textMore(in string) bool {
 		return false
 	case StepESIMs:
 		if id, prob := NormalizeICCID(in); prob == ICCIDOK {
-			t.loadESIM(id, "status")
+			t.loadESIM(id, ForStatus)
 			return true
 		}
 		if n, ok := listNumber(in, len(t.s.ESIMs)); ok {
-			t.loadESIM(t.s.ESIMs[n-1].ICCID, "status")
+			t.loadESIM(t.s.ESIMs[n-1].ICCID, ForStatus)
 			return true
 		}
 		return false
@@ -307,11 +298,11 @@ func (t *turn) choseMore(a Action) {
 	case doESIMs:
 		t.esims()
 	case doESIM:
-		t.loadESIM(a.Arg, "status")
+		t.loadESIM(a.Arg, ForStatus)
 	case doTopUp:
 		t.topUp(a.Arg)
 	case doICCIDAsk:
-		t.askICCID(a.Arg)
+		t.askICCID(ICCIDPurpose(a.Arg))
 	case doDest:
 		t.countryPicker(StepDestination, 0)
 	case doPay:
@@ -336,7 +327,7 @@ func (t *turn) choseMore(a Action) {
 func (t *turn) rerenderMore() {
 	switch t.s.Step {
 	case StepCountry, StepDestination:
-		t.countryPicker(t.s.Step, t.s.Page)
+		t.countryPicker(t.s.Step, t.s.CountryPage)
 	case StepKinds:
 		t.categories()
 	case StepPhone:
@@ -356,7 +347,7 @@ func (t *turn) rerenderMore() {
 	case StepRepay:
 		t.repayMenu(nil)
 	case StepOrders:
-		t.orders(t.s.Page)
+		t.orders(t.s.OrdersPage)
 	case StepOrder:
 		t.orderView()
 	case StepReveal:
@@ -364,11 +355,11 @@ func (t *turn) rerenderMore() {
 	case StepESIMs:
 		t.esims()
 	case StepICCID:
-		t.askICCID(t.s.Mode)
+		t.askICCID(t.s.ICCIDFor)
 	case StepCheckingPhone, StepLoadingESIM:
 		t.say(t.tx("busy"))
 	case StepESIM:
-		t.loadESIM(t.s.ESIMTarget, "status")
+		t.loadESIM(t.s.ESIMTarget, ForStatus)
 	}
 }
 
@@ -400,7 +391,7 @@ func (t *turn) backMore() bool {
 		t.clearFlow()
 		t.home(nil)
 	case StepOrder:
-		t.orders(t.s.Page)
+		t.orders(t.s.OrdersPage)
 	case StepReveal:
 		t.orderView()
 	case StepICCID, StepLoadingESIM, StepESIM:

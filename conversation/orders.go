@@ -48,7 +48,7 @@ func (t *turn) orders(page int) {
 	n := len(t.s.History)
 	pages := (n + ordersPage - 1) / ordersPage
 	page = max(0, min(page, pages-1))
-	t.s.Step, t.s.Page = StepOrders, page
+	t.s.Step, t.s.OrdersPage = StepOrders, page
 	spans := text(lang, "orders.title", strconv.Itoa(page+1), strconv.Itoa(pages))
 	var o options
 	for k := page * ordersPage; k < min(n, (page+1)*ordersPage); k++ {
@@ -65,7 +65,7 @@ func (t *turn) orders(page int) {
 func (t *turn) orderView() {
 	i := t.historyIndex(t.s.Invoice)
 	if i < 0 {
-		t.orders(t.s.Page)
+		t.orders(t.s.OrdersPage)
 		return
 	}
 	h := t.s.History[i]

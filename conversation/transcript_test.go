@@ -95,7 +95,7 @@ func replay(t *testing.T, script string) string {
 	w := &world{
 		t:        t,
 		eng:      Engine{Methods: []string{"bitcoin", "lightning"}, Sandbox: true},
-		s:        State{V: SchemaVersion, Nonce: "n0"},
+		s:        State{V: SchemaVersion, Profile: Profile{Nonce: "n0"}},
 		now:      time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC),
 		fail:     map[string]ErrorKind{},
 		invoices: map[string]Invoice{},

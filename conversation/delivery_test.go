@@ -20,9 +20,23 @@ func TestDeliveryTextsComplete(t *testing.T) {
 		}
 		return n
 	}
+	delivery := func(lang string) map[Msg]string {
+		m := map[Msg]string{}
+		for k, v := range catalog[lang] {
+			if strings.HasPrefix(string(k), "dlv.") {
+				m[k] = v
+			}
+		}
+		return m
+	}
+	english := delivery("en")
+	if len(english) == 0 {
+		t.Fatal("no delivery texts")
+	}
 	for _, lang := range Languages {
-		for k, en := range deliveryTexts["en"] {
-			s, ok := deliveryTexts[lang][k]
+		texts := delivery(lang)
+		for k, en := range english {
+			s, ok := texts[k]
 			if !ok {
 				t.Errorf("%s: %s missing", lang, k)
 				continue
@@ -36,8 +50,8 @@ func TestDeliveryTextsComplete(t *testing.T) {
 				}
 			}
 		}
-		if len(deliveryTexts[lang]) != len(deliveryTexts["en"]) {
-			t.Errorf("%s has %d delivery texts, English %d", lang, len(deliveryTexts[lang]), len(deliveryTexts["en"]))
+		if len(texts) != len(english) {
+			t.Errorf("%s has %d delivery texts, English %d", lang, len(texts), len(english))
 		}
 	}
 }

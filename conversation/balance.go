@@ -1,7 +1,6 @@
 package conversation
 
 import (
-	"slices"
 	"strings"
 )
 
@@ -75,10 +74,9 @@ func (t *turn) overCap(items []CartItem) bool {
 	if spent+total <= limit {
 		return false
 	}
-	cur0 := t.current()
-	t.reconfirmFor(items)
 	left := (limit - max(0, min(limit, spent))).String()
-	t.out = slices.Insert(t.out, cur0, Effect(Reply{Text: t.tx("balance.cap.before", total.String(), cur, limit.String(), left)}))
+	t.say(t.tx("balance.cap.before", total.String(), cur, limit.String(), left))
+	t.reconfirmFor(items)
 	return true
 }
 
@@ -141,7 +139,6 @@ func (t *turn) payFailed(ev Failed, reason string) {
 	if cost, ok := invoiceCost(p.Invoice); ok && t.s.SpentDay == t.now.UTC().Format("2006-01-02") {
 		t.s.Spent = max(0, t.s.Spent-cost)
 	}
-	cur := t.current()
+	t.say(text(t.s.Lang, "err.pay", reason))
 	t.balanceConfirm(p.Invoice, p.Summary)
-	t.out = append(t.out[:cur], append([]Effect{Reply{Text: text(t.s.Lang, "err.pay", reason)}}, t.out[cur:]...)...)
 }

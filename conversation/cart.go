@@ -60,9 +60,8 @@ func (t *turn) addToCart() {
 
 // cartRefuse explains why the item cannot go in and keeps the confirmation.
 func (t *turn) cartRefuse(why []Span) {
-	cur := t.current()
+	t.say(why)
 	t.confirm()
-	t.out = slices.Insert(t.out, cur, Effect(Reply{Text: why}))
 }
 
 // cartText lists the lines and the totals per currency.
@@ -150,9 +149,8 @@ func (t *turn) setQuantity(n int) {
 		return
 	}
 	if n < 1 || n > maxQuantity {
-		cur := t.current()
+		t.say(t.tx("cart.qty_range", strconv.Itoa(maxQuantity)))
 		t.cartLine(i)
-		t.out = slices.Insert(t.out, cur, Effect(Reply{Text: t.tx("cart.qty_range", strconv.Itoa(maxQuantity))}))
 		return
 	}
 	t.s.Cart = slices.Clone(t.s.Cart)

@@ -233,13 +233,7 @@ func (t *turn) typedCountry(in string) {
 	code, ok := parseCountry(in)
 	if q, region := regionQuery(in); !ok && region && t.s.Step == StepDestination && !t.s.TopUp {
 		// Regional plans are found by name: a search among eSIMs.
-		t.search(q)
-		if n := len(t.out); n > 0 {
-			if sp, ok := t.out[n-1].(SearchProducts); ok {
-				sp.Kind = KindESIM
-				t.out[n-1] = sp
-			}
-		}
+		t.searchKind(q, KindESIM)
 		return
 	}
 	if !ok {
@@ -247,9 +241,8 @@ func (t *turn) typedCountry(in string) {
 			t.offerSearch(in, t.tx("country.unknown", truncate(in, 40)))
 			return
 		}
-		cur := t.current()
+		t.say(t.tx("country.unknown", truncate(in, 40)))
 		t.countryPicker(t.s.Step, t.s.CountryPage)
-		t.out = slices.Insert(t.out, cur, Effect(Reply{Text: t.tx("country.unknown", truncate(in, 40))}))
 		return
 	}
 	t.setCountry(code)

@@ -24,13 +24,12 @@ const (
 // markView tags the invoice view so that the shell remembers its message,
 // and attaches the payment QR (BIP21 for bitcoin, the BOLT11 request for
 // lightning) while there is something to pay.
-func (t *turn) markView(inv Invoice) {
-	r := t.out[len(t.out)-1].(Reply)
+func markView(r Reply, inv Invoice) Reply {
 	r.Invoice = inv.ID
 	if inv.Status == StatusUnpaid && inv.PaymentURI != "" {
 		r.QR = qrPayload(inv.PaymentURI)
 	}
-	t.out[len(t.out)-1] = r
+	return r
 }
 
 // qrPayload upper-cases a lightning URI: BOLT11 is bech32, which is

@@ -33,54 +33,19 @@ const (
 
 // action names kept in State.Actions.
 const (
-	doSearch   = "search"
-	doAsk      = "ask"
-	doPage     = "page"
-	doProduct  = "product"
-	doPackage  = "package"
-	doMethod   = "method"
-	doBack     = "back"
-	doCancel   = "cancel"
-	doHelp     = "help"
-	doRetry    = "retry"
-	doRefresh  = "refresh"
-	doSimulate = "simulate"
+	doSearch   ActionKind = "search"
+	doAsk      ActionKind = "ask"
+	doPage     ActionKind = "page"
+	doProduct  ActionKind = "product"
+	doPackage  ActionKind = "package"
+	doMethod   ActionKind = "method"
+	doBack     ActionKind = "back"
+	doCancel   ActionKind = "cancel"
+	doHelp     ActionKind = "help"
+	doRetry    ActionKind = "retry"
+	doRefresh  ActionKind = "refresh"
+	doSimulate ActionKind = "simulate"
 )
-
-// Step applies one event to a session and returns the new state and what the
-// shell must do. It never mutates the slices of the state it is given.
-func (e Engine) Step(s State, ev Event, now time.Time) (State, []Effect) {
-	s = Migrate(s)
-	if s.Lang == "" {
-		s.Lang = DefaultLang
-	}
-	s.Purchases = slices.Clone(s.Purchases)
-	t := turn{e: e, s: s, now: now, out: make([]Effect, 0, 4)}
-	if t.pre(ev) {
-		return t.s, t.out
-	}
-	switch ev := ev.(type) {
-	case Start:
-		t.start(ev.Payload)
-	case Command:
-		t.command(strings.ToLower(ev.Name), strings.TrimSpace(ev.Args))
-	case Text:
-		t.text(ev.Text)
-	case Chose:
-		t.chose(ev.Token)
-	case ProductsFound:
-		t.productsFound(ev)
-	case ProductLoaded:
-		t.productLoaded(ev.Product)
-	case InvoiceCreated:
-		t.invoiceCreated(ev)
-	case InvoiceUpdated:
-		t.invoiceUpdated(ev.Invoice, ev.Requested)
-	case Failed:
-		t.failed(ev)
-	}
-	return t.s, t.out
-}
 
 // turn is the scratch space of one Step.
 type turn struct {
@@ -88,6 +53,8 @@ type turn struct {
 	s   State
 	now time.Time
 	out []Effect
+	// aside, when set, goes into the next menu drawn (offerSearch).
+	aside *aside
 }
 
 func (t *turn) say(spans []Span) { t.out = append(t.out, Reply{Text: spans}) }
@@ -96,6 +63,17 @@ func (t *turn) tx(key Msg, args ...string) []Span { return text(t.s.Lang, key, a
 
 // menu sends a message whose options replace the current menu.
 func (t *turn) menu(spans []Span, expect Expect, actions []Action, labels []string) {
+	t.out = append(t.out, t.menuReply(spans, expect, actions, labels))
+}
+
+// menuReply makes the options of a message the current menu.
+func (t *turn) menuReply(spans []Span, expect Expect, actions []Action, labels []string) Reply {
+	if a := t.aside; a != nil {
+		t.aside = nil
+		spans = append(slices.Clone(a.why), append([]Span{{Text: "\n\n"}}, spans...)...)
+		actions = append(slices.Clone(actions), Action{Do: doSearch, Arg: a.query})
+		labels = append(slices.Clone(labels), a.label)
+	}
 	t.s.Menu++
 	t.s.Actions = actions
 	opts := make([]Option, len(actions))
@@ -121,7 +99,7 @@ func (t *turn) menu(spans []Span, expect Expect, actions []Action, labels []stri
 		opts[i] = Option{Label: truncate(labels[i], maxLabel), Token: all[start:ends[i]]}
 		start = ends[i]
 	}
-	t.out = append(t.out, Reply{Text: spans, Options: opts, Expect: expect, Menu: true})
+	return Reply{Text: spans, Options: opts, Expect: expect, Menu: true}
 }
 
 // options is a small builder for a menu's actions and labels.
@@ -130,7 +108,7 @@ type options struct {
 	labels []string
 }
 
-func (o *options) add(label, do, arg string) {
+func (o *options) add(label string, do ActionKind, arg string) {
 	if o.acts == nil {
 		// Most menus have a handful of options: grow once, not four times.
 		o.acts, o.labels = make([]Action, 0, 8), make([]string, 0, 8)
@@ -139,7 +117,7 @@ func (o *options) add(label, do, arg string) {
 	o.labels = append(o.labels, label)
 }
 
-func (t *turn) opt(o *options, key Msg, do string) { o.add(lookup(t.s.Lang, key), do, "") }
+func (t *turn) opt(o *options, key Msg, do ActionKind) { o.add(lookup(t.s.Lang, key), do, "") }
 
 // clearFlow forgets the purchase in progress but never the purchases made,
 // nor a checkout being paid.
@@ -173,75 +151,6 @@ func validProductID(id string) bool {
 	return true
 }
 
-func (t *turn) command(name, args string) {
-	switch name {
-	case "start":
-		t.start(args)
-	case "help":
-		t.say(t.tx("help"))
-	case "search":
-		if args == "" {
-			t.clearFlow()
-			t.say(t.tx("ask.query"))
-			return
-		}
-		t.search(args)
-	case "cancel":
-		t.cancel()
-	case "back":
-		t.back()
-	default:
-		if !t.commandMore(name, args) {
-			t.say(t.tx("unknown.command", name))
-		}
-	}
-}
-
-// text handles typed words. A few bare words work like commands because people
-// type them; anything else means what the current step expects.
-func (t *turn) text(raw string) {
-	in := strings.TrimSpace(raw)
-	switch strings.ToLower(in) {
-	case "cancel", "stop":
-		t.cancel()
-		return
-	case "back":
-		t.back()
-		return
-	case "help", "?":
-		t.say(t.tx("help"))
-		return
-	case "menu", "start":
-		t.start("")
-		return
-	}
-	if t.s.LangMenu != 0 && t.s.LangMenu == t.s.Menu {
-		if code, ok := parseLang(in); ok {
-			t.s.LangMenu = 0
-			t.setLang(code)
-			return
-		}
-	}
-	if t.textMore(in) {
-		return
-	}
-	switch t.s.Step {
-	case StepProduct:
-		t.typedAmount(in)
-	case StepConfirm:
-		if looksLikeWords(in) {
-			t.offerSearch(in, t.tx("confirm.hint"))
-			return
-		}
-		t.confirm() // re-show the choices
-		t.out = slices.Insert(t.out, len(t.out)-1, Effect(Reply{Text: t.tx("confirm.hint")}))
-	case StepCreating:
-		t.creatingWait()
-	default:
-		t.search(in)
-	}
-}
-
 // creatingWait answers anything said while the invoice is being made. It
 // offers Cancel, so a session left waiting by a crash is never stuck.
 func (t *turn) creatingWait() {
@@ -264,34 +173,6 @@ func looksLikeWords(s string) bool {
 	return letters >= 2 && letters > digits
 }
 
-// offerSearch answers text that may be a product name typed mid-flow: it keeps
-// the current step and adds a one-tap way to search instead.
-func (t *turn) offerSearch(q string, why []Span) {
-	if utf8.RuneCountInString(q) > maxQueryLen {
-		t.say(why)
-		return
-	}
-	cur := t.current()
-	label := lookup(t.s.Lang, "offer.search")
-	label = strings.Replace(label, "{1}", truncate(q, 30), 1)
-	t.out = t.out[:cur]
-	// Re-render the step, then put the explanation first and the offer after
-	// its options, so the step's own options keep their numbers.
-	t.rerender()
-	if n := len(t.out); n > cur {
-		if r, ok := t.out[n-1].(Reply); ok && r.Menu {
-			r.Text = append(slices.Clone(why), append([]Span{{Text: "\n\n"}}, r.Text...)...)
-			r.Options = append(slices.Clone(r.Options), Option{Label: label, Token: t.token(len(t.s.Actions))})
-			t.s.Actions = append(t.s.Actions, Action{Do: doSearch, Arg: q})
-			t.out[n-1] = r
-			return
-		}
-	}
-	t.say(why)
-}
-
-func (t *turn) current() int { return len(t.out) }
-
 func (t *turn) token(i int) string {
 	return t.s.Nonce + "." + strconv.FormatInt(int64(t.s.Menu), 36) + "." + strconv.Itoa(i)
 }
@@ -304,7 +185,10 @@ func truncate(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-func (t *turn) search(q string) {
+func (t *turn) search(q string) { t.searchKind(q, "") }
+
+// searchKind searches among products of one kind ("" for all).
+func (t *turn) searchKind(q, kind string) {
 	q = strings.Join(strings.Fields(q), " ")
 	if q == "" {
 		t.say(t.tx("ask.query"))
@@ -324,7 +208,7 @@ func (t *turn) search(q string) {
 	if country == "" {
 		country = t.s.CountryGuess
 	}
-	t.out = append(t.out, SearchProducts{Query: q, Country: country})
+	t.out = append(t.out, SearchProducts{Query: q, Kind: kind, Country: country})
 }
 
 func (t *turn) load(id string) {
@@ -348,79 +232,6 @@ func (t *turn) cancel() {
 	t.say(t.tx("cancelled"))
 }
 
-func (t *turn) back() {
-	switch t.s.Step {
-	case StepResults:
-		if t.backFromBrowse() {
-			return
-		}
-		t.clearFlow()
-		t.s.Actions = nil
-		t.home(nil) // options to go on with, not a bare question
-	case StepProduct, StepLoading:
-		if len(t.s.Results) > 0 {
-			t.s.Product, t.s.Choice, t.s.Loading = nil, nil, ""
-			t.results(t.s.Page)
-			return
-		}
-		t.clearFlow()
-		t.s.Actions = nil
-		t.say(t.tx("ask.query"))
-	case StepConfirm:
-		t.s.Choice = nil
-		t.card()
-	case StepCreating:
-		t.creatingWait()
-	case StepInvoice:
-		t.cancel()
-	default:
-		if !t.backMore() {
-			t.say(t.tx("nothing.to.go.back"))
-		}
-	}
-}
-
-func (t *turn) chose(token string) {
-	a, ok := t.resolve(token)
-	if !ok {
-		t.stale()
-		return
-	}
-	switch a.Do {
-	case doSearch:
-		t.search(a.Arg)
-	case doAsk:
-		t.clearFlow()
-		t.s.Actions = nil
-		t.say(t.tx("ask.query"))
-	case doHelp:
-		t.say(t.tx("help"))
-	case doPage:
-		n, _ := strconv.Atoi(a.Arg)
-		t.results(n)
-	case doProduct:
-		t.say(t.tx("loading", t.resultName(a.Arg)))
-		t.load(a.Arg)
-	case doPackage:
-		t.pickPackage(a.Arg)
-	case doMethod:
-		t.createInvoice(a.Arg)
-	case doBack:
-		t.back()
-	case doCancel:
-		t.cancel()
-	case doRetry:
-		t.confirm()
-	case doRefresh:
-		t.out = append(t.out, RefreshInvoice{InvoiceID: a.Arg})
-	case doSimulate:
-		t.say(t.tx("simulating"))
-		t.out = append(t.out, SimulatePayment{InvoiceID: a.Arg})
-	default:
-		t.choseMore(a)
-	}
-}
-
 // resolve maps a token to the action it names in the current menu.
 func (t *turn) resolve(token string) (Action, bool) {
 	rest, ok := strings.CutPrefix(token, t.s.Nonce+".")
@@ -440,39 +251,6 @@ func (t *turn) resolve(token string) (Action, bool) {
 		return Action{}, false
 	}
 	return t.s.Actions[i], true
-}
-
-// stale answers an option from an old or foreign menu with the current one.
-func (t *turn) stale() {
-	cur := t.current()
-	t.rerender()
-	if len(t.out) == cur {
-		t.say(t.tx("expired.none"))
-		return
-	}
-	t.out = slices.Insert(t.out, cur, Effect(Reply{Text: t.tx("expired.menu")}))
-}
-
-// rerender shows the current step's menu again, with fresh tokens.
-func (t *turn) rerender() {
-	switch t.s.Step {
-	case StepResults:
-		t.results(t.s.Page)
-	case StepProduct:
-		t.card()
-	case StepConfirm:
-		t.confirm()
-	case StepInvoice:
-		if p := t.purchase(t.s.Invoice); p != nil {
-			t.invoiceView(p.Invoice, p.Summary)
-		}
-	case StepCreating:
-		t.creatingWait()
-	case StepSearching, StepLoading:
-		t.say(t.tx("busy.search"))
-	default:
-		t.rerenderMore()
-	}
 }
 
 func (t *turn) resultName(id string) string {
@@ -529,7 +307,7 @@ func (t *turn) results(page int) {
 // pager adds "‹ Previous" and "Next ›" after a page's items: both, always in
 // that order, whenever there is more than one page (they wrap around), so
 // the navigation never moves under the user's finger from page to page.
-func (t *turn) pager(o *options, page, pages int, do string) {
+func (t *turn) pager(o *options, page, pages int, do ActionKind) {
 	if pages <= 1 {
 		return
 	}
@@ -537,21 +315,13 @@ func (t *turn) pager(o *options, page, pages int, do string) {
 	o.add(lookup(t.s.Lang, "opt.next"), do, strconv.Itoa((page+1)%pages))
 }
 
-func (t *turn) productLoaded(p Product) {
-	if t.s.Step != StepLoading || p.ID != t.s.Loading {
-		return
-	}
-	t.s.Loading = ""
-	t.s.Product = &p
-	t.s.Choice = nil
-	if t.productMore() {
-		return
-	}
-	t.card()
-}
-
 // card shows the product and what values can be bought.
-func (t *turn) card() {
+func (t *turn) card() { t.cardWith(nil) }
+
+// refuse explains a bad value in place of the card's text, with its options.
+func (t *turn) refuse(why []Span) { t.cardWith(why) }
+
+func (t *turn) cardWith(why []Span) {
 	p := t.s.Product
 	if p == nil {
 		t.clearFlow()
@@ -612,6 +382,9 @@ func (t *turn) card() {
 	}
 	t.opt(&o, "opt.back", doBack)
 	t.opt(&o, "opt.cancel", doCancel)
+	if why != nil {
+		spans = why
+	}
 	t.menu(spans, expect, o.acts, o.labels)
 }
 
@@ -825,16 +598,6 @@ func (t *turn) withValid(why []Span) []Span {
 	return appendText(slices.Clone(why), t.s.Lang, "amount.valid", p.Range.Min.String(), p.Range.Max.String(), p.Currency, t.stepText(*p.Range))
 }
 
-// refuse explains a bad value and shows the card's options again.
-func (t *turn) refuse(why []Span) {
-	cur := t.current()
-	t.card()
-	if r, ok := t.out[len(t.out)-1].(Reply); ok && len(t.out) > cur {
-		r.Text = why
-		t.out[len(t.out)-1] = r
-	}
-}
-
 func (t *turn) confirm() {
 	p, c := t.s.Product, t.s.Choice
 	if p == nil || c == nil {
@@ -952,8 +715,7 @@ func (t *turn) invoiceView(inv Invoice, summary string) {
 		o.add(lookup(lang, "opt.simulate"), doSimulate, inv.ID)
 	}
 	t.opt(&o, "opt.search", doAsk)
-	t.menu(spans, ExpectQuery, o.acts, o.labels)
-	t.markView(inv) // delivery.go
+	t.out = append(t.out, markView(t.menuReply(spans, ExpectQuery, o.acts, o.labels), inv))
 }
 
 func (t *turn) duration(d time.Duration) string {
@@ -988,6 +750,188 @@ func statusMsg(status string) Msg {
 	return Msg("status." + status)
 }
 
+// Step applies one event to a session and returns the new state and what the
+// shell must do. It never mutates the slices of the state it is given.
+func (e Engine) Step(s State, ev Event, now time.Time) (State, []Effect) {
+	s = Migrate(s)
+	if s.Lang == "" {
+		s.Lang = DefaultLang
+	}
+	s.Purchases = slices.Clone(s.Purchases)
+	t := turn{e: e, s: s, now: now, out: make([]Effect, 0, 4)}
+	switch ev := ev.(type) {
+	case Start:
+		if !t.expired(ev) {
+			t.start(ev.Payload)
+		}
+	case Command:
+		if !t.expired(ev) {
+			t.command(strings.ToLower(ev.Name), strings.TrimSpace(ev.Args))
+		}
+	case Text:
+		if !t.expired(ev) {
+			t.text(ev.Text)
+		}
+	case Chose:
+		if !t.expired(ev) {
+			t.chose(ev.Token)
+		}
+	case ProductsFound:
+		t.productsFound(ev)
+	case ProductLoaded:
+		t.productLoaded(ev.Product)
+	case PhoneChecked:
+		t.phoneChecked(ev)
+	case ESIMLoaded:
+		t.esimLoaded(ev.ESIM)
+	case InvoiceCreated:
+		t.invoiceCreated(ev)
+	case InvoiceUpdated:
+		t.invoiceUpdate(ev)
+	case Failed:
+		t.failed(ev)
+	}
+	return t.s, t.out
+}
+
+// expired keeps the last-seen time and ends a flow left idle too long. It
+// reports whether the event was fully answered: a tap on an option of the
+// expired flow gets the home menu instead.
+func (t *turn) expired(ev Event) bool {
+	idle := t.e.IdleAfter > 0 && !t.s.Seen.IsZero() && t.now.Sub(t.s.Seen) > t.e.IdleAfter
+	t.s.Seen = t.now
+	if !idle || t.s.Step == StepIdle && t.s.BrowseCountry == "" && t.s.ICCIDFor == "" {
+		return false
+	}
+	t.clearFlow()
+	t.s.Actions = nil
+	t.s.Menu++ // every option shown before is stale
+	if _, ok := ev.(Chose); ok {
+		t.say(t.tx("idle.expired"))
+		t.home(nil)
+		return true
+	}
+	if _, ok := ev.(Start); !ok {
+		t.say(t.tx("idle.expired"))
+	}
+	return false
+}
+
+func (t *turn) command(name, args string) {
+	for _, c := range commands {
+		if c.name == name {
+			c.run(t, args)
+			return
+		}
+	}
+	t.say(t.tx("unknown.command", name))
+}
+
+// text handles typed words. A few bare words work like commands because people
+// type them; anything else means what the current step expects.
+func (t *turn) text(raw string) {
+	in := strings.TrimSpace(raw)
+	switch strings.ToLower(in) {
+	case "cancel", "stop":
+		t.cancel()
+		return
+	case "back":
+		t.back()
+		return
+	case "help", "?":
+		t.say(t.tx("help"))
+		return
+	case "menu", "start":
+		t.start("")
+		return
+	}
+	if t.s.LangMenu != 0 && t.s.LangMenu == t.s.Menu {
+		if code, ok := parseLang(in); ok {
+			t.s.LangMenu = 0
+			t.setLang(code)
+			return
+		}
+	}
+	if typed := screens[t.s.Step].typed; typed != nil {
+		typed(t, in)
+		return
+	}
+	t.search(in)
+}
+
+func (t *turn) back() {
+	if back := screens[t.s.Step].back; back != nil {
+		back(t)
+		return
+	}
+	t.say(t.tx("nothing.to.go.back"))
+}
+
+func (t *turn) chose(token string) {
+	a, ok := t.resolve(token)
+	if !ok {
+		t.stale()
+		return
+	}
+	if do := actions[a.Do]; do != nil {
+		do(t, a.Arg)
+	}
+}
+
+// stale answers an option from an old or foreign menu with the current one.
+func (t *turn) stale() {
+	if !t.drawable() {
+		t.say(t.tx("expired.none"))
+		return
+	}
+	t.say(t.tx("expired.menu"))
+	t.redraw()
+}
+
+// drawable tells whether the current step has a menu to show again.
+func (t *turn) drawable() bool {
+	sc := screens[t.s.Step]
+	return sc.redraw != nil && (sc.shown == nil || sc.shown(t))
+}
+
+// redraw shows the current step's menu again, with fresh tokens.
+func (t *turn) redraw() {
+	if t.drawable() {
+		screens[t.s.Step].redraw(t)
+	}
+}
+
+// offerSearch answers text that may be a product name typed mid-flow: it keeps
+// the current step and adds a one-tap way to search instead. The step's menu
+// is drawn with the explanation first and the offer after its options, so the
+// step's own options keep their numbers.
+func (t *turn) offerSearch(q string, why []Span) {
+	if utf8.RuneCountInString(q) > maxQueryLen || !t.drawable() {
+		t.say(why)
+		return
+	}
+	label := strings.Replace(lookup(t.s.Lang, "offer.search"), "{1}", truncate(q, 30), 1)
+	t.aside = &aside{why: why, query: q, label: label}
+	t.redraw()
+	if t.aside != nil { // the step drew no menu after all
+		t.aside = nil
+		t.say(why)
+	}
+}
+
+// aside is an offer to search instead, drawn into the next menu.
+type aside struct {
+	why          []Span
+	query, label string
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
+
+// failed explains an operation that did not work and shows where the user
+// stands, if the answer is still awaited.
 func (t *turn) failed(ev Failed) {
 	lang := t.s.Lang
 	reason := lookup(lang, Msg("err."+string(ev.Kind)))
@@ -1000,42 +944,298 @@ func (t *turn) failed(ev Failed) {
 	}
 	switch ev.Op {
 	case OpSearch:
-		if t.s.Step != StepSearching {
-			return
-		}
-		q := t.s.Query
-		t.clearFlow()
-		var o options
-		o.add(lookup(lang, "opt.retry"), doSearch, q)
-		t.opt(&o, "opt.cancel", doCancel)
-		t.menu(text(lang, "err.search", reason), ExpectQuery, o.acts, o.labels)
+		t.searchFailed(reason)
 	case OpLoadProduct:
-		if t.s.Step != StepLoading {
-			return
-		}
-		t.s.Loading = ""
-		if len(t.s.Results) > 0 {
-			cur := t.current()
-			t.results(t.s.Page)
-			t.out = slices.Insert(t.out, cur, Effect(Reply{Text: text(lang, "err.product", reason)}))
-			return
-		}
-		t.clearFlow()
-		t.s.Actions = nil
-		t.say(text(lang, "err.product", reason))
+		t.productFailed(reason)
 	case OpCreateInvoice:
-		if t.s.Step != StepCreating {
-			return
-		}
-		// The cart is kept: back to the confirmation with the reason on top.
-		cur := t.current()
-		t.reconfirm()
-		t.out = slices.Insert(t.out, cur, Effect(Reply{Text: text(lang, "err.invoice", reason)}))
+		t.invoiceFailed(reason)
 	case OpRefreshInvoice:
 		t.say(text(lang, "err.refresh", reason))
 	case OpSimulatePayment:
 		t.say(text(lang, "err.simulate", reason))
-	default:
-		t.failedMore(ev, reason)
+	case OpCheckPhone:
+		t.phoneFailed(ev, reason)
+	case OpLoadESIM:
+		t.esimFailed(ev, reason)
+	case OpPay:
+		t.payFailed(ev, reason)
 	}
+}
+
+func (t *turn) productLoaded(p Product) {
+	if t.s.Step != StepLoading || p.ID != t.s.Loading {
+		return
+	}
+	t.s.Loading = ""
+	t.s.Product = &p
+	t.s.Choice = nil
+	if t.s.TopUp && p.Kind != KindESIM {
+		t.s.TopUp, t.s.Want = false, ""
+		t.say(t.tx("esim.not_plan", p.Name))
+		t.esims()
+		return
+	}
+	if want := t.s.Want; want != "" {
+		// The topup command named a package: pick it at once.
+		t.s.Want = ""
+		for _, pk := range p.Packages {
+			if pk.ID == want {
+				t.s.Step = StepProduct
+				t.pickPackage(want)
+				return
+			}
+		}
+		t.say(t.tx("esim.no_package", want))
+		t.card()
+		return
+	}
+	if p.NeedsPhone && t.s.Phone == "" && p.InStock {
+		t.askPhone(t.s.Product)
+		return
+	}
+	t.card()
+}
+
+// invoiceUpdate answers news of an invoice: the history, a cart given back,
+// a balance payment seen, codes asked for again, and then the purchase.
+func (t *turn) invoiceUpdate(ev InvoiceUpdated) {
+	t.historyUpdate(ev.Invoice)
+	t.unpaidEnd(ev.Invoice)
+	t.balanceDetected(ev.Invoice)
+	if ev.Reveal {
+		t.reveal(ev.Invoice)
+		return
+	}
+	if t.purchase(ev.Invoice.ID) == nil && t.s.Step == StepOrder && t.s.Invoice == ev.Invoice.ID {
+		if ev.Requested {
+			t.orderView()
+		}
+		return
+	}
+	t.invoiceUpdated(ev.Invoice, ev.Requested)
+}
+
+func backFromResults(t *turn) {
+	if t.backFromBrowse() {
+		return
+	}
+	t.clearFlow()
+	t.s.Actions = nil
+	t.home(nil) // options to go on with, not a bare question
+}
+
+func backFromProduct(t *turn) {
+	if len(t.s.Results) > 0 {
+		t.s.Product, t.s.Choice, t.s.Loading = nil, nil, ""
+		t.results(t.s.Page)
+		return
+	}
+	t.clearFlow()
+	t.s.Actions = nil
+	t.say(t.tx("ask.query"))
+}
+
+func backFromPhone(t *turn) {
+	if len(t.s.Results) > 0 {
+		t.s.Product, t.s.Phone = nil, ""
+		t.results(t.s.Page)
+		return
+	}
+	t.clearFlow()
+	t.home(nil)
+}
+
+func backFromOperators(t *turn) {
+	t.s.Phone, t.s.Operators = "", nil
+	t.askPhone(t.s.Product)
+}
+
+func backFromRepay(t *turn) {
+	if t.s.RepayCart && len(t.s.Cart) > 0 {
+		t.showCart()
+		return
+	}
+	t.clearFlow()
+	t.home(nil)
+}
+
+// typedOnCard reads a phone number while the card waits for one, else an amount.
+func (t *turn) typedOnCard(in string) {
+	if p := t.s.Product; p != nil && p.NeedsPhone && t.s.Phone == "" && p.InStock {
+		t.typedPhone(in)
+		return
+	}
+	t.typedAmount(in)
+}
+
+func (t *turn) invoiceAgain() {
+	if p := t.purchase(t.s.Invoice); p != nil {
+		t.invoiceView(p.Invoice, p.Summary)
+	}
+}
+
+func (t *turn) balanceAgain() {
+	if p := t.purchase(t.s.Invoice); p != nil {
+		t.balanceConfirm(p.Invoice, p.Summary)
+	}
+}
+
+// typedCartLine opens a line by its number, as the list shows them numbered.
+func (t *turn) typedCartLine(in string) {
+	if n, ok := listNumber(in, len(t.s.Cart)); ok {
+		t.cartLine(n - 1)
+		return
+	}
+	t.search(in)
+}
+
+func (t *turn) typedOrder(in string) {
+	if n, ok := listNumber(in, len(t.s.History)); ok {
+		t.s.Invoice = t.s.History[len(t.s.History)-n].Invoice
+		t.orderView()
+		return
+	}
+	t.search(in)
+}
+
+// typedESIMs opens an eSIM by its ICCID or its number in the list.
+func (t *turn) typedESIMs(in string) {
+	if id, prob := NormalizeICCID(in); prob == ICCIDOK {
+		t.loadESIM(id, ForStatus)
+		return
+	}
+	if n, ok := listNumber(in, len(t.s.ESIMs)); ok {
+		t.loadESIM(t.s.ESIMs[n-1].ICCID, ForStatus)
+		return
+	}
+	t.search(in)
+}
+
+func (t *turn) countryAgain() { t.countryPicker(t.s.Step, t.s.CountryPage) }
+
+func (t *turn) askQuery() {
+	t.clearFlow()
+	t.s.Actions = nil
+	t.say(t.tx("ask.query"))
+}
+
+func (t *turn) searchCommand(args string) {
+	if args == "" {
+		t.clearFlow()
+		t.say(t.tx("ask.query"))
+		return
+	}
+	t.search(args)
+}
+
+func (t *turn) ordersCommand(string) { t.orders(0) }
+
+func (t *turn) esimsCommand(args string) {
+	if args == "" {
+		t.esims()
+		return
+	}
+	t.esimCommand(args)
+}
+
+// quickPick is a value offered on a range product's card.
+func (t *turn) quickPick(arg string) {
+	n, err := strconv.ParseInt(arg, 10, 64)
+	if err != nil || t.s.Step != StepProduct || t.s.Product == nil {
+		t.stale()
+		return
+	}
+	t.typedAmount(Amount(n).String())
+}
+
+// emptyAsk asks first: emptying the cart cannot be undone.
+func (t *turn) emptyAsk() {
+	if len(t.s.Cart) == 0 {
+		t.showCart()
+		return
+	}
+	var o options
+	o.add(lookup(t.s.Lang, "opt.empty_yes"), doEmptyYes, "")
+	t.opt(&o, "opt.to_cart", doCart)
+	t.menu(t.tx("cart.empty_ask", strconv.Itoa(cartUnits(t.s.Cart))), ExpectNothing, o.acts, o.labels)
+}
+
+func (t *turn) emptyCart() {
+	t.s.Cart = nil
+	t.say(t.tx("cart.emptied"))
+	t.home(nil)
+}
+
+// phoneAgain asks for a phone number, keeping a card that needs one.
+func (t *turn) phoneAgain() {
+	keep := t.s.Product
+	if keep != nil && !keep.NeedsPhone {
+		keep = nil
+	}
+	t.s.Phone, t.s.Operators = "", nil
+	t.askPhone(keep)
+}
+
+func (t *turn) searchFailed(reason string) {
+	if t.s.Step != StepSearching {
+		return
+	}
+	q := t.s.Query
+	t.clearFlow()
+	var o options
+	o.add(lookup(t.s.Lang, "opt.retry"), doSearch, q)
+	t.opt(&o, "opt.cancel", doCancel)
+	t.menu(t.tx("err.search", reason), ExpectQuery, o.acts, o.labels)
+}
+
+func (t *turn) productFailed(reason string) {
+	if t.s.Step != StepLoading {
+		return
+	}
+	t.s.Loading = ""
+	t.say(t.tx("err.product", reason))
+	if len(t.s.Results) > 0 {
+		t.results(t.s.Page)
+		return
+	}
+	t.clearFlow()
+	t.s.Actions = nil
+}
+
+// invoiceFailed keeps the cart: back to the confirmation with the reason on top.
+func (t *turn) invoiceFailed(reason string) {
+	if t.s.Step != StepCreating {
+		return
+	}
+	t.say(t.tx("err.invoice", reason))
+	t.reconfirm()
+}
+
+func (t *turn) phoneFailed(ev Failed, reason string) {
+	if t.s.Step != StepCheckingPhone {
+		return
+	}
+	var why []Span
+	switch ev.Kind {
+	case ErrNotFound:
+		why = t.tx("phone.none", t.s.Phone)
+	case ErrInvalid:
+		why = t.tx("phone.rejected", t.s.Phone)
+	default:
+		why = t.tx("err.phone", reason)
+	}
+	t.s.Phone = ""
+	t.askPhoneWith(t.s.Product, why)
+}
+
+func (t *turn) esimFailed(ev Failed, reason string) {
+	if t.s.Step != StepLoadingESIM {
+		return
+	}
+	if ev.Kind == ErrNotFound {
+		t.say(t.tx("esim.notfound", t.s.ESIMTarget))
+	} else {
+		t.say(t.tx("err.esim", reason))
+	}
+	t.esims()
 }

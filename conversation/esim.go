@@ -1,7 +1,6 @@
 package conversation
 
 import (
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -131,9 +130,8 @@ func (t *turn) typedICCID(in string) {
 			return
 		}
 		mode := t.s.ICCIDFor
-		cur := t.current()
+		t.say(t.iccidProblem(in, prob))
 		t.askICCID(mode)
-		t.out = slices.Insert(t.out, cur, Effect(Reply{Text: t.iccidProblem(in, prob)}))
 		return
 	}
 	t.loadESIM(id, t.s.ICCIDFor)
@@ -260,9 +258,8 @@ func (t *turn) esimCommand(args string) {
 	if prob != ICCIDOK {
 		t.clearFlow()
 		t.s.Step, t.s.ICCIDFor = StepICCID, ForStatus
-		cur := t.current()
+		t.say(t.iccidProblem(args, prob))
 		t.askICCID(ForStatus)
-		t.out = slices.Insert(t.out, cur, Effect(Reply{Text: t.iccidProblem(args, prob)}))
 		return
 	}
 	t.loadESIM(id, ForStatus)
@@ -283,9 +280,8 @@ func (t *turn) topupCommand(args string) {
 	id, prob := NormalizeICCID(f[0])
 	if prob != ICCIDOK {
 		t.clearFlow()
-		cur := t.current()
+		t.say(t.iccidProblem(f[0], prob))
 		t.askICCID(ForTopUp)
-		t.out = slices.Insert(t.out, cur, Effect(Reply{Text: t.iccidProblem(f[0], prob)}))
 		return
 	}
 	want := strings.Join(f[1:], " ")

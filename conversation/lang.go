@@ -36,9 +36,9 @@ func (t *turn) setLang(code string) {
 	}
 	t.s.Lang = code
 	t.say(t.tx("lang.set"))
-	cur := t.current()
-	t.rerender()
-	if len(t.out) == cur {
+	if !t.drawable() {
 		t.home(nil)
+		return
 	}
+	t.redraw()
 }

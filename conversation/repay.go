@@ -13,10 +13,10 @@ const StatusAbandoned = "abandoned"
 const StepRepay Step = "repay"
 
 const (
-	doDecline  = "decline"
-	doRepay    = "repay"
-	doEmptyYes = "empty_yes"
-	doAmount   = "amount" // a quick pick within a range
+	doDecline  ActionKind = "decline"
+	doRepay    ActionKind = "repay"
+	doEmptyYes ActionKind = "empty_yes"
+	doAmount   ActionKind = "amount" // a quick pick within a range
 )
 
 // restoreCart gives a purchase's lines back to the cart once; it reports

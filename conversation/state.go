@@ -166,9 +166,13 @@ type OwnedESIM struct {
 
 // Action is what an option does; Arg is its operand (a product id, a page...).
 type Action struct {
-	Do  string `json:"do"`
-	Arg string `json:"arg,omitempty"`
+	Do  ActionKind `json:"do"`
+	Arg string     `json:"arg,omitempty"`
 }
+
+// ActionKind names what an option does; the actions table (screens.go) maps
+// each kind to its handler. The names are stored: never rename one.
+type ActionKind string
 
 // Choice is the value picked for the product on the card.
 type Choice struct {

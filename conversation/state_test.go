@@ -18,7 +18,7 @@ func checkoutAfter(t *testing.T, s State) (State, string) {
 	}
 	s, _ = eng.Step(s, Start{Payload: p.ID}, now)
 	s, effs := eng.Step(s, ProductLoaded{Product: p}, now)
-	tap := func(effs []Effect, do string) []Effect {
+	tap := func(effs []Effect, do ActionKind) []Effect {
 		t.Helper()
 		r, _ := effs[len(effs)-1].(Reply)
 		for i, a := range s.Actions {

@@ -6,6 +6,22 @@ import (
 	"time"
 )
 
+// The user's eSIMs: their status, top-ups, and reading ICCIDs.
+
+const (
+	StepESIMs       Step = "esims"        // the user's eSIMs
+	StepICCID       Step = "iccid"        // asking for an ICCID
+	StepLoadingESIM Step = "loading_esim" // waiting for ESIMLoaded
+	StepESIM        Step = "esim"         // one eSIM's status
+)
+
+const (
+	doESIMs    ActionKind = "esims"
+	doESIM     ActionKind = "esim"
+	doTopUp    ActionKind = "topup"
+	doICCIDAsk ActionKind = "iccid_ask"
+)
+
 // ICCIDProblem says why typed text is not an ICCID.
 type ICCIDProblem string
 
@@ -102,6 +118,27 @@ func (t *turn) esims() {
 	t.menu(spans, ExpectICCID, o.acts, o.labels)
 }
 
+func (t *turn) esimsCommand(args string) {
+	if args == "" {
+		t.esims()
+		return
+	}
+	t.esimCommand(args)
+}
+
+// typedESIMs opens an eSIM by its ICCID or its number in the list.
+func (t *turn) typedESIMs(in string) {
+	if id, prob := NormalizeICCID(in); prob == ICCIDOK {
+		t.loadESIM(id, ForStatus)
+		return
+	}
+	if n, ok := listNumber(in, len(t.s.ESIMs)); ok {
+		t.loadESIM(t.s.ESIMs[n-1].ICCID, ForStatus)
+		return
+	}
+	t.search(in)
+}
+
 func (t *turn) askICCID(mode ICCIDPurpose) {
 	if mode != ForTopUp {
 		mode = ForStatus
@@ -163,6 +200,18 @@ func (t *turn) esimLoaded(e ESIM) {
 	default:
 		t.esimStatus(e)
 	}
+}
+
+func (t *turn) esimFailed(ev Failed, reason string) {
+	if t.s.Step != StepLoadingESIM {
+		return
+	}
+	if ev.Kind == ErrNotFound {
+		t.say(t.tx("esim.notfound", t.s.ESIMTarget))
+	} else {
+		t.say(t.tx("err.esim", reason))
+	}
+	t.esims()
 }
 
 // esimStatus shows each bundle: data left, validity, state.

@@ -1,5 +1,9 @@
 package conversation
 
+import (
+	"strings"
+)
+
 // Msg names one user-visible text. Every word the bot says comes from the
 // catalogue so that a second language is a new column, not a code change.
 type Msg string
@@ -17,6 +21,24 @@ var catalog = map[string]map[Msg]string{"en": english, "es": spanish}
 
 // DefaultLang is used when the user's language has no catalogue.
 const DefaultLang = "en"
+
+// Languages are the catalogue's languages, the default first.
+var Languages = []string{"en", "es"}
+
+// LangFromLocale picks the catalogue language for a platform locale such as
+// "es", "es-MX" or "en_GB"; anything unknown gets DefaultLang.
+func LangFromLocale(locale string) string {
+	l := strings.ToLower(locale)
+	if i := strings.IndexAny(l, "-_"); i >= 0 {
+		l = l[:i]
+	}
+	for _, x := range Languages {
+		if x == l {
+			return x
+		}
+	}
+	return DefaultLang
+}
 
 // text renders one catalogue entry into spans.
 func text(lang string, key Msg, args ...string) []Span {

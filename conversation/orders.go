@@ -5,7 +5,24 @@ import (
 	"strconv"
 )
 
+// The order history, one past invoice, and showing its codes again.
+
+const (
+	StepOrders Step = "orders" // the order history
+	StepOrder  Step = "order"  // one invoice of the history
+	StepReveal Step = "reveal" // confirming to show codes again
+)
+
+const (
+	doOrders    ActionKind = "orders"
+	doOrder     ActionKind = "order"
+	doRevealAsk ActionKind = "reveal_ask"
+	doReveal    ActionKind = "reveal"
+)
+
 const ordersPage = 10
+
+func (t *turn) ordersCommand(string) { t.orders(0) }
 
 // orderValue is an order's value with its currency when it is money.
 func orderValue(o Order) string {
@@ -59,6 +76,15 @@ func (t *turn) orders(page int) {
 	t.pager(&o, page, pages, doOrders)
 	t.opt(&o, "opt.back", doBack)
 	t.menu(spans, ExpectNothing, o.acts, o.labels)
+}
+
+func (t *turn) typedOrder(in string) {
+	if n, ok := listNumber(in, len(t.s.History)); ok {
+		t.s.Invoice = t.s.History[len(t.s.History)-n].Invoice
+		t.orderView()
+		return
+	}
+	t.search(in)
 }
 
 // orderView is one invoice of the history. A live purchase has its own view.

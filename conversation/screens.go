@@ -1,9 +1,9 @@
 package conversation
 
 // The dialogue's tables: what each step does with typed text, Back and a
-// redraw, what each option does, and which commands there are. A new screen
-// is a Step and its drawing function in the file of its part, and one entry
-// in screens (plus its options' kinds in actions).
+// redraw; what each kind of option does; and which commands there are. A new
+// screen is its Step, ActionKinds and drawing function in the file of its
+// part, and its entries here.
 
 // screen is what one step does with what the user does. A nil typed searches
 // for the words; a nil back has nothing to go back to; a nil redraw has no

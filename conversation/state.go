@@ -1,24 +1,12 @@
 package conversation
 
-import "time"
+import (
+	"time"
+)
 
 // SchemaVersion is stored with every State. Bump it when a field changes
 // meaning, and teach Migrate the old shape.
 const SchemaVersion = 1
-
-// Step is where a session stands in the purchase dialogue.
-type Step string
-
-const (
-	StepIdle      Step = ""          // nothing in progress: text is a search
-	StepSearching Step = "searching" // waiting for ProductsFound
-	StepResults   Step = "results"   // a page of search results is shown
-	StepLoading   Step = "loading"   // waiting for ProductLoaded
-	StepProduct   Step = "product"   // the product card: pick or type a value
-	StepConfirm   Step = "confirm"   // total shown: choose a payment method
-	StepCreating  Step = "creating"  // waiting for InvoiceCreated
-	StepInvoice   Step = "invoice"   // the invoice view
-)
 
 // State is one session, as stored. It holds only data, in named parts: who
 // the user is (Profile), what options the latest menu offers (Screen), the
@@ -216,4 +204,20 @@ func Migrate(s State) State {
 	s.Flow = Flow{}
 	s.Screen = Screen{Menu: s.Menu}
 	return s
+}
+
+// Tidy forgets a browsing flow left idle (search results, a product card, a
+// confirmation): they are stale by now and only take space. A session
+// waiting for or showing an invoice is left alone, as are purchases and
+// eSIMs.
+func Tidy(s State) (State, bool) {
+	switch s.Step {
+	case StepSearching, StepResults, StepLoading, StepProduct, StepConfirm:
+	default:
+		return s, false
+	}
+	t := turn{s: s}
+	t.clearFlow()
+	t.s.Actions = nil
+	return t.s, true
 }

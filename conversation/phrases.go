@@ -1,25 +1,5 @@
 package conversation
 
-import "strings"
-
-// Languages are the catalogue's languages, the default first.
-var Languages = []string{"en", "es"}
-
-// LangFromLocale picks the catalogue language for a platform locale such as
-// "es", "es-MX" or "en_GB"; anything unknown gets DefaultLang.
-func LangFromLocale(locale string) string {
-	l := strings.ToLower(locale)
-	if i := strings.IndexAny(l, "-_"); i >= 0 {
-		l = l[:i]
-	}
-	for _, x := range Languages {
-		if x == l {
-			return x
-		}
-	}
-	return DefaultLang
-}
-
 // Adapter chrome: the few words a platform adapter shows on its own (toasts,
 // modal titles, the way to a private chat). They live in the catalogue so a
 // missing translation fails the same test as the engine's texts.

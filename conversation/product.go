@@ -105,7 +105,7 @@ func (t *turn) cardWith(why []Span) {
 	if p.InStock {
 		spans = appendText(spans, lang, "product.in_stock")
 	}
-	spans = t.cardExtra(spans)
+	spans = t.cardNotes(spans)
 	var o options
 	expect := ExpectNothing
 	switch {
@@ -158,8 +158,8 @@ func (t *turn) cardWith(why []Span) {
 	t.menu(spans, expect, o.acts, o.labels)
 }
 
-// cardExtra adds what the card says beyond the product's facts.
-func (t *turn) cardExtra(spans []Span) []Span {
+// cardNotes adds what the card says beyond the product's facts.
+func (t *turn) cardNotes(spans []Span) []Span {
 	p, lang := t.s.Product, t.s.Lang
 	if p.NeedsPhone && t.s.Phone != "" {
 		spans = appendText(spans, lang, "product.for_phone", t.s.Phone)

@@ -114,7 +114,7 @@ func (t *turn) results(page int) {
 		o.add(label, doProduct, r.ID)
 	}
 	t.pager(&o, page, pages, doPage)
-	t.resultsExtra(&o)
+	t.resultsNav(&o)
 	t.opt(&o, "opt.search", doAsk)
 	t.opt(&o, "opt.cancel", doCancel)
 	t.menu(t.resultsTitle(page+1, pages), ExpectQuery, o.acts, o.labels)
@@ -131,7 +131,7 @@ func (t *turn) resultsTitle(page, pages int) []Span {
 	return t.tx("results.kind", kind, strconv.Itoa(page), strconv.Itoa(pages))
 }
 
-func (t *turn) resultsExtra(o *options) {
+func (t *turn) resultsNav(o *options) {
 	if t.s.Query == "" && t.s.Kind == KindESIM {
 		o.add(lookup(t.s.Lang, "opt.destination"), doDest, "")
 	}

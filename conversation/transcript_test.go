@@ -335,10 +335,7 @@ func (w *world) effect(e Effect) Event {
 		if f := w.failure(OpSimulatePayment); f != nil {
 			return f
 		}
-		inv := w.invoices[e.InvoiceID]
-		inv.Status = StatusPaymentDetected
-		w.invoices[inv.ID] = inv
-		return InvoiceUpdated{Invoice: inv}
+		return w.detected(e.InvoiceID)
 	case CheckPhone:
 		w.out.WriteString("   = check phone " + e.Number + " (country " + orDash(e.Country) + ")\n")
 		if f := w.failure(OpCheckPhone); f != nil {
@@ -368,14 +365,19 @@ func (w *world) effect(e Effect) Event {
 		}
 		// Bitrefill first reports a balance payment as detected, as the
 		// terminal chat showed: the reply must not talk of a network.
-		inv := w.invoices[e.InvoiceID]
-		inv.Status = StatusPaymentDetected
-		w.invoices[inv.ID] = inv
-		return InvoiceUpdated{Invoice: inv}
+		return w.detected(e.InvoiceID)
 	default:
 		w.t.Fatalf("unexpected effect %T", e)
 	}
 	return nil
+}
+
+// detected moves an invoice to "payment detected".
+func (w *world) detected(id string) Event {
+	inv := w.invoices[id]
+	inv.Status = StatusPaymentDetected
+	w.invoices[inv.ID] = inv
+	return InvoiceUpdated{Invoice: inv}
 }
 
 // render shows a reply the way a plain terminal would, with markup visible.

@@ -42,7 +42,9 @@ func (t *turn) countryPicker(step Step, page int) {
 	})
 	pages := (len(sorted) + countryPage - 1) / countryPage
 	page = max(0, min(page, pages-1))
-	t.s.Step, t.s.CountryPage = step, page
+	// The results' page is left behind with the results (Back from here goes
+	// home), so a Page in a country step can only be schema 1's (Migrate).
+	t.s.Step, t.s.CountryPage, t.s.Page = step, page, 0
 	var o options
 	for _, c := range sorted[page*countryPage : min(len(sorted), (page+1)*countryPage)] {
 		o.add(countryName(lang, c.code), doCountry, c.code)

@@ -197,6 +197,16 @@ func Migrate(s State) State {
 		}
 		s.Mode = ""
 	}
+	// Schema 1 kept the country picker's and the history's page in Page;
+	// these steps now leave Page at 0.
+	if s.Page != 0 {
+		switch s.Step {
+		case StepCountry, StepDestination:
+			s.CountryPage, s.Page = s.Page, 0
+		case StepOrders, StepOrder, StepReveal:
+			s.OrdersPage, s.Page = s.Page, 0
+		}
+	}
 	if s.V == SchemaVersion {
 		return s
 	}

@@ -76,8 +76,9 @@ func TestMigrateKeepsAllButTheFlow(t *testing.T) {
 	}
 }
 
-// Schema 1 stored a browsed country and an ICCID's purpose in one field.
-func TestMigrateReadsSchema1Mode(t *testing.T) {
+// Schema 1 stored a browsed country and an ICCID's purpose in one field,
+// and every page in one field.
+func TestMigrateReadsSchema1(t *testing.T) {
 	for _, tc := range []struct {
 		mode    string
 		country string
@@ -86,6 +87,15 @@ func TestMigrateReadsSchema1Mode(t *testing.T) {
 		got := Migrate(State{V: SchemaVersion, Flow: Flow{Mode: tc.mode}})
 		if got.BrowseCountry != tc.country || got.ICCIDFor != tc.purpose || got.Mode != "" {
 			t.Errorf("mode %q: country %q purpose %q mode %q", tc.mode, got.BrowseCountry, got.ICCIDFor, got.Mode)
+		}
+	}
+	for _, tc := range []struct {
+		step                       Step
+		results, countries, orders int
+	}{{StepResults, 2, 0, 0}, {StepCountry, 0, 2, 0}, {StepDestination, 0, 2, 0}, {StepOrders, 0, 0, 2}, {StepOrder, 0, 0, 2}, {StepReveal, 0, 0, 2}} {
+		got := Migrate(State{V: SchemaVersion, Flow: Flow{Step: tc.step, Page: 2}})
+		if got.Page != tc.results || got.CountryPage != tc.countries || got.OrdersPage != tc.orders {
+			t.Errorf("%s page 2: results %d, countries %d, orders %d", tc.step, got.Page, got.CountryPage, got.OrdersPage)
 		}
 	}
 }

@@ -10,7 +10,7 @@ import (
 func BenchmarkStep(b *testing.B) {
 	eng := Engine{Methods: []string{"bitcoin", "lightning"}, Sandbox: true}
 	p, _ := findFixture("amazon-us")
-	s := State{V: SchemaVersion, Profile: Profile{Nonce: "bench123"}, Flow: Flow{Step: StepProduct, Product: &p}, Screen: Screen{Menu: 4}}
+	s := State{V: SchemaVersion, Profile: Profile{Nonce: "bench123"}, Flow: Flow{Step: StepProduct, Product: &p}, Menus: Menus{Menu: 4}}
 	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -65,7 +65,7 @@ func BenchmarkStepAddToCart(b *testing.B) {
 	eng := Engine{Methods: []string{"bitcoin", "lightning"}, Sandbox: true}
 	p, _ := findFixture("amazon-us")
 	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
-	s := State{V: SchemaVersion, Profile: Profile{Nonce: "bench123"}, Flow: Flow{Step: StepProduct, Product: &p}, Screen: Screen{Menu: 4},
+	s := State{V: SchemaVersion, Profile: Profile{Nonce: "bench123"}, Flow: Flow{Step: StepProduct, Product: &p}, Menus: Menus{Menu: 4},
 		Checkout: Checkout{Cart: []CartItem{{ProductID: "netflix-us", Name: "Netflix US", PackageID: "netflix-us<&>25", Label: "25 USD", Amount: 2500, Currency: "USD", Quantity: 2}}}}
 	s, effs := eng.Step(s, Text{Text: "50"}, now)
 	var add string
@@ -86,7 +86,7 @@ func BenchmarkStepAddToCart(b *testing.B) {
 // BenchmarkStepPhone measures a typed phone number: normalised and looked up.
 func BenchmarkStepPhone(b *testing.B) {
 	eng := Engine{Methods: []string{"bitcoin", "lightning"}}
-	s := State{V: SchemaVersion, Profile: Profile{Nonce: "bench123", Country: "MX"}, Flow: Flow{Step: StepPhone}, Screen: Screen{Menu: 3}}
+	s := State{V: SchemaVersion, Profile: Profile{Nonce: "bench123", Country: "MX"}, Flow: Flow{Step: StepPhone}, Menus: Menus{Menu: 3}}
 	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
 	b.ReportAllocs()
 	for b.Loop() {

@@ -22,7 +22,7 @@
 // search.go, product.go (the card and amounts), checkout.go (confirmation,
 // payment method, creating the invoice), invoice.go, delivery.go, cart.go,
 // balance.go, orders.go, esim.go, phone.go, settings.go (country, language).
-// state.go is the stored State in its parts (Profile, Screen, Flow, Checkout,
+// state.go is the stored State in its parts (Profile, Menus, Flow, Checkout,
 // Ledger) and Migrate; vocab.go the events and effects exchanged with the
 // shell; messages_en.go and messages_es.go the texts, one table per language.
 //

@@ -9,14 +9,14 @@ import (
 const SchemaVersion = 1
 
 // State is one session, as stored. It holds only data, in named parts: who
-// the user is (Profile), what options the latest menu offers (Screen), the
+// the user is (Profile), what the menus shown offer (Menus), the
 // purchase being put together on screen (Flow), what is being paid (Checkout)
 // and what was bought (Ledger). The parts are embedded, so the stored JSON is
 // one flat object, as in schema 1.
 type State struct {
 	V int `json:"v"`
 	Profile
-	Screen
+	Menus
 	Flow
 	Checkout
 	Ledger
@@ -45,10 +45,11 @@ type Profile struct {
 	Seen time.Time `json:"seen,omitzero"`
 }
 
-// Screen numbers the menus. It outlives a flow: a flow ended without a new
-// menu leaves the last one's options working, and menu numbers never repeat,
-// so a token from an older menu is always stale.
-type Screen struct {
+// Menus numbers the menus shown and keeps the latest's options. It outlives
+// a flow: a flow ended without a new menu leaves the last one's options
+// working, and menu numbers never repeat, so a token from an older menu is
+// always stale.
+type Menus struct {
 	// Menu numbers the current menu; Actions gives its options' meaning. A token
 	// from any other menu number is stale.
 	Menu    int      `json:"menu,omitempty"`
@@ -212,7 +213,7 @@ func Migrate(s State) State {
 	}
 	s.V = SchemaVersion
 	s.Flow = Flow{}
-	s.Screen = Screen{Menu: s.Menu}
+	s.Menus = Menus{Menu: s.Menu}
 	return s
 }
 

@@ -63,14 +63,14 @@ func TestMigrateKeepsAllButTheFlow(t *testing.T) {
 	old := State{
 		V:        0,
 		Profile:  Profile{Lang: "es", Nonce: "n", User: "telegram:1", Country: "DE", CountryAsked: true, ESIMs: []OwnedESIM{{ICCID: "1"}}},
-		Screen:   Screen{Menu: 7, Actions: []Action{{Do: doBack}}, LangMenu: 7},
+		Menus:    Menus{Menu: 7, Actions: []Action{{Do: doBack}}, LangMenu: 7},
 		Flow:     Flow{Step: StepConfirm, Query: "q", Page: 2, Product: &Product{ID: "x"}},
 		Checkout: Checkout{Cart: []CartItem{{ProductID: "x"}}, Checkouts: 4, Pending: "p"},
 		Ledger:   Ledger{Purchases: []Purchase{{Summary: "keep"}}, History: []HistoryEntry{{Invoice: "i"}}, SpentDay: "2026-11-24", Spent: 500},
 	}
 	got := Migrate(old)
 	want := old
-	want.V, want.Flow, want.Screen = SchemaVersion, Flow{}, Screen{Menu: 7}
+	want.V, want.Flow, want.Menus = SchemaVersion, Flow{}, Menus{Menu: 7}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Migrate:\n got %+v\nwant %+v", got, want)
 	}

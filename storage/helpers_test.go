@@ -16,7 +16,7 @@ func sampleState(n int) conversation.State {
 	return conversation.State{
 		V:       conversation.SchemaVersion,
 		Profile: conversation.Profile{Lang: "en", Nonce: fmt.Sprintf("nonce%04d", n)},
-		Screen: conversation.Screen{Menu: n, Actions: []conversation.Action{
+		Menus: conversation.Menus{Menu: n, Actions: []conversation.Action{
 			{Do: "pay", Arg: "bitcoin"}, {Do: "pay", Arg: "lightning"}, {Do: "pay", Arg: "usdt_trc20"},
 			{Do: "back"}, {Do: "cancel"},
 		}},

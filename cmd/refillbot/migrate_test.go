@@ -171,7 +171,7 @@ func TestMigrateRefusesANonEmptyTarget(t *testing.T) {
 		t.Fatal(err)
 	}
 	k := conversation.SessionKey{Platform: "telegram", User: "1"}
-	if err := st.Commit(bot.Commit{Key: k, State: conversation.State{V: conversation.SchemaVersion, Nonce: "from-bbolt"}}); err != nil {
+	if err := st.Commit(bot.Commit{Key: k, State: conversation.State{V: conversation.SchemaVersion, Profile: conversation.Profile{Nonce: "from-bbolt"}}}); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()

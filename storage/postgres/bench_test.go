@@ -20,8 +20,9 @@ import (
 // benchState is a session in the middle of a search, about 1.6 KB of JSON
 // like a real one.
 func benchState(i int) conversation.State {
-	st := conversation.State{V: conversation.SchemaVersion, Step: conversation.StepConfirm, Lang: "en",
-		Nonce: fmt.Sprintf("bench%06d", i), Query: "gift cards for games"}
+	st := conversation.State{V: conversation.SchemaVersion,
+		Profile: conversation.Profile{Lang: "en", Nonce: fmt.Sprintf("bench%06d", i)},
+		Flow:    conversation.Flow{Step: conversation.StepConfirm, Query: "gift cards for games"}}
 	for j := range 16 {
 		st.Results = append(st.Results, conversation.ProductSummary{
 			ID: fmt.Sprintf("product-%02d-%d", j, i), Name: fmt.Sprintf("A product with a name %02d", j), Country: "US", InStock: j%3 != 0})

@@ -45,13 +45,15 @@ func session(i int) conversation.SessionKey {
 // codeState is a session holding a delivered code.
 func codeState(code string) conversation.State {
 	return conversation.State{
-		V: conversation.SchemaVersion, Step: conversation.StepConfirm, Lang: "en", Nonce: "n1",
-		Purchases: []conversation.Purchase{{
+		V:       conversation.SchemaVersion,
+		Profile: conversation.Profile{Lang: "en", Nonce: "n1"},
+		Flow:    conversation.Flow{Step: conversation.StepConfirm},
+		Ledger: conversation.Ledger{Purchases: []conversation.Purchase{{
 			Invoice: conversation.Invoice{ID: "inv-1", Status: conversation.StatusPaymentConfirmed,
 				Orders: []conversation.Order{{ID: "ord-1", Status: conversation.OrderDelivered,
 					Redemption: &conversation.Redemption{Code: code}}}},
 			Summary: "Steam $20", Announced: map[string]string{"ord-1": conversation.OrderDelivered},
-		}},
+		}}},
 	}
 }
 

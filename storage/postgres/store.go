@@ -232,9 +232,8 @@ func (s *Store) Ping() error {
 // Replica is the name this process claims outbox rows under.
 func (s *Store) Replica() string { return s.replica }
 
-// ctx is the context of the store's calls: the shell's interfaces carry
-// none, and a database that stops answering must not hang a session
-// forever.
+// opctx bounds one store call: the shell's interfaces carry no context,
+// and a database that stops answering must not hang a session forever.
 func opctx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), 30*time.Second)
 }

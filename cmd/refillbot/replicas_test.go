@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -79,5 +80,36 @@ func TestTelegramPurchaseOnPostgres(t *testing.T) {
 	}
 	if err := stop(); err != nil {
 		t.Fatalf("run: %v", err)
+	}
+}
+
+// TELEGRAM_WEBHOOK_SECRET is the token registered with setWebhook and the
+// only one the webhook accepts.
+func TestTelegramWebhookSecretFromEnv(t *testing.T) {
+	srv := telegramtest.NewServer(t, telegramtest.Options{LocalMode: true})
+	addr := freeAddr(t)
+	const secret = "shared-by-every-replica_1"
+	stop := tgRun(t, srv, map[string]string{"TELEGRAM_MODE": "webhook", "REFILLBOT_LISTEN": addr,
+		"REFILLBOT_PUBLIC_URL": "http://" + addr, "TELEGRAM_WEBHOOK_SECRET": secret})
+	u := srv.NewUser("Sol", "en")
+	d := u.In(u.Chat())
+	d.Say("/start") // delivered by the fake with the registered token
+	if _, err := d.Await("SANDBOX"); err != nil {
+		t.Fatal(err)
+	}
+	for token, want := range map[string]int{secret: http.StatusOK, "another-token": http.StatusUnauthorized} {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/telegram/webhook", strings.NewReader(`{"update_id": 1}`))
+		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("token %q: %d, want %d", token, resp.StatusCode, want)
+		}
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
 	}
 }

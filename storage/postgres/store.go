@@ -52,8 +52,10 @@ type Options struct {
 	// ClaimLease is how long an outbox claim keeps other replicas away from
 	// a message being sent; zero means DefaultClaimLease.
 	ClaimLease time.Duration
-	// MaxConns bounds the pool; zero means pgx's default (4 per CPU, at
-	// least 4) raised to 16.
+	// MaxConns bounds the pool of queries; zero means pgx's default (4 per
+	// CPU, at least 4) raised to 16. Session locks have a pool of their own,
+	// twice as large, and each leadership held one connection: a replica
+	// uses at most 3×MaxConns+3 connections.
 	MaxConns int32
 	// LeaderRetry and LeaderCheck tune leadership (Lead); zero means
 	// DefaultLeaderRetry and DefaultLeaderCheck.
@@ -112,8 +114,10 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: cannot reach %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
 	}
+	// Session locks are held while a step waits on Bitrefill; sessions
+	// beyond the pool queue for a connection rather than for a commit.
 	lcfg := cfg.Copy()
-	lcfg.MaxConns = max(cfg.MaxConns*4, 64)
+	lcfg.MaxConns = 2 * cfg.MaxConns
 	lcfg.MinConns = 0
 	locks, err := pgxpool.NewWithConfig(ctx, lcfg)
 	if err != nil {

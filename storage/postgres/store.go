@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -99,9 +100,10 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		// pgx's message may quote the URL, password included.
 		return nil, errors.New("postgres: REFILLBOT_DATABASE_URL is not a valid postgres:// URL")
 	}
-	if opts.MaxConns > 0 {
+	switch {
+	case opts.MaxConns > 0:
 		cfg.MaxConns = opts.MaxConns
-	} else {
+	case !strings.Contains(url, "pool_max_conns="): // the operator's word wins
 		cfg.MaxConns = max(cfg.MaxConns, 16)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)

@@ -147,6 +147,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	bcfg.Catalog = cat
 	bcfg.Leading = lead.flag(ctx, "jobs")
 	deliveryConfig(&bcfg, cfg, webhookSecret, stderr, logger)
+	bcfg.Store = keepAbilities(bcfg.Store, lead.pg) // replicas.go
 	b, err := bot.New(bcfg)
 	if err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"refillbot/bot"
+	"refillbot/conversation"
 	"refillbot/platforms/telegram"
 	"refillbot/storage"
 	"refillbot/storage/postgres"
@@ -149,3 +150,29 @@ func shareTelegramSecret(tg *telegram.Adapter, cfg config, pg *postgres.Store) e
 	tg.UseWebhookSecret(secret)
 	return nil
 }
+
+// keepAbilities gives a decorated store (the test-only crash points) back
+// the abilities the shell looks for on a store shared by replicas, which a
+// decorator embedding bot.Store would hide.
+func keepAbilities(s bot.Store, pg *postgres.Store) bot.Store {
+	if pg == nil || s == bot.Store(pg) {
+		return s
+	}
+	return sharedStore{Store: s, pg: pg}
+}
+
+type sharedStore struct {
+	bot.Store
+	pg *postgres.Store
+}
+
+func (s sharedStore) LockSession(ctx context.Context, key conversation.SessionKey) (func(), error) {
+	return s.pg.LockSession(ctx, key)
+}
+
+func (s sharedStore) OutboxIDs(n int) ([]uint64, error) { return s.pg.OutboxIDs(n) }
+
+var (
+	_ bot.SessionLocker = sharedStore{}
+	_ bot.IDSource      = sharedStore{}
+)

@@ -342,3 +342,55 @@ func TestJobsRunOncePerTickWithThreeReplicas(t *testing.T) {
 		p.stop()
 	}
 }
+
+// The outbox's crash points on PostgreSQL, as TestRestartAtCrashPoints has
+// them on bbolt: the code arrives exactly once, or twice when the process
+// died between the platform's acceptance and the mark — the same window,
+// no wider.
+func TestRestartAtCrashPointsOnPostgres(t *testing.T) {
+	for _, tc := range []struct {
+		point string
+		want  int
+	}{
+		{crashCommitted, 1},
+		{crashSent, 2},
+		{crashMarked, 1},
+	} {
+		t.Run(tc.point, func(t *testing.T) {
+			e := newRestartEnv(t)
+			e.env["REFILLBOT_DATABASE_URL"] = pgtest.URL(t)
+			e.env["REFILLBOT_SECRET_KEY"] = testKey(t)
+			p := startProc(t, e.with("REFILLBOT_TEST_CRASH", tc.point))
+			id := e.buy(p)
+			if err := e.fake.MarkPaid(id); err != nil {
+				t.Fatal(err)
+			}
+			if code := p.exit(); code != 86 {
+				t.Fatalf("exit code %d, want 86 (crash point %s); stderr:\n%s", code, tc.point, p.stderr.String())
+			}
+			first := strings.Count(p.out.String(), "Code: ")
+			q := startProc(t, e.with())
+			q.expect(`Welcome`)
+			if tc.want > first {
+				if _, _, ok := q.out.tryWait(`Code: `, 45*time.Second); !ok {
+					t.Fatalf("no code after restart; first run:\n%s\nsecond run:\n%s\nsecond stderr:\n%s",
+						p.out.String(), q.out.String(), q.stderr.String())
+				}
+			}
+			if !strings.Contains(p.out.String(), "All done") {
+				if _, _, ok := q.out.tryWait(`All done`, 45*time.Second); !ok {
+					t.Fatalf("no receipt after restart:\n%s", q.out.String())
+				}
+			}
+			q.say("/help")
+			q.expect(`How it works`)
+			q.stop()
+			if got := first + strings.Count(q.out.String(), "Code: "); got != tc.want {
+				t.Errorf("code shown %d times (before the crash %d), want %d", got, first, tc.want)
+			}
+			if got := strings.Count(p.out.String()+q.out.String(), "All done"); got != 1 {
+				t.Errorf("receipt shown %d times, want 1", got)
+			}
+		})
+	}
+}

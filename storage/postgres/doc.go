@@ -12,7 +12,9 @@
 //   - outbox rows are claimed (FOR UPDATE SKIP LOCKED, with a lease) by the
 //     replica that sends them, so a message leaves once however many
 //     replicas drain, and the claims of a replica killed mid-send are taken
-//     over when the lease runs out;
+//     over at once (each replica holds an advisory lock on its name for its
+//     lifetime, which PostgreSQL drops with its connection), or when the
+//     lease runs out if it is alive but cut off;
 //   - leadership (Lead) is a session advisory lock held on a connection of
 //     its own: exactly one replica long-polls Telegram, holds the Discord
 //     gateway or runs the scheduled jobs, and when it dies PostgreSQL drops

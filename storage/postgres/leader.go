@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"sync"
@@ -62,6 +63,26 @@ func (l *Lease) end(before func(context.Context)) {
 	})
 }
 
+// livenessRole prefixes the lock each replica holds on its own name for
+// its lifetime (see deadClaimers).
+const livenessRole = "replica:"
+
+// stayAlive holds this replica's liveness lock until Close, taking it again
+// whenever its connection is lost.
+func (s *Store) stayAlive(ctx context.Context, l *Lease) {
+	for {
+		select {
+		case <-l.Done():
+		case <-ctx.Done():
+			return
+		}
+		var err error
+		if l, err = s.Lead(ctx, livenessRole+s.replica); err != nil {
+			return // closed
+		}
+	}
+}
+
 func leaderKey(name string) int64 {
 	h := fnv.New64a()
 	h.Write([]byte("refillbot leader\x00" + name))
@@ -113,6 +134,11 @@ func (s *Store) TryLead(ctx context.Context, name string) (*Lease, error) {
 	}
 	l := &Lease{conn: conn, key: key, check: s.leaderCheck, done: make(chan struct{})}
 	s.mu.Lock()
+	if s.done {
+		s.mu.Unlock()
+		l.Release()
+		return nil, errors.New("postgres: lead: the store is closed")
+	}
 	if s.leases == nil {
 		s.leases = map[*Lease]bool{}
 	}

@@ -22,7 +22,9 @@ import (
 // within one session they stop at the first such row, so a session's
 // messages still leave in id order. A replica's own claims stay visible to
 // it (its in-memory bookkeeping keeps it from sending one twice); a replica
-// killed mid-send leaves its claims to the others once the lease runs out.
+// killed mid-send leaves its claims to the others at once (its liveness
+// lock went with its connection), or, if it is alive but cut off, once the
+// lease runs out.
 
 // queueOutbox adds inserts of recs to b; claimed ones belong to this replica.
 func (s *Store) queueOutbox(b *pgx.Batch, recs []bot.OutboxRecord, claimed bool) error {
@@ -108,9 +110,53 @@ type outboxRow struct {
 	readErr error
 }
 
-// claimable: free, expired, or this replica's own.
-func (s *Store) claimable(r outboxRow, now time.Time) bool {
-	return r.by == nil || *r.by == s.replica || r.until == nil || r.until.Before(now)
+// claimable: free, expired, this replica's own, or its replica's process
+// is gone (dead holds the names of those).
+func (s *Store) claimable(r outboxRow, now time.Time, dead map[string]bool) bool {
+	return r.by == nil || *r.by == s.replica || r.until == nil || r.until.Before(now) || dead[*r.by]
+}
+
+// deadClaimers names the replicas holding live-leased claims among rows
+// whose process is gone: a replica holds an advisory lock on its name for
+// its lifetime (Open), which PostgreSQL drops with its connection, so its
+// claims are taken over at once instead of after the lease.
+func (s *Store) deadClaimers(rows []outboxRow, now time.Time) (map[string]bool, error) {
+	owners := map[string]bool{}
+	for _, r := range rows {
+		if r.by != nil && *r.by != s.replica && r.until != nil && !r.until.Before(now) {
+			owners[*r.by] = true
+		}
+	}
+	if len(owners) == 0 {
+		return nil, nil
+	}
+	ctx, cancel := opctx()
+	defer cancel()
+	rows2, err := s.pool.Query(ctx, `SELECT classid::bigint, objid::bigint FROM pg_locks
+		WHERE locktype = 'advisory' AND objsubid = 1 AND granted`)
+	if err != nil {
+		return nil, err
+	}
+	live := map[int64]bool{}
+	for rows2.Next() {
+		var hi, lo int64
+		if err := rows2.Scan(&hi, &lo); err != nil {
+			rows2.Close()
+			return nil, err
+		}
+		live[int64(uint64(hi)<<32|uint64(lo))] = true
+	}
+	rows2.Close()
+	if err := rows2.Err(); err != nil {
+		return nil, err
+	}
+	dead := map[string]bool{}
+	for name := range owners {
+		if !live[leaderKey(livenessRole+name)] {
+			dead[name] = true
+		}
+	}
+	return dead, nil
 }
 
 const outboxColumns = `o.id, o.platform, o.user_id, o.record, o.claimed_by, o.claimed_until`
@@ -139,18 +185,22 @@ func (s *Store) scanOutbox(rows pgx.Rows) ([]outboxRow, error) {
 
 // claim marks ids as this replica's until now+lease, skipping rows locked
 // or held by another live replica meanwhile, and returns the ids it got.
-func (s *Store) claim(ids []int64, now time.Time) (map[int64]bool, error) {
+func (s *Store) claim(ids []int64, now time.Time, dead map[string]bool) (map[int64]bool, error) {
 	got := map[int64]bool{}
 	if len(ids) == 0 {
 		return got, nil
 	}
 	ctx, cancel := opctx()
 	defer cancel()
+	gone := make([]string, 0, len(dead))
+	for name := range dead {
+		gone = append(gone, name)
+	}
 	rows, err := s.pool.Query(ctx, `UPDATE outbox SET claimed_by = $2, claimed_until = $3
 		WHERE id IN (SELECT id FROM outbox WHERE id = ANY($1)
-			AND (claimed_by IS NULL OR claimed_by = $2 OR claimed_until IS NULL OR claimed_until < $4)
+			AND (claimed_by IS NULL OR claimed_by = $2 OR claimed_until IS NULL OR claimed_until < $4 OR claimed_by = ANY($5))
 			FOR UPDATE SKIP LOCKED)
-		RETURNING id`, ids, s.replica, now.Add(s.lease).UTC(), now.UTC())
+		RETURNING id`, ids, s.replica, now.Add(s.lease).UTC(), now.UTC(), gone)
 	if err != nil {
 		return nil, err
 	}
@@ -171,6 +221,10 @@ func (s *Store) claim(ids []int64, now time.Time) (map[int64]bool, error) {
 // first later row not yet due — claims them, and returns the records, up
 // to limit. Unreadable rows are reported, never hidden behind the others.
 func (s *Store) takeSessions(rows []outboxRow, now time.Time, due bool, limit int) ([]bot.OutboxRecord, error) {
+	dead, err := s.deadClaimers(rows, now)
+	if err != nil {
+		return nil, err
+	}
 	var pick []outboxRow
 	var errs []error
 	var cur conversation.SessionKey
@@ -189,7 +243,7 @@ func (s *Store) takeSessions(rows []outboxRow, now time.Time, due bool, limit in
 			errs = append(errs, r.readErr)
 			continue
 		}
-		if !s.claimable(r, now) || (due && r.rec.NextTry.After(now)) {
+		if !s.claimable(r, now, dead) || (due && r.rec.NextTry.After(now)) {
 			stopped = true // the session's later messages wait behind this one
 			continue
 		}
@@ -199,7 +253,7 @@ func (s *Store) takeSessions(rows []outboxRow, now time.Time, due bool, limit in
 	for i, r := range pick {
 		ids[i] = int64(r.rec.ID)
 	}
-	got, err := s.claim(ids, now)
+	got, err := s.claim(ids, now, dead)
 	if err != nil {
 		return nil, err
 	}

@@ -82,6 +82,8 @@ type Store struct {
 
 	mu     sync.Mutex
 	leases map[*Lease]bool // ended by Close
+	done   bool            // Close was called: no new leases
+	closed context.CancelFunc
 }
 
 // Open connects to url (postgres://…), brings the schema up to date and
@@ -152,6 +154,17 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		st.Close()
 		return nil, fmt.Errorf("postgres: outbox ids: %w", err)
 	}
+	alive, err := st.TryLead(ctx, livenessRole+st.replica)
+	if err == nil && alive == nil {
+		err = fmt.Errorf("replica name %q is in use by another process", st.replica)
+	}
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	life, stop := context.WithCancel(context.Background())
+	st.closed = stop
+	go st.stayAlive(life, alive)
 	return st, nil
 }
 
@@ -213,9 +226,12 @@ func (s *Store) checkKey(ctx context.Context) error {
 
 // Close releases the pool. Leases held through Lead end with it.
 func (s *Store) Close() error {
+	if s.closed != nil {
+		s.closed()
+	}
 	s.mu.Lock()
 	leases := s.leases
-	s.leases = nil
+	s.leases, s.done = nil, true
 	s.mu.Unlock()
 	for l := range leases {
 		l.Release()

@@ -398,3 +398,24 @@ func TestOutboxIDsIncreaseAcrossReplicas(t *testing.T) {
 		}
 	}
 }
+
+// A replica whose process is gone leaves its claims at once: its liveness
+// lock went with its connection, so nobody waits out the lease.
+func TestDeadReplicasClaimsAreTakenAtOnce(t *testing.T) {
+	url := pgtest.URL(t)
+	key := newKey(t)
+	a, b := open(t, url, key, "a"), open(t, url, key, "b")
+	now := time.Now()
+	if err := a.Commit(bot.Commit{Key: session(1), State: codeState("x"),
+		Outbox: []bot.OutboxRecord{{ID: 1, Session: session(1)}, {ID: 2, Session: session(1)}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := b.OutboxDue(now, 0); err != nil || len(got) != 0 {
+		t.Fatalf("replica b while a lives: %d records, %v", len(got), err)
+	}
+	a.Close() // as a killed process: its connections end
+	got, err := b.OutboxDue(now, 0)
+	if err != nil || len(got) != 2 || got[0].ID != 1 || got[1].ID != 2 {
+		t.Fatalf("replica b after a died: %+v, %v; want records 1 and 2 at once", got, err)
+	}
+}

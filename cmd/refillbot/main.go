@@ -99,7 +99,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 	// The catalogue is empty at start: b.Run loads it in the background, and
 	// searches go to the API until it is there, so start-up never waits.
-	cat := catalog.New(api, catalog.Options{RefreshEvery: catalogRefresh, MaxAge: 4 * catalogRefresh, Logger: logger})
+	jobs := lead.flag(ctx, "jobs") // replicas.go: with replicas, one runs the jobs
+	cat := catalog.New(catalogueSource(api, lead, jobs), catalog.Options{RefreshEvery: catalogRefresh, MaxAge: 4 * catalogRefresh, Logger: logger})
 	if sim != nil {
 		// The sandbox is in-process and answers in milliseconds: load it now,
 		// so the newcomer's very first search already forgives typos.
@@ -145,7 +146,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		bcfg.Simulator = sim
 	}
 	bcfg.Catalog = cat
-	bcfg.Leading = lead.flag(ctx, "jobs")
+	bcfg.Leading = jobs
 	deliveryConfig(&bcfg, cfg, webhookSecret, stderr, logger)
 	bcfg.Store = keepAbilities(bcfg.Store, lead.pg) // replicas.go
 	b, err := bot.New(bcfg)

@@ -12,10 +12,13 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"refillbot/bitrefill"
 	"refillbot/bot"
+	"refillbot/bot/catalog"
 	"refillbot/conversation"
 	"refillbot/platforms/telegram"
 	"refillbot/storage"
@@ -126,13 +129,37 @@ func (l leadership) flag(ctx context.Context, name string) func() bool {
 		return nil
 	}
 	var leading atomic.Bool
-	go l.run(ctx, name, func(ctx context.Context) error {
+	// The first try is made now, so that a replica that leads knows it
+	// before its first jobs and its first catalogue refresh.
+	if lease, err := l.pg.TryLead(ctx, name); err == nil && lease != nil {
+		leading.Store(true)
+		l.log.Info("leading", "component", "main", "role", name)
+		go func() {
+			select {
+			case <-lease.Done():
+			case <-ctx.Done():
+				lease.Release()
+			}
+			leading.Store(false)
+			if ctx.Err() == nil {
+				l.log.Warn("leadership lost; following", "component", "main", "role", name)
+				l.run(ctx, name, hold(&leading))
+			}
+		}()
+		return leading.Load
+	}
+	go l.run(ctx, name, hold(&leading))
+	return leading.Load
+}
+
+// hold keeps leading set while a leadership lasts.
+func hold(leading *atomic.Bool) func(context.Context) error {
+	return func(ctx context.Context) error {
 		leading.Store(true)
 		<-ctx.Done()
 		leading.Store(false)
 		return nil
-	})
-	return leading.Load
+	}
 }
 
 // shareTelegramSecret gives Telegram's webhook mode the secret token every
@@ -176,3 +203,76 @@ var (
 	_ bot.SessionLocker = sharedStore{}
 	_ bot.IDSource      = sharedStore{}
 )
+
+// sharedCatalogue is the catalogue's source on replicas. The jobs' leader
+// walks Bitrefill's listing as one process does, and keeps the whole of it
+// in the database once the walk is done; the others read it from there. So
+// the catalogue costs Bitrefill's product budget (60 a minute) once, not
+// once per replica, which with two replicas would already overspend it.
+type sharedCatalogue struct {
+	api     *bitrefill.Client
+	pg      *postgres.Store
+	leading func() bool
+
+	mu   sync.Mutex
+	walk []bitrefill.Product // the leader's pages so far
+}
+
+// errNotShared: no replica has kept a catalogue yet; the catalogue retries
+// later and searches go to Bitrefill meanwhile, as at any start.
+var errNotShared = errors.New("no replica has fetched the catalogue yet")
+
+func (s *sharedCatalogue) ProductsPage(ctx context.Context, f bitrefill.ProductFilter, start, limit int) (bitrefill.Page[bitrefill.Product], error) {
+	if s.leading() {
+		page, err := s.api.ProductsPage(ctx, f, start, limit)
+		if err != nil {
+			return page, err
+		}
+		s.mu.Lock()
+		if start == 0 {
+			s.walk = nil // a new walk
+		}
+		s.walk = append(s.walk, page.Items...)
+		walk := s.walk
+		s.mu.Unlock()
+		if !page.Next {
+			// Not keeping it only costs the others a later load.
+			_ = s.pg.SaveCatalogue("products", walk, time.Now())
+		}
+		return page, nil
+	}
+	ps, _, ok, err := s.pg.Catalogue("products")
+	if err == nil && !ok {
+		err = errNotShared
+	}
+	if err != nil {
+		return bitrefill.Page[bitrefill.Product]{}, err
+	}
+	// All that is left in one page: one read, one charge of the
+	// catalogue's request budget.
+	return bitrefill.Page[bitrefill.Product]{Items: ps[min(start, len(ps)):], Start: start}, nil
+}
+
+func (s *sharedCatalogue) ESIMProducts(ctx context.Context) ([]bitrefill.Product, error) {
+	if s.leading() {
+		list, err := s.api.ESIMProducts(ctx)
+		if err == nil {
+			_ = s.pg.SaveCatalogue("esims", list, time.Now())
+		}
+		return list, err
+	}
+	ps, _, ok, err := s.pg.Catalogue("esims")
+	if err == nil && !ok {
+		err = errNotShared
+	}
+	return ps, err
+}
+
+// catalogueSource is Bitrefill itself for one process, the shared
+// catalogue for replicas.
+func catalogueSource(api *bitrefill.Client, l leadership, leading func() bool) catalog.Source {
+	if l.pg == nil || leading == nil {
+		return api
+	}
+	return &sharedCatalogue{api: api, pg: l.pg, leading: leading}
+}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -330,13 +331,31 @@ func TestJobsRunOncePerTickWithThreeReplicas(t *testing.T) {
 		t.Errorf("%d list calls in %v: the poller runs on more than one replica", ticks, elapsed)
 	}
 	n := 0
+	var leader *proc
 	for _, p := range ps {
 		if strings.Contains(p.stderr.String(), "role=jobs") {
 			n++
+			leader = p
 		}
 	}
 	if n != 1 {
-		t.Errorf("%d replicas lead the jobs, want 1", n)
+		t.Fatalf("%d replicas lead the jobs, want 1", n)
+	}
+	// The catalogue too: the leader walks Bitrefill's listing, the others
+	// will read what it kept.
+	line, _, ok := leader.stderr.tryWait(`catalogue refreshed.*pages=\d+`, 60*time.Second)
+	if !ok {
+		t.Fatalf("the leader did not load the catalogue:\n%s", leader.stderr.String())
+	}
+	pages, _ := strconv.Atoi(line[strings.LastIndex(line, "=")+1:])
+	listings := 0
+	for _, r := range s.fake.Requests() {
+		if r.Method == http.MethodGet && strings.TrimSuffix(r.Path, "/") == "/v2/products" {
+			listings++
+		}
+	}
+	if listings != pages {
+		t.Errorf("%d product listing requests for a catalogue of %d pages: more than one replica walked it", listings, pages)
 	}
 	for _, p := range ps {
 		p.stop()

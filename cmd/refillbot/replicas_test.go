@@ -7,8 +7,14 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"refillbot/bitrefill"
+	"refillbot/bitrefill/bitrefilltest"
+	"refillbot/bot/catalog"
 	"refillbot/platforms/telegram/telegramtest"
+	"refillbot/storage"
+	"refillbot/storage/postgres"
 	"refillbot/storage/postgres/pgtest"
 )
 
@@ -111,5 +117,47 @@ func TestTelegramWebhookSecretFromEnv(t *testing.T) {
 	}
 	if err := stop(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The catalogue is walked once for all replicas: the leader fetches it from
+// Bitrefill and keeps it; a follower loads the same products from the
+// database without asking Bitrefill.
+func TestFollowersLoadTheLeadersCatalogue(t *testing.T) {
+	key, _ := storage.ParseKey(testKey(t))
+	pg, err := postgres.Open(context.Background(), pgtest.URL(t), postgres.Options{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	fake, srv := bitrefilltest.NewServer(t, bitrefilltest.Options{})
+	api, err := bitrefill.New(bitrefill.Config{BaseURL: srv.URL + "/v2", APIKey: "test-key"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := leadership{pg: pg}
+	yes, no := func() bool { return true }, func() bool { return false }
+	follower := catalog.New(catalogueSource(api, l, no), catalog.Options{})
+	if err := follower.Refresh(context.Background(), time.Now()); err == nil {
+		t.Fatal("a follower loaded a catalogue nobody fetched")
+	}
+	leader := catalog.New(catalogueSource(api, l, yes), catalog.Options{})
+	if err := leader.Refresh(context.Background(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	before := len(fake.Requests())
+	follower = catalog.New(catalogueSource(api, l, no), catalog.Options{})
+	if err := follower.Refresh(context.Background(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if follower.Len() != leader.Len() || follower.Len() == 0 {
+		t.Errorf("follower has %d products, leader %d", follower.Len(), leader.Len())
+	}
+	if n := len(fake.Requests()) - before; n != 0 {
+		t.Errorf("the follower made %d Bitrefill requests", n)
+	}
+	q := catalog.Query{Text: "amazon us"}
+	if got := follower.Search(q); len(got) == 0 || got[0].ID != leader.Search(q)[0].ID {
+		t.Errorf("follower's search differs from the leader's")
 	}
 }

@@ -133,7 +133,8 @@ func (s *Store) deadClaimers(rows []outboxRow, now time.Time) (map[string]bool, 
 	ctx, cancel := opctx()
 	defer cancel()
 	rows2, err := s.pool.Query(ctx, `SELECT classid::bigint, objid::bigint FROM pg_locks
-		WHERE locktype = 'advisory' AND objsubid = 1 AND granted`)
+		WHERE locktype = 'advisory' AND objsubid = 1 AND granted
+			AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)
 	if err != nil {
 		return nil, err
 	}

@@ -305,9 +305,10 @@ func (c *Client) once(ctx context.Context, method, path, target string, payload 
 	}
 	defer res.Body.Close()
 	data, rerr := io.ReadAll(io.LimitReader(res.Body, maxBody))
-	if reset, empty := c.noteRateLimit(res.Header); empty {
+	if reset, empty := c.noteRateLimit(res.Header); empty && res.StatusCode != http.StatusTooManyRequests {
 		// Bitrefill says nothing is left (another process may share the
-		// account): the class rests until the window resets.
+		// account): the class rests until the window resets. A 429's own
+		// Retry-After decides below.
 		c.budget.pause(ClassOf(method, path), reset)
 	}
 	c.log.LogAttrs(ctx, slog.LevelDebug, "bitrefill request",

@@ -463,7 +463,12 @@ func (f *Fake) renderOrder(ord *order) obj {
 		}
 	}
 	if ord.esimID != "" {
-		o = append(o, kv{"esim_id", ord.esimID})
+		switch f.esimShape() {
+		case ESIMWithID:
+			o = append(o, kv{"esim_id", ord.esimID})
+		case ESIMWithICCID:
+			o = append(o, kv{"iccid", ord.esimID})
+		}
 	}
 	if ord.status == "failed" {
 		o = append(o, kv{"error_code", "delivery_failed"}, kv{"message", "Delivery failed; the amount will be refunded."})

@@ -91,7 +91,9 @@ var ErrBudgetSpent = errors.New("request budget spent, request not sent")
 // length W, sliding or fixed, sees more than N requests, whichever way
 // Bitrefill counts. Priorities are floors in each bucket: Interactive
 // requests leave a third of the burst for Paid ones, Background requests
-// leave two thirds. A waiting request is granted only when it is the first
+// leave two thirds, and Background requests also pass a bucket of their own
+// at half the rate, so that steady background work never holds more than
+// half the budget. A waiting request is granted only when it is the first
 // in its class's queue, so a late Paid request overtakes waiting
 // Interactive ones and nothing overtakes within a priority.
 type budget struct {
@@ -106,6 +108,9 @@ type bucket struct {
 	lim   *rate.Limiter
 	floor [3]float64 // by rank: tokens a request must leave in the bucket
 	per   time.Duration
+	// bg caps Background requests at half the rate, so idle polling never
+	// keeps the bucket low for the next user.
+	bg *rate.Limiter
 }
 
 type classBudget struct {
@@ -140,8 +145,10 @@ func newBudget(l Limits, now func() time.Time, afterFunc func(time.Duration, fun
 				refill = r.N // one per period: spacing alone keeps the window
 			}
 			per := r.Per + r.Per/clockSkew
+			limit := rate.Limit(float64(refill) / per.Seconds())
 			cb.buckets = append(cb.buckets, bucket{
-				lim:   rate.NewLimiter(rate.Limit(float64(refill)/per.Seconds()), burst), // starts full
+				lim:   rate.NewLimiter(limit, burst), // starts full
+				bg:    rate.NewLimiter(limit/2, max(burst/3, 1)),
 				floor: [3]float64{0, math.Floor(float64(burst) / 3), math.Floor(float64(burst) * 2 / 3)},
 				per:   r.Per / time.Duration(r.N),
 			})
@@ -160,17 +167,30 @@ func (cb *classBudget) wait(now time.Time, rank, ahead int) time.Duration {
 	}
 	for _, bk := range cb.buckets {
 		need := bk.floor[rank] + 1 + float64(ahead)
-		if have := bk.lim.TokensAt(now); have < need {
-			secs := (need - have) / float64(bk.lim.Limit())
-			d = max(d, time.Duration(math.Ceil(secs*float64(time.Second))))
+		d = max(d, tokenWait(bk.lim, now, need))
+		if rank == Background.rank() {
+			d = max(d, tokenWait(bk.bg, now, 1+float64(ahead)))
 		}
 	}
 	return d
 }
 
-func (cb *classBudget) take(now time.Time) {
+// tokenWait is how long until lim holds need tokens, if nobody takes any.
+func tokenWait(lim *rate.Limiter, now time.Time, need float64) time.Duration {
+	have := lim.TokensAt(now)
+	if have >= need {
+		return 0
+	}
+	secs := (need - have) / float64(lim.Limit())
+	return time.Duration(math.Ceil(secs * float64(time.Second)))
+}
+
+func (cb *classBudget) take(now time.Time, rank int) {
 	for _, bk := range cb.buckets {
 		bk.lim.AllowN(now, 1)
+		if rank == Background.rank() {
+			bk.bg.AllowN(now, 1)
+		}
 	}
 }
 
@@ -203,7 +223,7 @@ func (b *budget) pump(c Class, now time.Time) {
 			})
 			return
 		}
-		cb.take(now)
+		cb.take(now, w.rank)
 		w.granted = true
 		close(w.ready)
 		cb.waiters = cb.waiters[1:]
@@ -218,7 +238,7 @@ func (b *budget) tryTake(c Class, p Priority, now time.Time) (bool, time.Duratio
 	ahead := cb.ahead(rank)
 	d := cb.wait(now, rank, ahead)
 	if ahead == 0 && d == 0 {
-		cb.take(now)
+		cb.take(now, rank)
 		return true, 0
 	}
 	return false, d

@@ -39,10 +39,20 @@ type Config struct {
 	// set) so the caller can reschedule; 0 means one minute.
 	MaxRetryWait time.Duration
 	UserAgent    string
+	// Clock is the time the request budget runs on; nil means the system
+	// clock. Tests that move time by hand pass theirs.
+	Clock Clock
 	// Limits is the request budget every call passes through (see
 	// ParseLimits and DefaultLimits); nil limits nothing, for tests and the
 	// sandbox. A 429 pauses its class for every caller whatever the limits.
 	Limits Limits
+}
+
+// Clock is a source of time with timers, for the request budget.
+type Clock interface {
+	Now() time.Time
+	// AfterFunc calls f in its own goroutine after d; stop cancels it.
+	AfterFunc(d time.Duration, f func()) (stop func() bool)
 }
 
 // Client is a Bitrefill API v2 client. It is safe for concurrent use.
@@ -152,7 +162,11 @@ func New(cfg Config) (*Client, error) {
 	if c.userAgent == "" {
 		c.userAgent = "refillbot-bitrefill/1"
 	}
-	c.budget = newBudget(cfg.Limits, time.Now, realAfterFunc)
+	afterFunc := realAfterFunc
+	if cfg.Clock != nil {
+		c.now, afterFunc = cfg.Clock.Now, cfg.Clock.AfterFunc
+	}
+	c.budget = newBudget(cfg.Limits, c.now, afterFunc)
 	return c, nil
 }
 

@@ -29,11 +29,6 @@ type Config struct {
 	WebhookURL string
 	// PollSpec is the robfig/cron schedule of the invoice poller (default "@every 10s").
 	PollSpec string
-	// PollBudget caps the invoice requests the background checks (poller,
-	// expiry) start per 10 minutes, counting those users cause. Zero means
-	// 50, inside Bitrefill's 60; negative means no cap. With a Simulator
-	// (the in-process sandbox, which has no rate limit) zero means no cap.
-	PollBudget int
 	// APITimeout bounds each Bitrefill call made for a user (default 20s).
 	APITimeout time.Duration
 	Logger     *slog.Logger
@@ -114,12 +109,6 @@ func New(cfg Config) (*Bot, error) {
 		return nil, fmt.Errorf("bot: outbox: %w", err)
 	}
 	b := &Bot{cfg: cfg, log: cfg.Logger.With("component", "bot")}
-	switch {
-	case cfg.PollBudget > 0:
-		b.checks.budget.limit = cfg.PollBudget
-	case cfg.PollBudget == 0 && cfg.Simulator == nil:
-		b.checks.budget.limit = defaultPollBudget
-	}
 	b.out = newOutbox(cfg.Store, last, b.log)
 	b.send = &courier{out: b.out, platforms: cfg.Platforms, hideAfter: cfg.HideCodesAfter, lang: b.lang, log: b.log,
 		flushLater: func() {
@@ -384,17 +373,18 @@ func (b *Bot) findCreated(started time.Time, method string, lines []conversation
 }
 
 // fetchInvoice gets an invoice with the redemption details of its delivered
-// orders, which the invoice object itself may not carry.
+// orders, which the invoice object itself may not carry. The orders are
+// fetched as Paid, whoever asked: they are what a buyer already paid for,
+// and the request budget keeps a reserve for them.
 func (b *Bot) fetchInvoice(ctx context.Context, id string) (conversation.Invoice, error) {
-	b.checks.budget.note(b.cfg.Now(), 1) // counted for the poller's budget (poller.go)
 	inv, err := b.cfg.API.Invoice(ctx, id)
 	if err != nil {
 		return conversation.Invoice{}, err
 	}
+	paid := bitrefill.WithPriority(ctx, bitrefill.Paid)
 	for i, o := range inv.Orders {
 		if o.Status == bitrefill.OrderDelivered && o.Redemption.IsEmpty() {
-			b.checks.budget.note(b.cfg.Now(), 1)
-			full, err := b.cfg.API.Order(ctx, o.ID)
+			full, err := b.cfg.API.Order(paid, o.ID)
 			if err != nil {
 				return conversation.Invoice{}, err
 			}
@@ -404,7 +394,7 @@ func (b *Bot) fetchInvoice(ctx context.Context, id string) (conversation.Invoice
 			}
 		}
 	}
-	b.esimDetails(ctx, &inv) // delivery.go
+	b.esimDetails(paid, &inv) // delivery.go
 	return invoice(inv), nil
 }
 

@@ -272,25 +272,36 @@ func TestPollerBacksOffAfter429(t *testing.T) {
 // Ten minutes of polling every 10 seconds with open invoices stays well
 // inside Bitrefill's 60 requests per 10 minutes, payments included.
 func TestPollingStaysInsideTheBudget(t *testing.T) {
-	// The default budget: the sandbox's simulator would lift it.
-	e := newEnv(t, envOptions{tune: func(e *env, c *bot.Config) { c.Simulator = nil }})
+	// The documented budget, enforced by the fake too, on the poller's clock.
+	clk := newHandClock(time.Now())
+	e := newEnv(t, envOptions{
+		fake:   &bitrefilltest.Options{Now: clk.Now, Limits: bitrefilltest.DocumentedLimits()},
+		client: func(c *bitrefill.Config) { c.Clock, c.Limits = clk, bitrefill.DefaultLimits() },
+		tune:   func(e *env, c *bot.Config) { c.Simulator = nil },
+	})
 	var users []*user
 	for range 3 {
+		clk.Set(clk.Now().Add(time.Minute)) // a user a minute: the budget has room for each
 		u := e.newUser(true)
 		_, err := u.toInvoice()
 		check(t, err)
 		users = append(users, u)
 	}
 	before := len(e.fake.Requests())
-	now := time.Now()
+	now := clk.Now()
 	for i := range 60 {
 		if i == 30 {
 			check(t, e.fake.MarkPaid(users[1].invoiceID()))
 		}
-		e.bot.PollAt(e.ctx, now.Add(time.Duration(i)*10*time.Second))
+		at := now.Add(time.Duration(i) * 10 * time.Second)
+		clk.Set(at)
+		e.bot.PollAt(e.ctx, at)
 	}
 	if n := len(e.fake.Requests()) - before; n > 50 {
 		t.Errorf("%d requests in 10 minutes of polling, want at most 50", n)
+	}
+	if got := e.fake.RateLimited(); len(got) != 0 {
+		t.Errorf("%d requests answered 429", len(got))
 	}
 	if _, err := users[1].awaitSecret(0); err != nil {
 		t.Errorf("the paid invoice was not delivered within the budget: %v", err)

@@ -258,6 +258,7 @@ func parseDate(s string) (time.Time, bool) {
 // esimAPI is the eSIM status call (*bitrefill.Client has it).
 type esimAPI interface {
 	ESIM(ctx context.Context, iccid string) (bitrefill.ESIM, error)
+	FindESIMs(ctx context.Context, lpas ...string) (map[string]bitrefill.ESIM, error)
 }
 
 // ESIMRemindersAt looks at the eSIMs users bought here and reminds them,

@@ -17,9 +17,8 @@ const rspURL = "smdp.example"
 type ESIMShape int
 
 const (
-	// ESIMShapeDefault is ESIMWithID for now: the bot still reads the ICCID
-	// from the order. It becomes ESIMDocumented once the bot learns ICCIDs
-	// from GET /esims.
+	// ESIMShapeDefault is ESIMDocumented: the fake behaves as documented
+	// unless a test asks for a shape seen on the wire.
 	ESIMShapeDefault ESIMShape = iota
 	// ESIMDocumented: redemption_info has barcode_format QRCODE, the LPA in
 	// barcode_value, the PIN and instructions; no ICCID anywhere.
@@ -35,7 +34,7 @@ const (
 
 func (f *Fake) esimShape() ESIMShape {
 	if f.opts.ESIMShape == ESIMShapeDefault {
-		return ESIMWithID
+		return ESIMDocumented
 	}
 	return f.opts.ESIMShape
 }

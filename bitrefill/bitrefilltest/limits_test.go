@@ -138,7 +138,7 @@ func TestESIMShapes(t *testing.T) {
 		iccidAt string
 		pin     bool
 	}{
-		{ESIMShapeDefault, "esim_id", false},
+		{ESIMShapeDefault, "", true},
 		{ESIMDocumented, "", true},
 		{ESIMWithID, "esim_id", false},
 		{ESIMWithICCID, "iccid", false},

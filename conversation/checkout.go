@@ -41,8 +41,11 @@ func (t *turn) confirmText(p *Product, c *Choice) []Span {
 		return t.tx("confirm.esim", p.Name, c.Label, t.s.ESIMTarget)
 	}
 	total := c.Label
-	if c.Amount == 0 {
-		total = lookup(t.s.Lang, "confirm.on_invoice") // a plan, not a sum: the invoice names the price
+	switch {
+	case c.Amount == 0 && c.Price > 0:
+		total = c.Price.String() + " " + p.Currency
+	case c.Amount == 0:
+		total = lookup(t.s.Lang, "confirm.on_invoice") // a plan Bitrefill gave no price for: the invoice names it
 	}
 	return t.tx("confirm", p.Name, c.Label, total)
 }

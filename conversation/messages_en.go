@@ -80,7 +80,7 @@ var english = map[Msg]string{
 	"confirm":                    "*Confirm your order*\n{1} — {2}\nTotal: *{3}*\n\nChoose how to pay:",
 	"confirm.esim":               "*Confirm your eSIM top-up*\n{1} — {2}\neSIM: `{3}`\n\nChoose how to pay:",
 	"confirm.hint":               "Please choose how to pay below, or go back to change the value.",
-	"confirm.on_invoice":         "shown on the invoice",
+	"confirm.on_invoice":         "no price from Bitrefill yet (the invoice will show it)",
 	"confirm.phone":              "*Confirm your top-up*\n{1} — {2}\nPhone number: `{3}`\nTotal: *{2}*\n\nChoose how to pay:",
 	"country.pick":               "Pick your country (page {1} of {2}), or type its name:",
 	"country.pick.dest":          "Where do you need mobile data? Pick a country (page {1} of {2}), or type a country or a region (Europe, Asia, Latin America, Global):",

@@ -79,7 +79,7 @@ var spanish = map[Msg]string{
 	"confirm":                    "*Confirma tu pedido*\n{1} — {2}\nTotal: *{3}*\n\nElige cómo pagar:",
 	"confirm.esim":               "*Confirma la recarga de tu eSIM*\n{1} — {2}\neSIM: `{3}`\n\nElige cómo pagar:",
 	"confirm.hint":               "Elige abajo cómo pagar, o vuelve atrás para cambiar el valor.",
-	"confirm.on_invoice":         "se indica en la factura",
+	"confirm.on_invoice":         "Bitrefill aún no da el precio (lo indicará la factura)",
 	"confirm.phone":              "*Confirma tu recarga*\n{1} — {2}\nNúmero: `{3}`\nTotal: *{2}*\n\nElige cómo pagar:",
 	"country.pick":               "Elige tu país (página {1} de {2}) o escribe su nombre:",
 	"country.pick.dest":          "¿Dónde necesitas datos móviles? Elige un país (página {1} de {2}), o escribe un país o una región (Europa, Asia, Latinoamérica, Global):",

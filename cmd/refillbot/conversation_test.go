@@ -52,7 +52,7 @@ func TestTerminalCartOfEveryKindAndESIMTopUp(t *testing.T) {
 	s.say("bitrefill esim europe")
 	s.pick("Bitrefill eSIM Europe")
 	s.expect(`Works in:`)
-	s.pick("1GB, 7 Days")
+	s.pick("1GB, 7 Days — 4.50 USD") // the plan shows its price
 	s.pick("🛒 Add to cart")
 
 	s.say("comed")

@@ -249,6 +249,11 @@ func (b *Bot) run(ctx context.Context, e conversation.Effect) conversation.Event
 	case conversation.SearchProducts:
 		return b.searchProducts(ctx, e) // search.go
 	case conversation.LoadProduct:
+		if cat := b.cfg.Catalog; cat != nil {
+			if p, ok := cat.Card(e.ID, b.cfg.Now()); ok {
+				return conversation.ProductLoaded{Product: product(p)} // no request: the catalogue has it
+			}
+		}
 		p, err := b.cfg.API.Product(ctx, e.ID)
 		if err != nil {
 			return b.failed(conversation.OpLoadProduct, err)

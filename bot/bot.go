@@ -386,18 +386,60 @@ func (b *Bot) fetchInvoice(ctx context.Context, id string) (conversation.Invoice
 	if err != nil {
 		return conversation.Invoice{}, err
 	}
+	return b.completeOrders(ctx, inv)
+}
+
+// batchOrders is the client's list fetch of several invoices' orders.
+type batchOrders interface {
+	OrdersOf(ctx context.Context, after time.Time, invoiceIDs ...string) (map[string][]bitrefill.Order, error)
+}
+
+// completeOrders fetches the delivered orders of inv that carry no
+// redemption details, as Paid: codes only ever come from these
+// authenticated order fetches. Several orders cost one list call; a single
+// one, or what the list missed, its own GET /orders/{id}. The fetched order
+// is what counts, its status included.
+func (b *Bot) completeOrders(ctx context.Context, inv bitrefill.Invoice) (conversation.Invoice, error) {
 	paid := bitrefill.WithPriority(ctx, bitrefill.Paid)
+	apply := func(i int, full bitrefill.Order) {
+		o := &inv.Orders[i]
+		o.Status, o.Redemption = full.Status, full.Redemption
+		if o.ESIMID == "" {
+			o.ESIMID = full.ESIMID // the invoice's order list omits it; kept for top-ups
+		}
+	}
+	var need []int
 	for i, o := range inv.Orders {
 		if o.Status == bitrefill.OrderDelivered && o.Redemption.IsEmpty() {
-			full, err := b.cfg.API.Order(paid, o.ID)
-			if err != nil {
-				return conversation.Invoice{}, err
-			}
-			inv.Orders[i].Redemption = full.Redemption
-			if inv.Orders[i].ESIMID == "" {
-				inv.Orders[i].ESIMID = full.ESIMID // the invoice's order list omits it; kept for top-ups
-			}
+			need = append(need, i)
 		}
+	}
+	if api, ok := b.cfg.API.(batchOrders); ok && len(need) > 1 && !inv.CreatedTime.IsZero() {
+		if got, err := api.OrdersOf(paid, inv.CreatedTime.Add(-time.Minute), inv.ID); err == nil {
+			byID := map[string]bitrefill.Order{}
+			for _, o := range got[inv.ID] {
+				byID[o.ID] = o
+			}
+			left := need[:0]
+			for _, i := range need {
+				if full, ok := byID[inv.Orders[i].ID]; ok {
+					apply(i, full)
+				} else {
+					left = append(left, i)
+				}
+			}
+			need = left
+		}
+	}
+	for _, i := range need {
+		full, err := b.cfg.API.Order(paid, inv.Orders[i].ID)
+		if err != nil {
+			return conversation.Invoice{}, err
+		}
+		if full.InvoiceID != "" && full.InvoiceID != inv.ID {
+			return conversation.Invoice{}, fmt.Errorf("order %s belongs to another invoice", inv.Orders[i].ID)
+		}
+		apply(i, full)
 	}
 	b.esimDetails(paid, &inv) // delivery.go
 	return invoice(inv), nil

@@ -179,6 +179,14 @@ func fetchedPrint(inv conversation.Invoice) string {
 // once more). It reports false when the request budget (or a 429) held the
 // fetch back, so that a caller going through many invoices stops there.
 func (b *Bot) checkInvoice(ctx context.Context, id string) bool {
+	return b.checkInvoiceFrom(ctx, id, nil)
+}
+
+// checkInvoiceFrom is checkInvoice starting from an invoice a webhook
+// delivered to the secret URL instead of fetching it: only its status and
+// order list are used; redemption details always come from order fetches.
+// A rerun (news arrived meanwhile) fetches.
+func (b *Bot) checkInvoiceFrom(ctx context.Context, id string, hint *bitrefill.Invoice) bool {
 	if !b.checks.start(id) {
 		return true
 	}
@@ -186,16 +194,28 @@ func (b *Bot) checkInvoice(ctx context.Context, id string) bool {
 	// or cron) cannot leave the invoice marked "check running" for good.
 	defer b.checks.end(id)
 	for {
-		if !b.checkOnce(ctx, id) {
+		if !b.checkOnce(ctx, id, hint) {
 			return false
 		}
+		hint = nil
 		if !b.checks.again(id) || ctx.Err() != nil {
 			return true
 		}
 	}
 }
 
-func (b *Bot) checkOnce(ctx context.Context, id string) bool {
+// contradicted reports a webhook body whose delivered orders the order
+// fetches did not find delivered.
+func contradicted(hint bitrefill.Invoice, got conversation.Invoice) bool {
+	for i, o := range hint.Orders {
+		if o.Status == bitrefill.OrderDelivered && (i >= len(got.Orders) || got.Orders[i].Status != string(bitrefill.OrderDelivered)) {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *Bot) checkOnce(ctx context.Context, id string, hint *bitrefill.Invoice) bool {
 	t, ok, err := b.cfg.Store.TrackedInvoice(id)
 	if err != nil {
 		b.log.Error("check invoice: tracked", "invoice", id, "err", err)
@@ -205,7 +225,17 @@ func (b *Bot) checkOnce(ctx context.Context, id string) bool {
 		return true // settled meanwhile, or never ours
 	}
 	cctx, cancel := context.WithTimeout(ctx, b.cfg.APITimeout)
-	inv, err := b.fetchInvoice(cctx, id)
+	var inv conversation.Invoice
+	if hint != nil {
+		inv, err = b.completeOrders(cctx, *hint)
+		if err != nil && !bitrefill.IsRateLimited(err) || err == nil && contradicted(*hint, inv) {
+			// The orders say otherwise (a body that lies, or is stale):
+			// what the API says of the invoice is what counts.
+			inv, err = b.fetchInvoice(cctx, id)
+		}
+	} else {
+		inv, err = b.fetchInvoice(cctx, id)
+	}
 	cancel()
 	if err != nil {
 		if bitrefill.IsRateLimited(err) {

@@ -67,6 +67,8 @@ type Bot struct {
 	checks checks         // checks.go: invoice checks under way and their pacing
 	// esimTurn is where the next eSIM reminder run starts (jobs.go).
 	esimTurn rota
+	// paid gathers final webhooks whose orders are fetched together (paid.go).
+	paid paidQueue
 }
 
 // New checks the configuration and returns a Bot ready to Handle events.

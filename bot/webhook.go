@@ -86,7 +86,11 @@ func (b *Bot) WebhookHandler(ctx context.Context) http.Handler {
 				}
 			}()
 			// Paid: a final webhook means a buyer waiting for a code.
-			b.checkInvoiceFrom(bitrefill.WithPriority(ctx, bitrefill.Paid), t.InvoiceID, webhookInvoice(body, t.InvoiceID))
+			if inv := webhookInvoice(body, t.InvoiceID); inv != nil {
+				b.deliverPaid(ctx, *inv) // paid.go
+			} else {
+				b.checkInvoiceFrom(bitrefill.WithPriority(ctx, bitrefill.Paid), t.InvoiceID, nil)
+			}
 		}()
 		w.WriteHeader(http.StatusOK)
 	})

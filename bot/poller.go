@@ -52,6 +52,9 @@ func (b *Bot) PollAt(ctx context.Context, now time.Time) {
 		if now.Before(b.checks.nextCheck(t)) {
 			continue
 		}
+		if b.cfg.WebhookURL != "" && now.Sub(t.Created) < webhookOverdue {
+			continue // Bitrefill will call: polling is for webhooks overdue
+		}
 		if t.Status == conversation.StatusUnpaid && !t.Expires.IsZero() && now.After(t.Expires.Add(expiryGrace)) {
 			continue // the expiry job closes it
 		}
@@ -81,7 +84,7 @@ func (b *Bot) PollAt(ctx context.Context, now time.Time) {
 		if inv, ok := listed[t.InvoiceID]; ok &&
 			((string(inv.Status) == t.Status && t.Status == conversation.StatusUnpaid) || // still waiting: the common case
 				b.checks.seenAs(t.InvoiceID) == listedPrint(inv)) { // paid, waiting for confirmations: nothing moved since the last fetch
-			b.checks.setNextCheck(t.InvoiceID, now.Add(backoff(now.Sub(t.Created))))
+			b.checks.setNextCheck(t.InvoiceID, now.Add(b.pollEvery(now.Sub(t.Created))))
 			continue
 		}
 		// It moved, or the list did not show it (or failed): fetch it alone,
@@ -91,7 +94,7 @@ func (b *Bot) PollAt(ctx context.Context, now time.Time) {
 		if inv, ok := listed[t.InvoiceID]; ok && inv.Status != bitrefill.InvoiceUnpaid {
 			fctx = bitrefill.WithPriority(ctx, bitrefill.Paid)
 		}
-		b.checks.setNextCheck(t.InvoiceID, now.Add(backoff(now.Sub(t.Created))))
+		b.checks.setNextCheck(t.InvoiceID, now.Add(b.pollEvery(now.Sub(t.Created))))
 		if !b.checkInvoice(fctx, t.InvoiceID) {
 			b.checks.setNextCheck(t.InvoiceID, now) // it keeps its turn
 			return
@@ -129,6 +132,22 @@ func (b *Bot) listSince(ctx context.Context, after time.Time) (map[string]bitref
 		}
 	}
 	return out, nil
+}
+
+// webhookOverdue is how long after its creation an invoice is left to its
+// webhook before the poller looks at it: with webhooks working, Bitrefill
+// calls when an invoice is final, and polling it meanwhile would spend the
+// budget users need. (A user can still ask for the status at any time.)
+const webhookOverdue = 30 * time.Minute
+
+// pollEvery is how often an invoice of age is polled: backoff, or with
+// webhooks working at most every webhookOverdue, so that an idle shop with
+// open invoices spends next to nothing.
+func (b *Bot) pollEvery(age time.Duration) time.Duration {
+	if b.cfg.WebhookURL != "" {
+		return max(backoff(age), webhookOverdue)
+	}
+	return backoff(age)
 }
 
 // backoff checks young invoices often (people pay within minutes) and old ones

@@ -425,3 +425,32 @@ func TestRefundAfterFailureIsAnnounced(t *testing.T) {
 		t.Error("still watching the invoice after its refund")
 	}
 }
+
+// With webhooks working, an idle shop spends nothing: invoices left open
+// are Bitrefill's to report, and the poller only looks at one whose
+// webhook is overdue.
+func TestIdleWithWebhooksSpendsNothing(t *testing.T) {
+	e := newEnv(t, envOptions{tune: func(e *env, c *bot.Config) {
+		c.Simulator = nil
+		c.WebhookURL = bot.WebhookURL("https://bot.example", secret)
+		c.WebhookSecret = secret
+	}})
+	for range 3 {
+		_, err := e.newUser(true).toInvoice()
+		check(t, err)
+	}
+	before := len(e.fake.Requests())
+	now := time.Now()
+	for i := range 60 { // ten minutes of the poller's ticks, and the expiry job's
+		e.bot.PollAt(e.ctx, now.Add(time.Duration(i)*10*time.Second))
+		e.bot.ExpireAt(e.ctx, now.Add(time.Duration(i)*10*time.Second))
+	}
+	if n := len(e.fake.Requests()) - before; n != 0 {
+		t.Errorf("%d requests in 10 idle minutes with webhooks, want 0", n)
+	}
+	// An invoice whose webhook is overdue is still looked at.
+	e.bot.PollAt(e.ctx, now.Add(31*time.Minute))
+	if n := e.count("GET", "/invoices"); n == 0 {
+		t.Error("no look at invoices whose webhook is 31 minutes overdue")
+	}
+}

@@ -317,3 +317,26 @@ func TestBudgetPauseHoldsEveryPriority(t *testing.T) {
 		}
 	}
 }
+
+func TestBudgetBackgroundTakesAtMostHalf(t *testing.T) {
+	// Background work alone, greedy, for two hours: never more than half
+	// the documented rate, so a user arriving finds the budget nearly full.
+	b, clk := newTestBudget(t, DefaultLimits())
+	n := 0
+	for range 2 * 36000 {
+		for {
+			ok, _ := take(b, ClassGeneral, Background)
+			if !ok {
+				break
+			}
+			n++
+		}
+		clk.Advance(100 * time.Millisecond)
+	}
+	if per10 := float64(n) / 12; per10 > 30 {
+		t.Errorf("background took %.1f requests per 10 minutes, want at most half of 60", per10)
+	}
+	if ok, _ := take(b, ClassGeneral, Interactive); !ok {
+		t.Error("a user after two hours of background work found no room")
+	}
+}

@@ -125,6 +125,7 @@ func TestConversationConfig(t *testing.T) {
 		"bad user":            {env: map[string]string{"REFILLBOT_BALANCE_USERS": "telegram", "REFILLBOT_BALANCE_DAILY_CAP": "50"}, want: "platform:user"},
 		"bad cap":             {env: map[string]string{"REFILLBOT_BALANCE_USERS": "telegram:1", "REFILLBOT_BALANCE_DAILY_CAP": "lots"}, want: "REFILLBOT_BALANCE_DAILY_CAP"},
 		"bad idle timeout":    {env: map[string]string{"REFILLBOT_IDLE_TIMEOUT": "soon"}, want: "REFILLBOT_IDLE_TIMEOUT"},
+		"bad rate limits":     {env: map[string]string{"BITREFILL_RATE_LIMITS": "orders=60/10m"}, want: "BITREFILL_RATE_LIMITS"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := parseConfig([]string{"-db", "x.db"}, func(k string) string { return tc.env[k] }, io.Discard)

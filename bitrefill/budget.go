@@ -53,6 +53,15 @@ func (p Priority) rank() int {
 
 type priorityKey struct{}
 type maxWaitKey struct{}
+type beforeSendKey struct{}
+
+// WithBeforeSend has every request made with ctx call f once its turn in
+// the budget has come, just before it is sent; an error from f stops the
+// request unsent (the error is returned, wrapped). A checkout that waited
+// minutes for its turn uses it to check that the buyer still wants it.
+func WithBeforeSend(ctx context.Context, f func() error) context.Context {
+	return context.WithValue(ctx, beforeSendKey{}, f)
+}
 
 // WithPriority marks every Bitrefill request made with ctx as p's.
 func WithPriority(ctx context.Context, p Priority) context.Context {

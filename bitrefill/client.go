@@ -244,6 +244,11 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 			}
 			return nil, e
 		}
+		if f, ok := ctx.Value(beforeSendKey{}).(func() error); ok && f != nil {
+			if err := f(); err != nil {
+				return nil, &Error{Method: method, Endpoint: path, Message: "not sent", Err: err}
+			}
+		}
 		resp, wait, err := c.once(ctx, method, path, target, payload, attempt)
 		if err == nil {
 			return resp, nil

@@ -161,3 +161,21 @@ func TestNothingRemainingPausesUntilReset(t *testing.T) {
 		t.Errorf("%d requests, want 1", n.Load())
 	}
 }
+
+func TestBeforeSendCanStopARequest(t *testing.T) {
+	s := newStub(t, func(w http.ResponseWriter, r *http.Request) { ok(w, r, rawJSON(`{"id": "inv"}`)) })
+	c := s.client(t)
+	gone := errors.New("the buyer left")
+	ctx := bitrefill.WithBeforeSend(context.Background(), func() error { return gone })
+	if _, err := c.CreateInvoice(ctx, bitrefill.InvoiceRequest{}); !errors.Is(err, gone) || bitrefill.IsAmbiguous(err) {
+		t.Errorf("got %v, want the hook's error, not ambiguous", err)
+	}
+	if s.count() != 0 {
+		t.Errorf("%d requests sent", s.count())
+	}
+	calls := 0
+	ctx = bitrefill.WithBeforeSend(context.Background(), func() error { calls++; return nil })
+	if _, err := c.CreateInvoice(ctx, bitrefill.InvoiceRequest{}); err != nil || calls != 1 || s.count() != 1 {
+		t.Errorf("err %v, %d calls, %d requests; want the request sent after one call", err, calls, s.count())
+	}
+}

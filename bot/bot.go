@@ -69,6 +69,10 @@ type Bot struct {
 	esimTurn rota
 	// paid gathers final webhooks whose orders are fetched together (paid.go).
 	paid paidQueue
+	// life ends when Run stops: work that outlives an event (a checkout
+	// waiting for its turn, queue.go) ends with it.
+	life    context.Context
+	endLife context.CancelFunc
 }
 
 // New checks the configuration and returns a Bot ready to Handle events.
@@ -111,6 +115,7 @@ func New(cfg Config) (*Bot, error) {
 		return nil, fmt.Errorf("bot: outbox: %w", err)
 	}
 	b := &Bot{cfg: cfg, log: cfg.Logger.With("component", "bot")}
+	b.life, b.endLife = context.WithCancel(context.Background())
 	b.out = newOutbox(cfg.Store, last, b.log)
 	b.send = &courier{out: b.out, platforms: cfg.Platforms, hideAfter: cfg.HideCodesAfter, lang: b.lang, log: b.log,
 		flushLater: func() {
@@ -151,6 +156,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	// Whatever a previous process left unsent goes out now, not at the first tick.
 	b.Drain(ctx, b.cfg.Now())
 	<-ctx.Done()
+	b.endLife()
 	<-c.Stop().Done()
 	b.wg.Wait()
 	b.FlushMarks()
@@ -200,10 +206,16 @@ func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conver
 
 	commit := Commit{Key: key, State: state, Address: addr}
 	var replies []conversation.Reply
+	queued := map[string]bool{} // checkouts waiting for their turn (queue.go)
 	for _, e := range effects {
 		switch e := e.(type) {
 		case conversation.Reply:
 			replies = append(replies, e)
+		case conversation.CreateInvoice:
+			if wait, ok := b.checkoutWait(ctx, e); ok {
+				queued[e.Checkout] = true
+				replies = append(replies, conversation.QueuedNotice(state.Lang, wait))
+			}
 		case conversation.TrackInvoice:
 			if e.Untrack {
 				commit.Untrack = append(commit.Untrack, e.InvoiceID)
@@ -233,6 +245,10 @@ func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conver
 	var next []conversation.Event
 	for _, e := range effects {
 		if _, ok := e.(conversation.Reply); ok {
+			continue
+		}
+		if ci, ok := e.(conversation.CreateInvoice); ok && queued[ci.Checkout] {
+			b.queueCheckout(key, addr, ci) // queue.go: it waits its turn in the request budget
 			continue
 		}
 		if ev := b.run(ctx, e); ev != nil {

@@ -127,3 +127,54 @@ func finalWebhook(t *testing.T, f *bitrefilltest.Fake, id string) string {
 	check(t, err)
 	return string(b)
 }
+
+// A checkout whose turn in the budget is minutes away waits for it instead
+// of failing: the buyer is told about how long, the invoice appears in the
+// chat when its turn comes, once; a buyer who cancels meanwhile gets none.
+func TestCheckoutWaitsItsTurn(t *testing.T) {
+	clk := newHandClock(time.Now())
+	e := newEnv(t, envOptions{
+		inProcess: true,
+		client: func(c *bitrefill.Config) {
+			c.Clock, c.Limits = clk, bitrefill.Limits{bitrefill.ClassGeneral: {{N: 1, Per: 10 * time.Minute}}}
+		},
+	})
+	first := e.newUser(true)
+	_, err := first.toInvoice() // spends the budget
+	check(t, err)
+
+	patient, quitter := e.newUser(true), e.newUser(true)
+	for i, u := range []*user{patient, quitter} {
+		check(t, u.toConfirm())
+		m := u.mark()
+		check(t, u.press("Bitcoin"))
+		// One request per 10.2 minutes: the second in the queue waits twice as long.
+		if _, err := u.await(m, []string{"waits its turn: about 11 minutes", "waits its turn: about 21 minutes"}[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := quitter.mark()
+	check(t, quitter.press("Cancel"))
+	if _, err := quitter.await(m, ""); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.count("POST", "/invoices"); n != 1 {
+		t.Fatalf("%d invoices before the turn came, want 1", n)
+	}
+
+	m = patient.mark()
+	clk.Set(clk.Now().Add(11 * time.Minute))
+	if _, err := patient.await(m, "Invoice for"); err != nil {
+		t.Fatal(err)
+	}
+	clk.Set(clk.Now().Add(30 * time.Minute)) // the quitter's turn too
+	e.bot.Wait()
+	if n := e.count("POST", "/invoices"); n != 2 {
+		t.Errorf("%d invoices, want 2: the patient buyer's once, none for the one who cancelled", n)
+	}
+	for _, s := range quitter.replies() {
+		if strings.Contains(s.Text, "Invoice for") {
+			t.Errorf("the buyer who cancelled was shown an invoice: %q", s.Text)
+		}
+	}
+}

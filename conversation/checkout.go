@@ -3,6 +3,7 @@ package conversation
 import (
 	"slices"
 	"strconv"
+	"time"
 )
 
 // Confirming a value, choosing how to pay, and creating the one invoice of a
@@ -125,6 +126,24 @@ func (t *turn) checkout(method string, items []CartItem, summary string, cart bo
 }
 
 func (t *turn) checkoutID() string { return t.s.Nonce + "-" + strconv.Itoa(t.s.Checkouts) }
+
+// AwaitsInvoice reports whether the session is still waiting for the
+// invoice of checkout: the shell asks before sending a checkout that waited
+// for its turn in Bitrefill's request budget, so a buyer who gave up gets no
+// invoice.
+func (s State) AwaitsInvoice(checkout string) bool {
+	return s.Step == StepCreating && checkout == s.Nonce+"-"+strconv.Itoa(s.Checkouts)
+}
+
+// QueuedNotice tells a buyer, in plain words, that Bitrefill's request limit
+// makes their invoice wait about wait, that it will appear in the chat once
+// created, and how to give up instead.
+func QueuedNotice(lang string, wait time.Duration) Reply {
+	return Reply{
+		Text:    text(lang, "creating.queued", about(lang, wait)),
+		Options: []Option{{Label: lookup(lang, "opt.cancel"), Token: CommandToken("cancel", "")}},
+	}
+}
 
 // item is the product and value on the card as a cart line.
 func (t *turn) item() CartItem {

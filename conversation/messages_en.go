@@ -88,6 +88,7 @@ var english = map[Msg]string{
 	"country.unknown":            "I don't know a country called “{1}”. Type its name in English or Spanish (e.g. _Mexico_, _Alemania_) or its two-letter code.",
 	"creating":                   "Creating your invoice…",
 	"creating.wait":              "Your invoice is being created — one moment.",
+	"creating.queued":            "Bitrefill's request limit for this shop is reached for now, so your invoice waits its turn: about {1}. It will appear here as soon as it is created; nothing is lost. Cancel if you would rather not wait.",
 	"discord.cmd.buy":            "Buy a product: start typing its name",
 	"discord.cmd.esim":           "Your eSIMs: list, status and top-ups",
 	"discord.cmd.esim.status":    "Show one eSIM's status and data left",

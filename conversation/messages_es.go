@@ -86,6 +86,7 @@ var spanish = map[Msg]string{
 	"country.set":                "Tu país ahora es *{1}*. Mostraré primero sus productos y leeré los números de teléfono como se marcan allí.",
 	"country.unknown":            "No conozco ningún país llamado «{1}». Escribe su nombre en español o inglés (p. ej. _México_, _Alemania_) o su código de dos letras.",
 	"creating":                   "Creando tu factura…",
+	"creating.queued":            "Por ahora se alcanzó el límite de solicitudes de Bitrefill para esta tienda, así que tu factura espera su turno: unos {1}. Aparecerá aquí en cuanto se cree; no se pierde nada. Cancela si prefieres no esperar.",
 	"creating.wait":              "Se está creando tu factura; un momento.",
 	"discord.cmd.buy":            "Compra un producto: empieza a escribir su nombre",
 	"discord.cmd.esim":           "Tus eSIM: lista, estado y recargas",

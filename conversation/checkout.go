@@ -148,7 +148,7 @@ func QueuedNotice(lang string, wait time.Duration) Reply {
 // item is the product and value on the card as a cart line.
 func (t *turn) item() CartItem {
 	p, c := t.s.Product, t.s.Choice
-	it := CartItem{ProductID: p.ID, Name: p.Name, Kind: p.Kind, PackageID: c.PackageID, Label: c.Label, Amount: c.Amount, Currency: p.Currency, Quantity: 1}
+	it := CartItem{ProductID: p.ID, Name: p.Name, Kind: p.Kind, PackageID: c.PackageID, Label: c.Label, Amount: c.Amount, Price: c.Price, Currency: p.Currency, Quantity: 1}
 	if p.NeedsPhone {
 		it.PhoneNumber = t.s.Phone
 	}

@@ -465,6 +465,7 @@ type CartItem struct {
 	PackageID   string `json:"package_id,omitempty"`
 	Label       string `json:"label"`
 	Amount      Amount `json:"amount,omitempty"`
+	Price       Amount `json:"price,omitempty"` // a plan's price, when Bitrefill gave one
 	Currency    string `json:"currency,omitempty"`
 	Quantity    int    `json:"quantity"`
 	PhoneNumber string `json:"phone_number,omitempty"`

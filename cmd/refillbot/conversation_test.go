@@ -62,7 +62,7 @@ func TestTerminalCartOfEveryKindAndESIMTopUp(t *testing.T) {
 	s.expect(`below the minimum`)
 	s.say("42.10")
 	s.pick("🛒 Add to cart")
-	s.expect(`Total: 92.10 USD\nPlus 1 eSIM plan`)
+	s.expect(`Total: 96.60 USD\n`) // the eSIM plan's price (4.50 USD) is in the total now
 
 	s.pick("💳 Check out")
 	s.pick("Lightning")

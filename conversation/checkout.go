@@ -35,18 +35,18 @@ func (t *turn) confirm() {
 }
 
 func (t *turn) confirmText(p *Product, c *Choice) []Span {
-	switch {
-	case p.NeedsPhone && t.s.Phone != "":
-		return t.tx("confirm.phone", p.Name, c.Label, t.s.Phone)
-	case t.s.TopUp && t.s.ESIMTarget != "":
-		return t.tx("confirm.esim", p.Name, c.Label, t.s.ESIMTarget)
-	}
 	total := c.Label
 	switch {
 	case c.Amount == 0 && c.Price > 0:
 		total = c.Price.String() + " " + p.Currency
 	case c.Amount == 0:
 		total = lookup(t.s.Lang, "confirm.on_invoice") // a plan Bitrefill gave no price for: the invoice names it
+	}
+	switch {
+	case p.NeedsPhone && t.s.Phone != "":
+		return t.tx("confirm.phone", p.Name, c.Label, t.s.Phone)
+	case t.s.TopUp && t.s.ESIMTarget != "":
+		return t.tx("confirm.esim", p.Name, c.Label, t.s.ESIMTarget, total)
 	}
 	return t.tx("confirm", p.Name, c.Label, total)
 }

@@ -78,7 +78,7 @@ var english = map[Msg]string{
 	"cmd.start":                  "Start over",
 	"cmd.topup":                  "Top up an eSIM: ICCID and package id",
 	"confirm":                    "*Confirm your order*\n{1} — {2}\nTotal: *{3}*\n\nChoose how to pay:",
-	"confirm.esim":               "*Confirm your eSIM top-up*\n{1} — {2}\neSIM: `{3}`\n\nChoose how to pay:",
+	"confirm.esim":               "*Confirm your eSIM top-up*\n{1} — {2}\neSIM: `{3}`\nTotal: *{4}*\n\nChoose how to pay:",
 	"confirm.hint":               "Please choose how to pay below, or go back to change the value.",
 	"confirm.on_invoice":         "no price from Bitrefill yet (the invoice will show it)",
 	"confirm.phone":              "*Confirm your top-up*\n{1} — {2}\nPhone number: `{3}`\nTotal: *{2}*\n\nChoose how to pay:",

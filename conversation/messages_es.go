@@ -77,7 +77,7 @@ var spanish = map[Msg]string{
 	"cmd.start":                  "Empezar de nuevo",
 	"cmd.topup":                  "Recargar una eSIM: ICCID e id del paquete",
 	"confirm":                    "*Confirma tu pedido*\n{1} — {2}\nTotal: *{3}*\n\nElige cómo pagar:",
-	"confirm.esim":               "*Confirma la recarga de tu eSIM*\n{1} — {2}\neSIM: `{3}`\n\nElige cómo pagar:",
+	"confirm.esim":               "*Confirma la recarga de tu eSIM*\n{1} — {2}\neSIM: `{3}`\nTotal: *{4}*\n\nElige cómo pagar:",
 	"confirm.hint":               "Elige abajo cómo pagar, o vuelve atrás para cambiar el valor.",
 	"confirm.on_invoice":         "Bitrefill aún no da el precio (lo indicará la factura)",
 	"confirm.phone":              "*Confirma tu recarga*\n{1} — {2}\nNúmero: `{3}`\nTotal: *{2}*\n\nElige cómo pagar:",

@@ -20,7 +20,7 @@ type paidQueue struct {
 	running bool
 }
 
-// add queues inv and, unless a batch is being fetched (which will take it
+// deliverPaid queues inv and, unless a batch is being fetched (which takes it
 // next), fetches batches until the queue is empty.
 func (b *Bot) deliverPaid(ctx context.Context, inv bitrefill.Invoice) {
 	q := &b.paid

@@ -32,16 +32,20 @@ func (b *Bot) deliverPaid(ctx context.Context, inv bitrefill.Invoice) {
 	}
 	q.running = true
 	q.mu.Unlock()
-	for {
+	for first := true; ; first = false {
+		if !first {
+			q.mu.Lock()
+			if len(q.pending) == 0 {
+				q.running = false
+				q.mu.Unlock()
+				return
+			}
+			q.mu.Unlock()
+		}
 		b.gather(ctx)
 		q.mu.Lock()
 		batch := q.pending
 		q.pending = nil
-		if len(batch) == 0 {
-			q.running = false
-			q.mu.Unlock()
-			return
-		}
 		q.mu.Unlock()
 		b.deliverBatch(ctx, batch)
 	}

@@ -38,7 +38,10 @@ func TestMigrateRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	apiEnv := map[string]string{"BITREFILL_API_KEY": "test-key", "BITREFILL_API_URL": apiSrv.URL + "/v2"}
+	// Budgets a hundred times Bitrefill's: the poller, not the budget, paces
+	// deliveries here (no webhook URL).
+	apiEnv := map[string]string{"BITREFILL_API_KEY": "test-key", "BITREFILL_API_URL": apiSrv.URL + "/v2",
+		"BITREFILL_RATE_LIMITS": fastLimits}
 	with := func(kv ...string) map[string]string {
 		m := map[string]string{}
 		for k, v := range apiEnv {

@@ -52,8 +52,14 @@ func newShop(t *testing.T, tgOpts telegramtest.Options) *shop {
 		"REFILLBOT_SECRET_KEY":   testKey(t),
 		"REFILLBOT_POLL":         "@every 1s",
 		"REFILLBOT_LOG_LEVEL":    "info",
+		"BITREFILL_RATE_LIMITS":  fastLimits,
 	}}
 }
+
+// fastLimits are Bitrefill budgets a hundred times the documented ones, so
+// that the poller's schedule, not the budget, paces the tests' checks.
+const fastLimits = "general=6000/10m,products=6000/1m"
+
 
 func (s *shop) replica(kv ...string) *proc {
 	s.t.Helper()

@@ -60,7 +60,6 @@ func newShop(t *testing.T, tgOpts telegramtest.Options) *shop {
 // that the poller's schedule, not the budget, paces the tests' checks.
 const fastLimits = "general=6000/10m,products=6000/1m"
 
-
 func (s *shop) replica(kv ...string) *proc {
 	s.t.Helper()
 	env := map[string]string{}

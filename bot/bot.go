@@ -168,6 +168,14 @@ func (b *Bot) Run(ctx context.Context) error {
 // whether every step was committed. A panic (an engine or adapter bug) is
 // logged and ends this event's processing only: the lock is released and
 // the bot keeps serving everyone else.
+//
+// A screen load (a product card, an eSIM, a phone lookup: offScreenLock)
+// is left to run on its own (loadAside), so that a user who moves on while
+// Bitrefill is slow is answered at once instead of waiting behind the load;
+// its result comes back through the lock as an event, and the engine drops
+// it when the user has left the screen it was for. Everything else — a
+// search, an invoice — runs under the lock, so a user's events and their
+// answers stay strictly in order and a checkout makes one invoice.
 func (b *Bot) process(ctx context.Context, key conversation.SessionKey, addr conversation.Address, ev conversation.Event) (ok bool) {
 	unlock := b.locks.lock(key.String())
 	defer unlock()
@@ -182,21 +190,73 @@ func (b *Bot) process(ctx context.Context, key conversation.SessionKey, addr con
 	queue := []conversation.Event{ev}
 	for len(queue) > 0 {
 		ev, queue = queue[0], queue[1:]
-		next, err := b.step(ctx, key, addr, ev)
+		next, loads, err := b.step(ctx, key, addr, ev)
 		if err != nil {
 			b.log.Error("step failed", "session", key.String(), "event", fmt.Sprintf("%T", ev), "err", err)
 			return false
 		}
 		queue = append(queue, next...)
+		for _, e := range loads {
+			b.loadAside(ctx, key, addr, e)
+		}
 	}
 	return true
 }
 
-// step is the shell's loop body: load, Step, persist, then send and run effects.
-func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conversation.Address, ev conversation.Event) ([]conversation.Event, error) {
+// loadAside runs a screen load outside the session's lock and feeds its
+// result back through process. The state that asked for it is committed
+// and its replies sent before: a crash meanwhile leaves a loading screen,
+// which the user's next word or tap replaces. Bot.Wait and Run wait for it.
+func (b *Bot) loadAside(ctx context.Context, key conversation.SessionKey, addr conversation.Address, e conversation.Effect) {
+	// The event's context carries the platform's reply handle (the pressed
+	// message, the interaction), kept; its end is not the load's end.
+	ctx = context.WithoutCancel(ctx)
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		ctx, cancel := context.WithCancel(ctx)
+		defer context.AfterFunc(b.life, cancel)()
+		defer cancel()
+		var res conversation.Event
+		func() {
+			defer func() {
+				if v := recover(); v != nil {
+					b.log.Error("panic while loading a screen", "session", key.String(), "effect", fmt.Sprintf("%T", e),
+						"panic_type", fmt.Sprintf("%T", v), "stack", string(debug.Stack()))
+				}
+			}()
+			res = b.run(ctx, e)
+		}()
+		if res != nil {
+			b.process(ctx, key, addr, res)
+		}
+	}()
+}
+
+// offScreenLock reports whether an effect only fetches what a screen shows:
+// its result is safe to drop, so it need not hold the user's other events
+// back (process).
+func (b *Bot) offScreenLock(e conversation.Effect) bool {
+	switch e := e.(type) {
+	case conversation.LoadProduct:
+		if cat := b.cfg.Catalog; cat != nil {
+			if _, ok := cat.Card(e.ID, b.cfg.Now()); ok {
+				return false // no request: the card is shown at once, in order
+			}
+		}
+		return true
+	case conversation.LoadESIM, conversation.CheckPhone:
+		return true
+	}
+	return false
+}
+
+// step is the shell's loop body: load, Step, persist, then send and run
+// effects. Screen loads are returned for process to run outside the lock.
+func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conversation.Address, ev conversation.Event) (next []conversation.Event, loads []conversation.Effect, err error) {
 	state, found, err := b.cfg.Store.Session(key)
 	if err != nil {
-		return nil, fmt.Errorf("load session: %w", err)
+		return nil, nil, fmt.Errorf("load session: %w", err)
 	}
 	if !found {
 		state = conversation.NewState(key, nonce(), localeOf(ctx))
@@ -238,13 +298,16 @@ func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conver
 	err = b.cfg.Store.Commit(commit)
 	b.out.marksWritten(commit.Done, err == nil)
 	if err != nil {
-		return nil, fmt.Errorf("commit: %w", err)
+		return nil, nil, fmt.Errorf("commit: %w", err)
 	}
 	b.deliverNow(ctx, commit.Outbox)
 
-	var next []conversation.Event
 	for _, e := range effects {
 		if _, ok := e.(conversation.Reply); ok {
+			continue
+		}
+		if b.offScreenLock(e) {
+			loads = append(loads, e)
 			continue
 		}
 		if ci, ok := e.(conversation.CreateInvoice); ok && queued[ci.Checkout] {
@@ -255,7 +318,7 @@ func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conver
 			next = append(next, ev)
 		}
 	}
-	return next, nil
+	return next, loads, nil
 }
 
 // run carries out one piece of work the engine asked for and returns the
@@ -274,7 +337,7 @@ func (b *Bot) run(ctx context.Context, e conversation.Effect) conversation.Event
 		}
 		p, err := b.cfg.API.Product(ctx, e.ID)
 		if err != nil {
-			return b.failed(conversation.OpLoadProduct, err)
+			return b.failedFor(conversation.OpLoadProduct, e.ID, err)
 		}
 		return conversation.ProductLoaded{Product: product(p)}
 	case conversation.CreateInvoice:
@@ -306,6 +369,14 @@ func (b *Bot) run(ctx context.Context, e conversation.Effect) conversation.Event
 	}
 	b.log.Error("unknown effect", "type", fmt.Sprintf("%T", e))
 	return nil
+}
+
+// failedFor is failed for a screen load: the engine drops it when the user
+// has left the screen it was for (process runs loads outside the lock).
+func (b *Bot) failedFor(op, subject string, err error) conversation.Event {
+	f := b.failed(op, err).(conversation.Failed)
+	f.For = subject
+	return f
 }
 
 func (b *Bot) failed(op string, err error) conversation.Event {

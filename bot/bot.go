@@ -132,8 +132,10 @@ func New(cfg Config) (*Bot, error) {
 // marks — is done. Tests use it to observe a quiet bot.
 func (b *Bot) Wait() { b.wg.Wait() }
 
-// Handle processes one event from a platform, and everything it leads to,
-// before returning. Events of one session are processed in arrival order.
+// Handle processes one event from a platform, and everything it leads to
+// but a screen load from Bitrefill, before returning; the load's answer
+// follows on its own (process), and Wait waits for it. Events of one
+// session are processed in arrival order.
 func (b *Bot) Handle(ctx context.Context, in Incoming) {
 	b.wg.Add(1)
 	defer b.wg.Done()

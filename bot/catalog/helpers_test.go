@@ -52,7 +52,9 @@ func (m *manualClock) Set(t time.Time) {
 	m.t = t
 }
 
-func (m *manualClock) AfterFunc(time.Duration, func()) func() bool { return func() bool { return false } }
+func (m *manualClock) AfterFunc(time.Duration, func()) func() bool {
+	return func() bool { return false }
+}
 
 // newFake returns the fake Bitrefill and a real client talking to it
 // in-process.

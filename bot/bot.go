@@ -132,10 +132,10 @@ func New(cfg Config) (*Bot, error) {
 // marks — is done. Tests use it to observe a quiet bot.
 func (b *Bot) Wait() { b.wg.Wait() }
 
-// Handle processes one event from a platform, and everything it leads to
-// but a screen load from Bitrefill, before returning; the load's answer
-// follows on its own (process), and Wait waits for it. Events of one
-// session are processed in arrival order.
+// Handle processes one event from a platform, and everything it leads to,
+// before returning — but for a screen load slower than loadInline, whose
+// answer follows on its own (process) and which Wait waits for. Events of
+// one session are processed in arrival order.
 func (b *Bot) Handle(ctx context.Context, in Incoming) {
 	b.wg.Add(1)
 	defer b.wg.Done()
@@ -172,11 +172,12 @@ func (b *Bot) Run(ctx context.Context) error {
 // the bot keeps serving everyone else.
 //
 // A screen load (a product card, an eSIM, a phone lookup: offScreenLock)
-// is left to run on its own (loadAside), so that a user who moves on while
-// Bitrefill is slow is answered at once instead of waiting behind the load;
-// its result comes back through the lock as an event, and the engine drops
-// it when the user has left the screen it was for. Everything else — a
-// search, an invoice — runs under the lock, so a user's events and their
+// that answers within loadInline is handled like any effect. A slower one
+// is left to finish on its own (loadAside), so that a user who moves on
+// while Bitrefill is slow is answered at once instead of waiting behind
+// it; its result comes back through the lock as an event, and the engine
+// drops it when the user has left the screen it was for. Everything else —
+// a search, an invoice — runs under the lock, so a user's events and their
 // answers stay strictly in order and a checkout makes one invoice.
 func (b *Bot) process(ctx context.Context, key conversation.SessionKey, addr conversation.Address, ev conversation.Event) (ok bool) {
 	unlock := b.locks.lock(key.String())
@@ -199,40 +200,60 @@ func (b *Bot) process(ctx context.Context, key conversation.SessionKey, addr con
 		}
 		queue = append(queue, next...)
 		for _, e := range loads {
-			b.loadAside(ctx, key, addr, e)
+			if res, done := b.load(ctx, key, addr, e); done && res != nil {
+				queue = append(queue, res)
+			}
 		}
 	}
 	return true
 }
 
-// loadAside runs a screen load outside the session's lock and feeds its
-// result back through process. The state that asked for it is committed
-// and its replies sent before: a crash meanwhile leaves a loading screen,
-// which the user's next word or tap replaces. Bot.Wait and Run wait for it.
-func (b *Bot) loadAside(ctx context.Context, key conversation.SessionKey, addr conversation.Address, e conversation.Effect) {
+// loadInline is how long a screen load may hold the session's events
+// back: a quicker answer is shown in turn, as if nothing were special.
+const loadInline = time.Second
+
+// load runs a screen load. Its result is returned (done) when it came within
+// loadInline; otherwise the load goes on outside the session's lock and
+// its result is processed on its own when it comes. The state that asked
+// for it is committed and its replies sent before: a crash meanwhile
+// leaves a loading screen, which the user's next word or tap replaces.
+// Bot.Wait and Run wait for it.
+func (b *Bot) load(ctx context.Context, key conversation.SessionKey, addr conversation.Address, e conversation.Effect) (res conversation.Event, done bool) {
 	// The event's context carries the platform's reply handle (the pressed
 	// message, the interaction), kept; its end is not the load's end.
-	ctx = context.WithoutCancel(ctx)
+	base := context.WithoutCancel(ctx)
+	lctx, cancel := context.WithCancel(base)
+	stop := context.AfterFunc(b.life, cancel)
+	out := make(chan conversation.Event, 1)
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
-		ctx, cancel := context.WithCancel(ctx)
-		defer context.AfterFunc(b.life, cancel)()
 		defer cancel()
-		var res conversation.Event
-		func() {
-			defer func() {
-				if v := recover(); v != nil {
-					b.log.Error("panic while loading a screen", "session", key.String(), "effect", fmt.Sprintf("%T", e),
-						"panic_type", fmt.Sprintf("%T", v), "stack", string(debug.Stack()))
-				}
-			}()
-			res = b.run(ctx, e)
+		defer stop()
+		defer func() {
+			if v := recover(); v != nil {
+				b.log.Error("panic while loading a screen", "session", key.String(), "effect", fmt.Sprintf("%T", e),
+					"panic_type", fmt.Sprintf("%T", v), "stack", string(debug.Stack()))
+				out <- nil
+			}
 		}()
-		if res != nil {
-			b.process(ctx, key, addr, res)
+		out <- b.run(lctx, e)
+	}()
+	t := time.NewTimer(loadInline)
+	defer t.Stop()
+	select {
+	case res := <-out:
+		return res, true
+	case <-t.C:
+	}
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		if res := <-out; res != nil {
+			b.process(base, key, addr, res)
 		}
 	}()
+	return nil, false
 }
 
 // offScreenLock reports whether an effect only fetches what a screen shows:

@@ -172,16 +172,21 @@ func (b *Bot) Run(ctx context.Context) error {
 // the bot keeps serving everyone else.
 //
 // A screen load (a product card, an eSIM, a phone lookup: offScreenLock)
-// that answers within loadInline is handled like any effect. A slower one
-// is left to finish on its own (loadAside), so that a user who moves on
-// while Bitrefill is slow is answered at once instead of waiting behind
-// it; its result comes back through the lock as an event, and the engine
-// drops it when the user has left the screen it was for. Everything else —
+// runs with the lock released, so that a user who moves on while Bitrefill
+// is slow is answered at once instead of waiting behind it; its result
+// comes back through the lock as an event, and the engine drops it when the
+// user has left the screen it was for. A load slower than loadInline is
+// left to finish on its own (load), so that Handle returns. Everything else —
 // a search, an invoice — runs under the lock, so a user's events and their
 // answers stay strictly in order and a checkout makes one invoice.
 func (b *Bot) process(ctx context.Context, key conversation.SessionKey, addr conversation.Address, ev conversation.Event) (ok bool) {
 	unlock := b.locks.lock(key.String())
-	defer unlock()
+	locked := true
+	defer func() {
+		if locked {
+			unlock()
+		}
+	}()
 	defer func() {
 		if v := recover(); v != nil {
 			// Not the panic value: it may quote a message or a code.
@@ -199,22 +204,32 @@ func (b *Bot) process(ctx context.Context, key conversation.SessionKey, addr con
 			return false
 		}
 		queue = append(queue, next...)
+		if len(loads) == 0 {
+			continue
+		}
+		// The user's next event need not wait for the load: it may go in
+		// meanwhile, and the result is then for a screen they have left.
+		unlock()
+		locked = false
 		for _, e := range loads {
 			if res, done := b.load(ctx, key, addr, e); done && res != nil {
 				queue = append(queue, res)
 			}
 		}
+		unlock = b.locks.lock(key.String())
+		locked = true
 	}
 	return true
 }
 
-// loadInline is how long a screen load may hold the session's events
-// back: a quicker answer is shown in turn, as if nothing were special.
-const loadInline = time.Second
+// loadInline is how long the handling of an event waits for a screen load:
+// a quicker answer is shown as the event's own (a platform that takes one
+// chat's events one at a time waits no longer than this for the next).
+const loadInline = 500 * time.Millisecond
 
-// load runs a screen load. Its result is returned (done) when it came within
-// loadInline; otherwise the load goes on outside the session's lock and
-// its result is processed on its own when it comes. The state that asked
+// load runs a screen load, outside the session's lock. Its result is
+// returned (done) when it came within loadInline; otherwise the load goes
+// on and its result is processed on its own when it comes. The state that asked
 // for it is committed and its replies sent before: a crash meanwhile
 // leaves a loading screen, which the user's next word or tap replaces.
 // Bot.Wait and Run wait for it.

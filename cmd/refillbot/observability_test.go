@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// get waits until url answers (the server starts with the bot), up to a deadline.
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		res, err := http.Get(url)
+		if err == nil {
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			return res.StatusCode, string(body)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		time.Sleep(20 * time.Millisecond) // polling a condition, not ordering events
+	}
+}
+
+// The metrics address serves /metrics, /healthz and /readyz, and the
+// healthcheck command asks it; the public server has no /metrics.
+func TestMetricsServer(t *testing.T) {
+	addr, public := freeAddr(t), freeAddr(t)
+	s := start(t, filepath.Join(t.TempDir(), "bot.db"), "-metrics-listen", addr, "-listen", public)
+	s.expect(`SANDBOX`)
+	if code, body := get(t, "http://"+addr+"/healthz"); code != 200 || !strings.Contains(body, "ok") {
+		t.Errorf("/healthz = %d %q", code, body)
+	}
+	if code, body := get(t, "http://"+addr+"/readyz"); code != 200 {
+		t.Errorf("/readyz = %d %q", code, body)
+	}
+	code, body := get(t, "http://"+addr+"/metrics")
+	if code != 200 {
+		t.Fatalf("/metrics = %d", code)
+	}
+	for _, family := range []string{"refillbot_build_info{version=", "refillbot_updates_total{platform=\"console\"} 0", "go_goroutines", "refillbot_bitrefill_request_duration_seconds_bucket{endpoint=\"/products"} {
+		if !strings.Contains(body, family) {
+			t.Errorf("/metrics lacks %s", family)
+		}
+	}
+	if code, _ := get(t, "http://"+public+"/metrics"); code != http.StatusNotFound {
+		t.Errorf("the public server answers /metrics with %d", code)
+	}
+	var out bytes.Buffer
+	env := map[string]string{"REFILLBOT_METRICS_LISTEN": addr}
+	if err := run(context.Background(), []string{"healthcheck"}, func(k string) string { return env[k] }, nil, &out, &out); err != nil {
+		t.Errorf("healthcheck with the bot up: %v", err)
+	}
+	s.quit()
+	if err := run(context.Background(), []string{"healthcheck"}, func(k string) string { return env[k] }, nil, &out, &out); err == nil {
+		t.Error("healthcheck passed with the bot stopped")
+	}
+}
+
+func TestMetricsListenMustNotBeThePublicServer(t *testing.T) {
+	env := map[string]string{"REFILLBOT_LISTEN": "127.0.0.1:8080", "REFILLBOT_METRICS_LISTEN": "127.0.0.1:8080"}
+	_, err := parseConfig(nil, func(k string) string { return env[k] }, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "never served on the public server") {
+		t.Fatalf("parseConfig = %v", err)
+	}
+}
+
+// REFILLBOT_LOG_FORMAT=json writes one JSON object per line, for collectors.
+func TestLogFormat(t *testing.T) {
+	for _, tc := range []struct {
+		format string
+		json   bool
+	}{{"text", false}, {"json", true}} {
+		var buf bytes.Buffer
+		cfg := config{LogFormat: tc.format, LogLevel: "info"}
+		newLogger(cfg, &buf).Info("hello", "component", "main")
+		var v map[string]any
+		isJSON := json.Unmarshal(buf.Bytes(), &v) == nil
+		if isJSON != tc.json || !strings.Contains(buf.String(), "hello") {
+			t.Errorf("format %s wrote %q", tc.format, buf.String())
+		}
+	}
+	_, err := parseConfig(nil, func(k string) string { return map[string]string{"REFILLBOT_LOG_FORMAT": "xml"}[k] }, io.Discard)
+	if err == nil {
+		t.Error("REFILLBOT_LOG_FORMAT=xml accepted")
+	}
+}

@@ -5,8 +5,8 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
-	"os"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -221,4 +221,3 @@ func TestBackupRestore(t *testing.T) {
 		t.Error("restored database differs from the backup")
 	}
 }
-

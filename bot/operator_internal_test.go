@@ -52,7 +52,7 @@ func TestAPIWatch(t *testing.T) {
 			{0, 502, ""}, {2 * time.Minute, 0, ""}, {3 * time.Minute, 0, "unreachable for 3m"},
 			{4 * time.Minute, 0, ""}, {10 * time.Minute, 200, "answers again (after 10m"}, {11 * time.Minute, 200, ""},
 		},
-		"429s for minutes": {{0, 429, ""}, {3*time.Minute + time.Second, 429, "429"}, {5 * time.Minute, 429, ""}},
+		"429s for minutes":   {{0, 429, ""}, {3*time.Minute + time.Second, 429, "429"}, {5 * time.Minute, 429, ""}},
 		"a 404 is an answer": {{0, 0, ""}, {time.Minute, 404, ""}, {4 * time.Minute, 0, ""}},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -69,7 +69,9 @@ func TestAPIWatch(t *testing.T) {
 
 func TestBalanceWatch(t *testing.T) {
 	w := balanceWatch{threshold: bitrefill.MustDecimal("50")}
-	bal := func(s string) bitrefill.Balance { return bitrefill.Balance{Amount: bitrefill.MustDecimal(s), Currency: "USD"} }
+	bal := func(s string) bitrefill.Balance {
+		return bitrefill.Balance{Amount: bitrefill.MustDecimal(s), Currency: "USD"}
+	}
 	for _, tc := range []struct {
 		balance string
 		alert   bool

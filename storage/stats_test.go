@@ -19,7 +19,9 @@ func TestStatsAddUpPerDay(t *testing.T) {
 	if days, err := st.Stats("2026-01-01", "2026-12-31"); err != nil || len(days) != 0 {
 		t.Fatalf("empty store: %v %v", days, err)
 	}
-	usd := func(s string) map[string]bitrefill.Decimal { return map[string]bitrefill.Decimal{"USD": bitrefill.MustDecimal(s)} }
+	usd := func(s string) map[string]bitrefill.Decimal {
+		return map[string]bitrefill.Decimal{"USD": bitrefill.MustDecimal(s)}
+	}
 	for _, batch := range [][]bot.DayStats{
 		{{Day: "2026-12-03", Paid: 1, Sums: usd("10")}, {Day: "2026-12-04", Searches: 5}},
 		{{Day: "2026-12-04", Paid: 2, Sums: usd("2.50"), Products: map[string]int{"Steam": 2}}},

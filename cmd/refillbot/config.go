@@ -34,6 +34,7 @@ type config struct {
 	TestCrash             string
 	// The operator's side (observability.go, operators issue).
 	MetricsListen, LogFormat string
+	Admins, LowBalance       string
 }
 
 // sandbox reports whether no Bitrefill credentials were given.

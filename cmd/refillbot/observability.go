@@ -18,7 +18,9 @@ import (
 	"strings"
 	"time"
 
+	"refillbot/bitrefill"
 	"refillbot/bot/metrics"
+	"refillbot/conversation"
 	"refillbot/platforms/console"
 	"refillbot/platforms/discord"
 	"refillbot/platforms/telegram"
@@ -53,6 +55,8 @@ func (c *config) operatorFlags(fs *flag.FlagSet, getenv func(string) string) {
 	for _, s := range []setting{
 		{"REFILLBOT_METRICS_LISTEN", "metrics-listen", "", "address serving /metrics (Prometheus), /healthz and /readyz, e.g. 127.0.0.1:9090; never the public server; off when empty", &c.MetricsListen},
 		{"REFILLBOT_LOG_FORMAT", "log-format", "text", "text or json (for log collectors)", &c.LogFormat},
+		{"REFILLBOT_ADMINS", "admins", "", "the shop's operators, comma-separated platform:user (e.g. telegram:123,discord:456): sale alerts, /stats, /recent, /balance", &c.Admins},
+		{"REFILLBOT_LOW_BALANCE", "low-balance", "", "alert the operators when the Bitrefill balance falls below this amount (account currency); off when empty", &c.LowBalance},
 	} {
 		def := s.def
 		if v := getenv(s.env); v != "" {
@@ -68,6 +72,12 @@ func (c config) validateOperators() error {
 	default:
 		return fmt.Errorf("REFILLBOT_LOG_FORMAT must be text or json, not %q", c.LogFormat)
 	}
+	if _, err := c.admins(); err != nil {
+		return err
+	}
+	if _, err := c.lowBalance(); err != nil {
+		return err
+	}
 	if c.MetricsListen != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
 			return fmt.Errorf("REFILLBOT_METRICS_LISTEN %q is not host:port (e.g. 127.0.0.1:9090): %v", c.MetricsListen, err)
@@ -77,6 +87,45 @@ func (c config) validateOperators() error {
 		}
 	}
 	return nil
+}
+
+// admins reads REFILLBOT_ADMINS.
+func (c config) admins() ([]conversation.SessionKey, error) {
+	var out []conversation.SessionKey
+	seen := map[conversation.SessionKey]bool{}
+	for _, u := range strings.Split(c.Admins, ",") {
+		if u = strings.TrimSpace(u); u == "" {
+			continue
+		}
+		platform, id, ok := strings.Cut(u, ":")
+		if !ok || platform == "" || id == "" || strings.ContainsAny(id, " :") {
+			return nil, fmt.Errorf("REFILLBOT_ADMINS: %q is not platform:user (e.g. telegram:123456)", u)
+		}
+		switch platform {
+		case telegram.Platform, discord.Platform, console.Platform:
+		default:
+			return nil, fmt.Errorf("REFILLBOT_ADMINS: %q names no platform refillbot serves (telegram, discord, console)", u)
+		}
+		k := conversation.SessionKey{Platform: platform, User: id}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out, nil
+}
+
+// lowBalance reads REFILLBOT_LOW_BALANCE; zero means off.
+func (c config) lowBalance() (bitrefill.Decimal, error) {
+	s := strings.TrimSpace(c.LowBalance)
+	if s == "" {
+		return bitrefill.Decimal{}, nil
+	}
+	d, err := bitrefill.ParseDecimal(s)
+	if err != nil || d.Sign() <= 0 {
+		return bitrefill.Decimal{}, fmt.Errorf("REFILLBOT_LOW_BALANCE %q: use an amount such as 100 or 25.50", c.LowBalance)
+	}
+	return d, nil
 }
 
 // newLogger builds the process's logger in the configured format.

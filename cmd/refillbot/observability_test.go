@@ -93,3 +93,26 @@ func TestLogFormat(t *testing.T) {
 		t.Error("REFILLBOT_LOG_FORMAT=xml accepted")
 	}
 }
+
+func TestOperatorSettings(t *testing.T) {
+	for _, tc := range []struct {
+		admins, low string
+		ok          bool
+		n           int
+	}{
+		{"telegram:123, discord:456,telegram:123", "", true, 2},
+		{"", "100", true, 0},
+		{"telegram:", "", false, 0},
+		{"123", "", false, 0},
+		{"matrix:1", "", false, 0},
+		{"", "-5", false, 0},
+		{"", "lots", false, 0},
+	} {
+		c := config{Admins: tc.admins, LowBalance: tc.low}
+		admins, aerr := c.admins()
+		_, lerr := c.lowBalance()
+		if ok := aerr == nil && lerr == nil; ok != tc.ok || len(admins) != tc.n {
+			t.Errorf("admins %q low %q: %v %v, %d admins", tc.admins, tc.low, aerr, lerr, len(admins))
+		}
+	}
+}

@@ -117,6 +117,20 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
 
+// BitrefillBudget exports what Bitrefill last said is left of its request
+// window (the X-RateLimit-Remaining header), read at each scrape.
+func (m *Metrics) BitrefillBudget(remaining func() (left int, known bool)) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "refillbot_bitrefill_ratelimit_remaining",
+		Help: "Requests Bitrefill last reported left in its current rate-limit window (-1: not reported yet).",
+	}, func() float64 {
+		if n, ok := remaining(); ok {
+			return float64(n)
+		}
+		return -1
+	}))
+}
+
 // Bitrefill is the client's Observer (bitrefill.Config.Observer).
 func (m *Metrics) Bitrefill(r bitrefill.Request) {
 	m.apiDuration.WithLabelValues(r.Route).Observe(r.Duration.Seconds())

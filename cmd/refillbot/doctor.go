@@ -68,6 +68,7 @@ func runDoctor(ctx context.Context, args []string, getenv func(string) string, s
 	d.telegram(ctx, cfg)
 	d.discord(ctx, cfg)
 	d.publicURL(ctx, cfg)
+	d.running(ctx, cfg)
 	if d.failed > 0 {
 		return errChecksFailed
 	}
@@ -314,4 +315,21 @@ func describe(status int, err error) string {
 		return "no answer"
 	}
 	return fmt.Sprintf("answered %d", status)
+}
+
+// running asks a running bot's /readyz, when a metrics address is set.
+func (d *doctor) running(ctx context.Context, cfg config) {
+	if cfg.MetricsListen == "" {
+		return
+	}
+	u := localURL(cfg.MetricsListen, "/readyz")
+	status, err := d.getJSON(ctx, u, nil, new(any))
+	switch {
+	case err != nil:
+		d.line(note, "running bot", "no bot answers on "+cfg.MetricsListen+" (fine if it is stopped)")
+	case status != http.StatusOK:
+		d.line(fail, "running bot", fmt.Sprintf("the running bot is not ready (%s answered %d): its store or Bitrefill is unreachable; see its log", u, status))
+	default:
+		d.line(pass, "running bot", "ready ("+u+")")
+	}
 }

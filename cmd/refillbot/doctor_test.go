@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -65,11 +64,18 @@ func (s *shop) doctor(t *testing.T) (string, error) {
 	return out.String(), err
 }
 
-// verdicts maps each check to its verdict, from doctor's lines.
+// verdicts maps each check to its verdict, from doctor's lines: the
+// verdict, two spaces, the check's name padded to 14, its message.
 func verdicts(out string) map[string]string {
 	v := map[string]string{}
-	for _, m := range regexp.MustCompile(`(?m)^(ok|FAIL|note)\s+(\S+(?: URL)?)\s`).FindAllStringSubmatch(out, -1) {
-		v[m[2]] = m[1]
+	for _, line := range strings.Split(out, "\n") {
+		if len(line) < 21 {
+			continue
+		}
+		verdict := strings.TrimSpace(line[:4])
+		if verdict == "ok" || verdict == "FAIL" || verdict == "note" {
+			v[strings.TrimSpace(line[6:20])] = verdict
+		}
 	}
 	return v
 }

@@ -89,6 +89,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if err != nil {
 		return err
 	}
+	if obs != nil {
+		obs.BitrefillBudget(func() (int, bool) { rl := api.RateLimit(); return rl.Remaining, rl.Limit > 0 })
+	}
 
 	// The catalogue is empty at start: b.Run loads it in the background, and
 	// searches go to the API until it is there, so start-up never waits.

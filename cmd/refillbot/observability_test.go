@@ -34,7 +34,8 @@ func get(t *testing.T, url string) (int, string) {
 // healthcheck command asks it; the public server has no /metrics.
 func TestMetricsServer(t *testing.T) {
 	addr, public := freeAddr(t), freeAddr(t)
-	s := start(t, filepath.Join(t.TempDir(), "bot.db"), "-metrics-listen", addr, "-listen", public)
+	db := filepath.Join(t.TempDir(), "bot.db")
+	s := start(t, db, "-metrics-listen", addr, "-listen", public)
 	s.expect(`SANDBOX`)
 	if code, body := get(t, "http://"+addr+"/healthz"); code != 200 || !strings.Contains(body, "ok") {
 		t.Errorf("/healthz = %d %q", code, body)
@@ -58,6 +59,16 @@ func TestMetricsServer(t *testing.T) {
 	env := map[string]string{"REFILLBOT_METRICS_LISTEN": addr}
 	if err := run(context.Background(), []string{"healthcheck"}, func(k string) string { return env[k] }, nil, &out, &out); err != nil {
 		t.Errorf("healthcheck with the bot up: %v", err)
+	}
+	// The doctor, next to the running bot: the database is busy (not a
+	// failure) and the bot says it is ready.
+	out.Reset()
+	env["REFILLBOT_DB"] = db
+	if err := run(context.Background(), []string{"doctor"}, func(k string) string { return env[k] }, nil, &out, &out); err != nil {
+		t.Errorf("doctor next to a running bot: %v\n%s", err, out.String())
+	}
+	if v := verdicts(out.String()); v["database"] != "note" || v["running bot"] != "ok" {
+		t.Errorf("doctor next to a running bot:\n%s", out.String())
 	}
 	s.quit()
 	if err := run(context.Background(), []string{"healthcheck"}, func(k string) string { return env[k] }, nil, &out, &out); err == nil {

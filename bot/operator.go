@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"refillbot/bitrefill"
+	"refillbot/conversation"
 )
 
 // shortInvoice is the part of an invoice id an operator needs to find it in
@@ -26,24 +27,23 @@ func shortInvoice(id string) string {
 }
 
 // orderText names what an order bought: "Amazon US 50 USD".
-func orderText(o bitrefill.Order) string {
-	name := o.Product.Name
+func orderText(o conversation.Order) string {
+	name := o.Product
 	if name == "" {
-		name = o.Product.ID
+		name = o.ProductID
 	}
-	parts := []string{name}
-	if o.Product.Value != "" {
-		v := o.Product.Value
-		if o.Product.Currency != "" && !strings.Contains(v, o.Product.Currency) {
-			v += " " + o.Product.Currency
-		}
-		parts = append(parts, v)
+	if o.Value == "" {
+		return name
 	}
-	return strings.Join(parts, " ")
+	v := o.Value
+	if o.Currency != "" && !strings.Contains(v, o.Currency) {
+		v += " " + o.Currency
+	}
+	return name + " " + v
 }
 
 // linesText groups an invoice's orders: "Amazon US 50 USD ×2, Steam 20 EUR".
-func linesText(orders []bitrefill.Order) string {
+func linesText(orders []conversation.Order) string {
 	var names []string
 	count := map[string]int{}
 	for _, o := range orders {
@@ -58,31 +58,36 @@ func linesText(orders []bitrefill.Order) string {
 			names[i] = fmt.Sprintf("%s ×%d", n, count[n])
 		}
 	}
-	if len(names) == 0 {
-		return "(no order details)"
-	}
 	return strings.Join(names, ", ")
 }
 
-// saleAlert tells operators an invoice was paid.
-func saleAlert(inv bitrefill.Invoice) string {
+// saleAlert tells operators an invoice was paid. summary is the purchase's
+// own description, for an invoice whose orders are not listed yet.
+func saleAlert(inv conversation.Invoice, summary string) string {
 	var b strings.Builder
 	b.WriteString("💰 Paid: ")
-	b.WriteString(linesText(inv.Orders))
-	if !inv.Total.IsZero() && inv.Currency != "" {
-		fmt.Fprintf(&b, " — total %s %s", moneyText(inv.Total), inv.Currency)
+	switch lines := linesText(inv.Orders); {
+	case lines != "":
+		b.WriteString(lines)
+	case summary != "":
+		b.WriteString(summary)
+	default:
+		b.WriteString("(no order details)")
 	}
-	if m := inv.Payment.Method; m != "" {
-		b.WriteString(" — " + m)
+	if inv.Price != "" {
+		fmt.Fprintf(&b, " — %s %s", inv.Price, inv.PriceCurrency)
+	}
+	if inv.Method != "" {
+		b.WriteString(" via " + inv.Method)
 	}
 	b.WriteString(" — invoice " + shortInvoice(inv.ID))
 	return b.String()
 }
 
 // orderTroubleAlert tells operators an order failed or was refunded.
-func orderTroubleAlert(invoiceID string, o bitrefill.Order) string {
+func orderTroubleAlert(invoiceID string, o conversation.Order) string {
 	what := "failed"
-	if o.Status == bitrefill.OrderRefunded {
+	if o.Status == conversation.OrderRefunded {
 		what = "refunded"
 	}
 	return fmt.Sprintf("⚠️ Order %s: %s — invoice %s", what, orderText(o), shortInvoice(invoiceID))

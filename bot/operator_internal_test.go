@@ -6,34 +6,39 @@ import (
 	"time"
 
 	"refillbot/bitrefill"
+	"refillbot/conversation"
 )
 
 // The sale alert names what was sold and how it was paid, and nothing a
 // thief could use: no code, PIN or redemption link, whatever the order holds.
 func TestSaleAlertHoldsNoCode(t *testing.T) {
-	red := &bitrefill.Redemption{Code: "SECRET-CODE-123", PIN: "9876", Link: "https://redeem.example/abc"}
-	inv := bitrefill.Invoice{
-		ID: "6f1c9e2a-1111-2222-3333-444455556666", Status: bitrefill.InvoiceComplete,
-		Payment: bitrefill.Payment{Method: "lightning"}, Total: bitrefill.MustDecimal("100.5"), Currency: "USD",
-		Orders: []bitrefill.Order{
-			{ID: "o1", Product: bitrefill.OrderProduct{Name: "Amazon US", Value: "50", Currency: "USD"}, Redemption: red},
-			{ID: "o2", Product: bitrefill.OrderProduct{Name: "Amazon US", Value: "50", Currency: "USD"}, Redemption: red},
-			{ID: "o3", Product: bitrefill.OrderProduct{ID: "steam-eu"}, Redemption: red},
+	red := &conversation.Redemption{Code: "SECRET-CODE-123", PIN: "9876", Link: "https://redeem.example/abc"}
+	inv := conversation.Invoice{
+		ID: "6f1c9e2a-1111-2222-3333-444455556666", Status: conversation.StatusComplete,
+		Method: "lightning", Price: "150000", PriceCurrency: "sats",
+		Address: "lnbc1secretinvoice", PaymentURI: "lightning:lnbc1secretinvoice",
+		Orders: []conversation.Order{
+			{ID: "o1", Product: "Amazon US", Value: "50", Currency: "USD", Redemption: red},
+			{ID: "o2", Product: "Amazon US", Value: "50", Currency: "USD", Redemption: red},
+			{ID: "o3", ProductID: "steam-eu", Redemption: red},
 		},
 	}
-	got := saleAlert(inv)
-	for _, want := range []string{"Amazon US 50 USD ×2", "steam-eu", "lightning", "invoice 6f1c9e2a", "100.50 USD"} {
+	got := saleAlert(inv, "")
+	for _, want := range []string{"Amazon US 50 USD ×2", "steam-eu", "150000 sats via lightning", "invoice 6f1c9e2a"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("alert lacks %q: %s", want, got)
 		}
 	}
-	for _, secret := range []string{"SECRET-CODE-123", "9876", "redeem.example", "1111-2222", "o1"} {
+	for _, secret := range []string{"SECRET-CODE-123", "9876", "redeem.example", "1111-2222", "o1", "lnbc1"} {
 		if strings.Contains(got, secret) {
 			t.Errorf("alert holds %q: %s", secret, got)
 		}
 	}
+	if got := saleAlert(conversation.Invoice{ID: "abc", Method: "bitcoin"}, "Steam 20 EUR"); !strings.Contains(got, "Steam 20 EUR") {
+		t.Errorf("alert without orders = %s", got)
+	}
 	o := inv.Orders[0]
-	o.Status = bitrefill.OrderRefunded
+	o.Status = conversation.OrderRefunded
 	if got := orderTroubleAlert(inv.ID, o); !strings.Contains(got, "refunded: Amazon US 50 USD") || strings.Contains(got, "SECRET") {
 		t.Errorf("trouble alert = %s", got)
 	}

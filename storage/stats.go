@@ -75,3 +75,14 @@ func (s *Store) Stats(from, to string) ([]bot.DayStats, error) {
 	}
 	return out, nil
 }
+
+// OutboxCount is how many messages wait in the outbox (the
+// refillbot_outbox_pending gauge).
+func (s *Store) OutboxCount() (int, error) {
+	var n int
+	err := s.db.View(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bucketOutbox).Stats().KeyN
+		return nil
+	})
+	return n, err
+}

@@ -18,7 +18,6 @@ import (
 	"refillbot/bitrefill/bitrefilltest"
 	"refillbot/bot"
 	"refillbot/bot/catalog"
-	"refillbot/bot/metrics"
 	"refillbot/platforms/console"
 	"refillbot/platforms/discord"
 	"refillbot/platforms/telegram"
@@ -84,7 +83,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	stopGrace := context.AfterFunc(ctx, func() { time.AfterFunc(shutdownGrace, cancelWork) })
 	defer stopGrace()
 
-	api, sim, err := bitrefillClient(workCtx, cfg, logger, obs)
+	watch := &bitrefillWatch{metrics: obs} // observability.go
+	api, sim, err := bitrefillClient(workCtx, cfg, logger, watch.observe)
 	if err != nil {
 		return err
 	}
@@ -141,10 +141,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	bcfg.Catalog = cat
 	deliveryConfig(&bcfg, cfg, webhookSecret, stderr, logger)
+	operatorConfig(&bcfg, cfg, obs) // observability.go
 	b, err := bot.New(bcfg)
 	if err != nil {
 		return err
 	}
+	watch.bot.Store(b)
 
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
@@ -210,11 +212,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 // bitrefillClient builds the real client, or the in-process sandbox when no
 // credentials are set. A real API that cannot be reached stops start-up.
-func bitrefillClient(ctx context.Context, cfg config, logger *slog.Logger, obs *metrics.Metrics) (*bitrefill.Client, *bitrefilltest.Fake, error) {
-	var observe bitrefill.Observer
-	if obs != nil {
-		observe = obs.Bitrefill
-	}
+func bitrefillClient(ctx context.Context, cfg config, logger *slog.Logger, observe bitrefill.Observer) (*bitrefill.Client, *bitrefilltest.Fake, error) {
 	if cfg.sandbox() {
 		fake := bitrefilltest.New(bitrefilltest.Options{Sandbox: true, ConfirmAfter: cfg.SandboxDelay, DeliverAfter: cfg.SandboxDelay})
 		go fake.Run(ctx)

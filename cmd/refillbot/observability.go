@@ -16,9 +16,11 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"refillbot/bitrefill"
+	"refillbot/bot"
 	"refillbot/bot/metrics"
 	"refillbot/conversation"
 	"refillbot/platforms/console"
@@ -126,6 +128,32 @@ func (c config) lowBalance() (bitrefill.Decimal, error) {
 		return bitrefill.Decimal{}, fmt.Errorf("REFILLBOT_LOW_BALANCE %q: use an amount such as 100 or 25.50", c.LowBalance)
 	}
 	return d, nil
+}
+
+// bitrefillWatch is the Bitrefill client's observer: every request goes to
+// the metrics and to the bot (which tells operators when Bitrefill is in
+// trouble for minutes). The client exists before the bot, hence the pointer.
+type bitrefillWatch struct {
+	metrics *metrics.Metrics
+	bot     atomic.Pointer[bot.Bot]
+}
+
+func (w *bitrefillWatch) observe(r bitrefill.Request) {
+	if w.metrics != nil {
+		w.metrics.Bitrefill(r)
+	}
+	if b := w.bot.Load(); b != nil {
+		b.ObserveBitrefill(r)
+	}
+}
+
+// operatorConfig fills the bot's operator settings (checked by parseConfig).
+func operatorConfig(bcfg *bot.Config, cfg config, obs *metrics.Metrics) {
+	if obs != nil { // a nil *Metrics in the interface would not be "no observer"
+		bcfg.Observer = obs
+	}
+	bcfg.Admins, _ = cfg.admins()
+	bcfg.LowBalance, _ = cfg.lowBalance()
 }
 
 // newLogger builds the process's logger in the configured format.

@@ -10,6 +10,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"refillbot/conversation"
 )
 
 // get waits until url answers (the server starts with the bot), up to a deadline.
@@ -124,6 +129,106 @@ func TestOperatorSettings(t *testing.T) {
 		_, lerr := c.lowBalance()
 		if ok := aerr == nil && lerr == nil; ok != tc.ok || len(admins) != tc.n {
 			t.Errorf("admins %q low %q: %v %v, %d admins", tc.admins, tc.low, aerr, lerr, len(admins))
+		}
+	}
+}
+
+// A purchase in the terminal, by a shop whose operator is the terminal's
+// user: the operator's sale alert appears (without the code), /stats counts
+// it, and /metrics — read with Prometheus's own parser — has the contract's
+// families with the counts one purchase implies and no id or code in any
+// label.
+func TestPurchaseShowsInMetricsAndOperatorChat(t *testing.T) {
+	addr := freeAddr(t)
+	db := filepath.Join(t.TempDir(), "bot.db")
+	s := start(t, db, "-metrics-listen", addr, "-admins", "console:local")
+	s.expect(`SANDBOX`)
+	s.say("amazon us")
+	s.pick("Amazon US")
+	s.say("50")
+	s.pick("Bitcoin")
+	s.pick("🧪 Simulate payment (sandbox)")
+	code := s.expect(`Amazon US 50 USD is ready:[^\n]*\n(?:[^\n]*\n)*?Code: ([A-Z0-9-]+)`)[1]
+	alert := s.expect(`💰 Paid: [^\n]*`)[0]
+	if !strings.Contains(alert, "Amazon US 50 USD") || !strings.Contains(alert, "via bitcoin") || strings.Contains(alert, code) {
+		t.Errorf("sale alert = %q", alert)
+	}
+	s.say("/stats")
+	s.expect(`Paid invoices: 1`)
+
+	_, body := get(t, "http://"+addr+"/metrics")
+	s.quit()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("parse /metrics: %v", err)
+	}
+	value := func(name string, labels map[string]string) (float64, bool) {
+		for _, m := range fams[name].GetMetric() {
+			ok := true
+			for k, v := range labels {
+				found := false
+				for _, l := range m.GetLabel() {
+					found = found || (l.GetName() == k && l.GetValue() == v)
+				}
+				ok = ok && found
+			}
+			if !ok {
+				continue
+			}
+			switch {
+			case m.Counter != nil:
+				return m.Counter.GetValue(), true
+			case m.Gauge != nil:
+				return m.Gauge.GetValue(), true
+			case m.Histogram != nil:
+				return float64(m.Histogram.GetSampleCount()), true
+			}
+		}
+		return 0, false
+	}
+	for _, tc := range []struct {
+		name   string
+		labels map[string]string
+		min    float64
+		max    float64
+	}{
+		{"refillbot_updates_total", map[string]string{"platform": "console"}, 5, 1e9},
+		{"refillbot_invoices_created_total", map[string]string{"payment_method": "bitcoin"}, 1, 1},
+		{"refillbot_invoices_created_total", map[string]string{"payment_method": "lightning"}, 0, 0},
+		{"refillbot_invoices_paid_total", nil, 1, 1},
+		{"refillbot_orders_delivered_total", map[string]string{"product_type": "gift_card"}, 1, 1},
+		{"refillbot_orders_failed_total", nil, 0, 0},
+		{"refillbot_outbox_pending", nil, 0, 1e9},
+		{"refillbot_bitrefill_request_duration_seconds", map[string]string{"endpoint": "/invoices"}, 1, 1e9},
+		{"refillbot_bitrefill_request_duration_seconds", map[string]string{"endpoint": "/invoices/{id}"}, 1, 1e9},
+		{"refillbot_replies_total", map[string]string{"platform": "console"}, 5, 1e9},
+		{"refillbot_build_info", nil, 1, 1},
+	} {
+		got, ok := value(tc.name, tc.labels)
+		if !ok || got < tc.min || got > tc.max {
+			t.Errorf("%s%v = %v (present: %v), want %v..%v", tc.name, tc.labels, got, ok, tc.min, tc.max)
+		}
+	}
+
+	st, err := openKeyed(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state, _, err := st.Session(conversation.SessionKey{Platform: "console", User: "local"})
+	st.Close()
+	if err != nil || len(state.History) == 0 {
+		t.Fatalf("no purchase in the history: %v", err)
+	}
+	inv := state.History[len(state.History)-1].Invoice
+	for name, f := range fams {
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				v := l.GetValue()
+				if strings.Contains(v, inv) || strings.Contains(v, inv[:8]) || strings.Contains(v, code) || strings.Contains(v, "local") {
+					t.Errorf("%s has a label %s=%q naming the invoice, the code or the user", name, l.GetName(), v)
+				}
+			}
 		}
 	}
 }

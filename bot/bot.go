@@ -70,6 +70,9 @@ type Config struct {
 	// LowBalance, when not zero, alerts operators when the Bitrefill account
 	// balance falls below it.
 	LowBalance bitrefill.Decimal
+	// BroadcastPace is the time between two /broadcast messages (default
+	// 50ms: 20 a second, bulk traffic below the platforms' overall limits).
+	BroadcastPace time.Duration
 }
 
 // Bot runs conversations. It is safe for concurrent use.
@@ -175,6 +178,8 @@ func (b *Bot) Run(ctx context.Context) error {
 		return err
 	}
 	c.Start()
+	b.wg.Add(1)
+	go func() { defer b.wg.Done(); b.runBroadcasts(ctx) }() // broadcast.go; resumes one under way
 	// Whatever a previous process left unsent goes out now, not at the first tick.
 	b.Drain(ctx, b.cfg.Now())
 	<-ctx.Done()

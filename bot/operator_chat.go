@@ -19,16 +19,18 @@ import (
 )
 
 type operators struct {
-	obs     Observer
-	admins  []conversation.SessionKey
-	isAdmin map[conversation.SessionKey]bool
-	stats   statsBuffer
-	api     apiWatch
-	balance balanceWatch
+	obs       Observer
+	admins    []conversation.SessionKey
+	isAdmin   map[conversation.SessionKey]bool
+	stats     statsBuffer
+	api       apiWatch
+	balance   balanceWatch
+	broadcast broadcasts // broadcast.go
 }
 
 func newOperators(cfg Config) *operators {
-	o := &operators{obs: cfg.Observer, isAdmin: map[conversation.SessionKey]bool{}, balance: balanceWatch{threshold: cfg.LowBalance}}
+	o := &operators{obs: cfg.Observer, isAdmin: map[conversation.SessionKey]bool{}, balance: balanceWatch{threshold: cfg.LowBalance},
+		broadcast: broadcasts{drafts: map[conversation.SessionKey]string{}, kick: make(chan struct{}, 1)}}
 	if o.obs == nil {
 		o.obs = nopObserver{}
 	}
@@ -167,7 +169,7 @@ func (b *Bot) FlushStats(now time.Time) {
 
 // operatorCommands are the commands only operators have; to anyone else
 // they are unknown, and the engine says so.
-var operatorCommands = []string{"stats", "recent", "balance"}
+var operatorCommands = []string{"stats", "recent", "balance", "broadcast"}
 
 // operatorCommand answers an operator's command in their private chat and
 // reports whether it did; anything else goes to the engine.
@@ -189,6 +191,8 @@ func (b *Bot) operatorCommand(ctx context.Context, key conversation.SessionKey, 
 		text = b.recentText(ctx)
 	case "balance":
 		text = b.balanceText(ctx)
+	case "broadcast":
+		text = b.broadcastCommand(key, c.Args, now)
 	}
 	unlock := b.locks.lock(key.String())
 	defer unlock()

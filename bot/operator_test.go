@@ -221,3 +221,34 @@ func awaitDrained(e *env, u *user, mark int, substr string) (sent, error) {
 		}
 	}
 }
+
+// /broadcast is the operator's: a buyer's is an unknown command; a preview
+// sends nothing, cancel drops it, and confirm without a draft is refused.
+func TestBroadcastCommands(t *testing.T) {
+	e, op, _ := operatorEnv(t)
+	op.handle(conversation.Start{})
+	buyer := e.newUser(true)
+	buyer.handle(conversation.Start{})
+	m := buyer.mark()
+	buyer.handle(conversation.Command{Name: "broadcast", Args: "free cards for all"})
+	if _, err := buyer.await(m, "I don't know /broadcast"); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct{ args, want string }{
+		{"confirm", "no broadcast to confirm"},
+		{"Hello buyers", "to 1 users"},
+		{"cancel", "Nothing to cancel"},
+		{"confirm", "no broadcast to confirm"},
+	} {
+		m := op.mark()
+		op.handle(conversation.Command{Name: "broadcast", Args: step.args})
+		if _, err := op.await(m, step.want); err != nil {
+			t.Fatalf("/broadcast %s: %v", step.args, err)
+		}
+	}
+	for _, r := range buyer.replies() {
+		if strings.Contains(r.Text, "Hello buyers") {
+			t.Fatal("a preview reached a user")
+		}
+	}
+}

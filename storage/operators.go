@@ -9,7 +9,13 @@ import (
 	"refillbot/bot"
 )
 
-var _ bot.StatsStore = (*Store)(nil)
+// The operator's records: daily statistics, the current broadcast, and
+// the outbox's size for the metrics.
+
+var (
+	_ bot.StatsStore     = (*Store)(nil)
+	_ bot.BroadcastStore = (*Store)(nil)
+)
 
 // bucketStats holds the operator's daily statistics, one JSON record per
 // UTC day keyed "2006-01-02" (so keys sort by date). Counts and sums only:
@@ -85,4 +91,52 @@ func (s *Store) OutboxCount() (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// bucketBroadcast holds the current (or last) broadcast under one key; it
+// is created on first write, like bucketStats.
+var (
+	bucketBroadcast = []byte("broadcast")
+	keyBroadcast    = []byte("current")
+)
+
+// PutBroadcast replaces the current broadcast.
+func (s *Store) PutBroadcast(b bot.Broadcast) error {
+	v, err := json.Marshal(b)
+	if err != nil {
+		return err
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		bk, err := tx.CreateBucketIfNotExists(bucketBroadcast)
+		if err != nil {
+			return err
+		}
+		return bk.Put(keyBroadcast, v)
+	})
+	if err != nil {
+		return fmt.Errorf("storage: broadcast: %w", err)
+	}
+	return nil
+}
+
+// CurrentBroadcast returns the broadcast last put, if any.
+func (s *Store) CurrentBroadcast() (bot.Broadcast, bool, error) {
+	var b bot.Broadcast
+	found := false
+	err := s.db.View(func(tx *bolt.Tx) error {
+		bk := tx.Bucket(bucketBroadcast)
+		if bk == nil {
+			return nil
+		}
+		v := bk.Get(keyBroadcast)
+		if v == nil {
+			return nil
+		}
+		found = true
+		return json.Unmarshal(v, &b)
+	})
+	if err != nil {
+		return bot.Broadcast{}, false, fmt.Errorf("storage: broadcast: %w", err)
+	}
+	return b, found, nil
 }

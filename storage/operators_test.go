@@ -48,3 +48,27 @@ func TestStatsAddUpPerDay(t *testing.T) {
 		t.Errorf("2026-12-04 = %+v", d)
 	}
 }
+
+func TestBroadcastKeptAcrossReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "b.db")
+	st, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := st.CurrentBroadcast(); ok || err != nil {
+		t.Fatalf("empty store has a broadcast: %v %v", ok, err)
+	}
+	want := bot.Broadcast{ID: "b1", Text: "New cards!", Total: 3, Sent: 1, Cursor: "telegram:1", State: "sending"}
+	if err := st.PutBroadcast(want); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if st, err = Open(path, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	got, ok, err := st.CurrentBroadcast()
+	if err != nil || !ok || got.ID != want.ID || got.Cursor != want.Cursor || got.Sent != 1 || got.Text != want.Text {
+		t.Fatalf("CurrentBroadcast = %+v %v %v", got, ok, err)
+	}
+}

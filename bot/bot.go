@@ -60,7 +60,7 @@ type Config struct {
 	BackupDir  string
 	BackupKeep int
 
-	// The shop's side (observe.go, operator.go).
+	// The shop's side (observe.go, operators.go, alerts.go, broadcast.go).
 	// Observer is told what happens, for metrics; nil: nobody.
 	Observer Observer
 	// Admins are the shop's operators: sale and trouble alerts in their
@@ -86,7 +86,7 @@ type Bot struct {
 	checks checks         // checks.go: invoice checks under way and their pacing
 	// esimTurn is where the next eSIM reminder run starts (jobs.go).
 	esimTurn rota
-	ops      *operators // operator_chat.go: admins, their alerts, the shop's statistics
+	ops      *operators // operators.go: admins, their alerts, the shop's statistics
 }
 
 // New checks the configuration and returns a Bot ready to Handle events.
@@ -159,7 +159,7 @@ func (b *Bot) Handle(ctx context.Context, in Incoming) {
 	defer b.wg.Done()
 	b.ops.obs.Update(in.Address.Platform)
 	ev := commandToken(in.Event)
-	if b.operatorCommand(ctx, in.Key, in.Address, ev) { // operator.go
+	if b.operatorCommand(ctx, in.Key, in.Address, ev) { // operators.go
 		return
 	}
 	b.process(withLocale(ctx, in.Locale), in.Key, in.Address, ev)

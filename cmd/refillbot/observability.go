@@ -182,7 +182,9 @@ func newMetrics(cfg config) *metrics.Metrics {
 	if len(platforms) == 0 {
 		platforms = append(platforms, console.Platform)
 	}
-	return metrics.New(metrics.Options{Version: buildVersion(), Platforms: platforms, Methods: cfg.methods()})
+	// Balance payments are invoices too, for the users allowed them.
+	methods := append(cfg.methods(), bitrefill.PayBalance)
+	return metrics.New(metrics.Options{Version: buildVersion(), Platforms: platforms, Methods: methods})
 }
 
 // serveMetrics starts the metrics server: /metrics, /healthz (the process

@@ -2,10 +2,10 @@ package bot
 
 // What the shop's operators are told, in their private chat: each paid
 // invoice, each failed or refunded order, Bitrefill in trouble for minutes,
-// the account balance running low. The texts are built from the vendor's
-// invoice and order fields that describe the sale (product, value, method)
-// and never from redemption info: no code, PIN or link ever reaches an
-// operator.
+// the account balance running low. The texts are built from the fields
+// that describe the sale (product, value, price, method) and never from an
+// order's redemption or an invoice's payment address: no code, PIN or link
+// ever reaches an operator.
 
 import (
 	"fmt"

@@ -95,4 +95,3 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond) // polling a condition with a deadline
 	}
 }
-

@@ -32,7 +32,7 @@ type courier struct {
 func (c *courier) attempt(ctx context.Context, r OutboxRecord, now time.Time) (bool, time.Duration) {
 	ref, err := c.deliverSafe(ctx, &r)
 	if err == nil {
-		c.obs.Reply(r.Address.Platform)
+		c.obs.Reply(r.Address.Platform, now.Sub(r.Created))
 		c.sent(r, ref, now)
 		return true, 0
 	}

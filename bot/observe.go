@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"time"
+
 	"refillbot/bitrefill"
 	"refillbot/conversation"
 )
@@ -12,27 +14,27 @@ import (
 // Calls are made on the hot path: implementations must be quick and safe for
 // concurrent use.
 type Observer interface {
-	Update(platform string)            // an event arrived from a chat
-	Reply(platform string)             // a message was accepted by the platform
-	Throttled(platform string)         // the platform asked us to slow down (429)
-	InvoiceCreated(method string)      // Bitrefill created an invoice
-	InvoicePaid()                      // an invoice was seen paid (once per invoice)
-	OrderDelivered(productType string) // an order's code or eSIM reached the session
-	OrderFailed()                      // an order failed or was refunded
-	OutboxPending(n int)               // messages waiting in the outbox now
+	Update(platform string)                    // an event arrived from a chat
+	Reply(platform string, wait time.Duration) // the platform accepted a message, wait after it was committed
+	Throttled(platform string)                 // the platform asked us to slow down (429)
+	InvoiceCreated(method string)              // Bitrefill created an invoice
+	InvoicePaid()                              // an invoice was seen paid (once per invoice)
+	OrderDelivered(productType string)         // an order's code or eSIM reached the session
+	OrderFailed()                              // an order failed or was refunded
+	OutboxPending(n int)                       // messages waiting in the outbox now
 }
 
 // nopObserver is the Observer when none is configured.
 type nopObserver struct{}
 
-func (nopObserver) Update(string)         {}
-func (nopObserver) Reply(string)          {}
-func (nopObserver) Throttled(string)      {}
-func (nopObserver) InvoiceCreated(string) {}
-func (nopObserver) InvoicePaid()          {}
-func (nopObserver) OrderDelivered(string) {}
-func (nopObserver) OrderFailed()          {}
-func (nopObserver) OutboxPending(int)     {}
+func (nopObserver) Update(string)               {}
+func (nopObserver) Reply(string, time.Duration) {}
+func (nopObserver) Throttled(string)            {}
+func (nopObserver) InvoiceCreated(string)       {}
+func (nopObserver) InvoicePaid()                {}
+func (nopObserver) OrderDelivered(string)       {}
+func (nopObserver) OrderFailed()                {}
+func (nopObserver) OutboxPending(int)           {}
 
 // purchaseSnapshot is what a session had announced of one invoice before a
 // step: copied out, because the step may change the state's maps and slices.

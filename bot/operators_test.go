@@ -33,14 +33,14 @@ func (c *counting) get(k string) int {
 	return c.n[k]
 }
 
-func (c *counting) Update(p string)         { c.add("update:" + p) }
-func (c *counting) Reply(p string)          { c.add("reply:" + p) }
-func (c *counting) Throttled(p string)      { c.add("throttled:" + p) }
-func (c *counting) InvoiceCreated(m string) { c.add("created:" + m) }
-func (c *counting) InvoicePaid()            { c.add("paid") }
-func (c *counting) OrderDelivered(t string) { c.add("delivered:" + t) }
-func (c *counting) OrderFailed()            { c.add("failed") }
-func (c *counting) OutboxPending(int)       {}
+func (c *counting) Update(p string)                 { c.add("update:" + p) }
+func (c *counting) Reply(p string, _ time.Duration) { c.add("reply:" + p) }
+func (c *counting) Throttled(p string)              { c.add("throttled:" + p) }
+func (c *counting) InvoiceCreated(m string)         { c.add("created:" + m) }
+func (c *counting) InvoicePaid()                    { c.add("paid") }
+func (c *counting) OrderDelivered(t string)         { c.add("delivered:" + t) }
+func (c *counting) OrderFailed()                    { c.add("failed") }
+func (c *counting) OutboxPending(int)               {}
 
 // operatorEnv is a shop with one operator (the first user) and metrics.
 func operatorEnv(t *testing.T) (*env, *user, *counting) {

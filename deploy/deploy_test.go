@@ -19,7 +19,7 @@ func exported(t *testing.T) map[string]bool {
 	m := metrics.New(metrics.Options{Version: "test", Platforms: []string{"telegram"}, Methods: []string{"bitcoin"}})
 	// Touch every vector so that each family has a series to gather.
 	m.Update("telegram")
-	m.Reply("telegram")
+	m.Reply("telegram", time.Second)
 	m.Throttled("telegram")
 	m.InvoiceCreated("bitcoin")
 	m.InvoicePaid()

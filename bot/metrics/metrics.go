@@ -3,6 +3,7 @@ package metrics
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -39,6 +40,7 @@ type Metrics struct {
 	outboxPending   prometheus.Gauge
 	apiDuration     *prometheus.HistogramVec
 	apiRequests     *prometheus.CounterVec
+	replyWait       *prometheus.HistogramVec
 }
 
 // productTypes are the kinds a delivered order is counted under; Bitrefill
@@ -56,6 +58,11 @@ func New(o Options) *Metrics {
 	}, []string{"platform"})
 	m.replies = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "refillbot_replies_total", Help: "Messages sent or edited that the chat platform accepted.",
+	}, []string{"platform"})
+	m.replyWait = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "refillbot_reply_wait_seconds",
+		Help:    "Time from a message's commit to the platform accepting it (pacing, 429s, retries for unreachable users).",
+		Buckets: []float64{.01, .05, .1, .25, .5, 1, 2.5, 5, 15, 60, 600},
 	}, []string{"platform"})
 	m.throttled = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "refillbot_platform_throttled_total", Help: "Times a chat platform answered 429 (slow down).",
@@ -93,7 +100,7 @@ func New(o Options) *Metrics {
 	}
 	build.WithLabelValues(version).Set(1)
 
-	m.reg.MustRegister(m.updates, m.replies, m.throttled, m.invoicesCreated, m.invoicesPaid,
+	m.reg.MustRegister(m.updates, m.replies, m.replyWait, m.throttled, m.invoicesCreated, m.invoicesPaid,
 		m.delivered, m.failed, m.outboxPending, m.apiDuration, m.apiRequests, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for p := range m.platforms {
@@ -150,7 +157,11 @@ func answerClass(status int) string {
 }
 
 func (m *Metrics) Update(platform string) { m.updates.WithLabelValues(m.platforms.or(platform)).Inc() }
-func (m *Metrics) Reply(platform string)  { m.replies.WithLabelValues(m.platforms.or(platform)).Inc() }
+func (m *Metrics) Reply(platform string, wait time.Duration) {
+	p := m.platforms.or(platform)
+	m.replies.WithLabelValues(p).Inc()
+	m.replyWait.WithLabelValues(p).Observe(wait.Seconds())
+}
 func (m *Metrics) Throttled(platform string) {
 	m.throttled.WithLabelValues(m.platforms.or(platform)).Inc()
 }

@@ -57,7 +57,7 @@ func (c *config) operatorFlags(fs *flag.FlagSet, getenv func(string) string) {
 	for _, s := range []setting{
 		{"REFILLBOT_METRICS_LISTEN", "metrics-listen", "", "address serving /metrics (Prometheus), /healthz and /readyz, e.g. 127.0.0.1:9090; never the public server; off when empty", &c.MetricsListen},
 		{"REFILLBOT_LOG_FORMAT", "log-format", "text", "text or json (for log collectors)", &c.LogFormat},
-		{"REFILLBOT_ADMINS", "admins", "", "the shop's operators, comma-separated platform:user (e.g. telegram:123,discord:456): sale alerts, /stats, /recent, /balance", &c.Admins},
+		{"REFILLBOT_ADMINS", "admins", "", "the shop's operators, comma-separated platform:user (e.g. telegram:123,discord:456): sale and trouble alerts, /stats, /recent, /balance, /broadcast", &c.Admins},
 		{"REFILLBOT_LOW_BALANCE", "low-balance", "", "alert the operators when the Bitrefill balance falls below this amount (account currency); off when empty", &c.LowBalance},
 	} {
 		def := s.def

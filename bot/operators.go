@@ -137,7 +137,7 @@ func (b *Bot) operatorJobs(wrap func(func(context.Context, time.Time)) func()) [
 		js = append(js, job{"low-balance", "@every 15m", wrap(func(ctx context.Context, _ time.Time) {
 			ctx, cancel := context.WithTimeout(ctx, b.cfg.APITimeout)
 			defer cancel()
-			b.checks.budget.note(b.cfg.Now(), 1) // counted with the background checks' requests
+			ctx = bitrefill.WithPriority(ctx, bitrefill.Background) // only what buyers leave
 			bal, err := br.Balance(ctx)
 			if err != nil {
 				b.log.Warn("low-balance check", "err", err)
@@ -234,7 +234,6 @@ const recentInvoices = 10
 func (b *Bot) recentText(ctx context.Context) string {
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.APITimeout)
 	defer cancel()
-	b.checks.budget.note(b.cfg.Now(), 1)
 	list, err := b.cfg.API.Invoices(ctx, bitrefill.ListFilter{Limit: recentInvoices})
 	if err != nil {
 		return "Bitrefill did not answer (" + string(kind(err)) + "); try again in a minute."
@@ -265,7 +264,6 @@ func (b *Bot) balanceText(ctx context.Context) string {
 	}
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.APITimeout)
 	defer cancel()
-	b.checks.budget.note(b.cfg.Now(), 1)
 	bal, err := br.Balance(ctx)
 	if err != nil {
 		return "Bitrefill did not answer (" + string(kind(err)) + "); try again in a minute."

@@ -240,12 +240,17 @@ func (b *Bot) sendBroadcast(ctx context.Context, st BroadcastStore, bc Broadcast
 }
 
 // sendOne sends a broadcast message, waiting out a platform's "slow down"
-// a few times. The context is not a reply's: adapters pace it as bulk.
+// a few times. The context is not a reply's: adapters pace it as bulk. A
+// send under way when ctx ends (shutdown) is finished, so that its cursor is
+// saved and a restart does not send it again.
 func (b *Bot) sendOne(ctx context.Context, r recipient, reply conversation.Reply) error {
 	p := b.cfg.Platforms[r.addr.Platform]
 	var err error
 	for range 3 {
-		if _, err = p.Send(ctx, r.addr, reply, nil); err == nil || unreachable(err) {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.APITimeout)
+		_, err = p.Send(sctx, r.addr, reply, nil)
+		cancel()
+		if err == nil || unreachable(err) {
 			return err
 		}
 		wait := retryAfterOf(err)

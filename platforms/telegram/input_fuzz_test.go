@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-telegram/bot/models"
 
+	"refillbot/bot"
 	"refillbot/conversation"
 	"refillbot/platforms/telegram/telegramtest"
 )
@@ -66,8 +67,8 @@ func FuzzDecodeUpdate(f *testing.F) {
 		if chat.Type != models.ChatTypePrivate {
 			return
 		}
-		var got []Incoming
-		a.process(context.Background(), func(_ context.Context, in Incoming) { got = append(got, in) }, u)
+		var got []bot.Incoming
+		a.process(context.Background(), func(_ context.Context, in bot.Incoming) { got = append(got, in) }, u)
 		if len(got) > 1 {
 			t.Fatalf("one update became %d events", len(got))
 		}

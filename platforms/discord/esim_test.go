@@ -21,8 +21,8 @@ func TestESIMTopup(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	nia := e.newUser("nia", "en-US")
 	iccid, product := e.boughtESIM()
-	st := conversation.State{V: conversation.SchemaVersion, Nonce: "n1aN0nce", Lang: "en",
-		ESIMs: []conversation.OwnedESIM{{ICCID: iccid, Product: product, Name: "Bitrefill eSIM Europe"}}}
+	st := conversation.State{V: conversation.SchemaVersion, Profile: conversation.Profile{Nonce: "n1aN0nce", Lang: "en",
+		ESIMs: []conversation.OwnedESIM{{ICCID: iccid, Product: product, Name: "Bitrefill eSIM Europe"}}}}
 	if err := e.store.Commit(bot.Commit{Key: nia.key(), State: st}); err != nil {
 		t.Fatal(err)
 	}

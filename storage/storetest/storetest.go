@@ -56,7 +56,7 @@ func private(k conversation.SessionKey) conversation.Address {
 
 // state is a session state told apart by tag.
 func state(tag string) conversation.State {
-	return conversation.State{V: conversation.SchemaVersion, Lang: "en", Nonce: tag}
+	return conversation.State{V: conversation.SchemaVersion, Profile: conversation.Profile{Lang: "en", Nonce: tag}}
 }
 
 func record(id uint64, k conversation.SessionKey, next time.Time) bot.OutboxRecord {

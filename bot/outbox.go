@@ -227,8 +227,9 @@ func (o *outbox) queuedLocked(id uint64) bool { return slices.Contains(o.done, i
 // markDelay is how long a "sent" mark may wait for the session's next commit
 // to carry it (Commit.Done), before it is written on its own. On the hot
 // path the next commit comes first, so a purchase pays no extra fsync for
-// its marks; the price is a crash window (a message repeated after restart)
-// of at most this long after a send.
+// these marks; the price is a crash window (a message repeated after
+// restart) of at most this long after a send, which is why a code's mark
+// does not wait (markNow).
 const markDelay = 100 * time.Millisecond
 
 // takeMarks hands pending "sent" marks to a commit about to be written.

@@ -43,6 +43,7 @@ type killLoop struct {
 	owner    map[string]int64 // paid invoice → the buyer's chat
 	searches map[int64]int    // searches typed, by chat
 	late     int              // codes not there 20 s after the payment
+	kills    []time.Time      // when each SIGKILL was sent
 }
 
 // settle is how long a chat stays quiet before a buyer acts: a buyer who
@@ -114,6 +115,7 @@ func TestKillLoop(t *testing.T) {
 	done := 0
 	for ; done < kills || (l.paid() < minPaid && time.Since(start) < time.Minute); done++ {
 		<-time.After(400*time.Millisecond + time.Duration(rng.Int64N(int64(2600*time.Millisecond)))) // the workload's rhythm, not a synchronisation
+		l.kills = append(l.kills, time.Now())
 		p.cmd.Process.Kill()
 		<-p.done
 		if code := p.cmd.ProcessState.ExitCode(); code != -1 { // -1: ended by the signal
@@ -137,6 +139,9 @@ func TestKillLoop(t *testing.T) {
 		"%d duplicated (%.2f %%, %d extra copies); %d searches answered more than once; %d codes came more than 20 s after the payment",
 		seed, done, buyers, elapsed.Round(time.Second), r.invoices, r.codes, r.lost, r.wrong, r.duplicated,
 		100*float64(r.duplicated)/float64(max(r.codes, 1)), r.extra, r.answeredTwice, l.late)
+	for _, d := range r.why {
+		t.Log(d)
+	}
 	if r.lost != 0 || r.wrong != 0 {
 		t.Errorf("%d codes lost, %d sent to a wrong user; last stderr:\n%s", r.lost, r.wrong, p.stderr.String())
 	}
@@ -316,6 +321,7 @@ func (l *killLoop) allDelivered() bool {
 
 type killLoopResult struct {
 	invoices, codes, lost, wrong, duplicated, extra, answeredTwice int
+	why                                                            []string // how each duplicate came about
 }
 
 // count compares what every chat shows with what was paid for.
@@ -361,6 +367,7 @@ func (l *killLoop) count(chats []int64) killLoopResult {
 			case n > 1:
 				r.duplicated++
 				r.extra += n - 1
+				r.why = append(r.why, l.explain(chat, c))
 			}
 			for _, other := range chats {
 				if other != chat && copies(other, c) > 0 {
@@ -370,4 +377,27 @@ func (l *killLoop) count(chats []int64) killLoopResult {
 		}
 	}
 	return r
+}
+
+// explain tells when the copies of a duplicated code were sent, against the
+// kill just before the second: a first copy a few milliseconds before that
+// kill was caught in its send; one long before it, by something else.
+func (l *killLoop) explain(chat int64, code string) string {
+	var at []time.Time
+	for _, e := range l.tg.Events(chat) {
+		if e.Kind == telegramtest.Sent && strings.Contains(e.Message.Content(), code) {
+			at = append(at, e.At)
+		}
+	}
+	if len(at) < 2 {
+		return fmt.Sprintf("duplicate in chat %d: %d copies sent as new messages", chat, len(at))
+	}
+	var kill time.Time
+	for _, k := range l.kills {
+		if k.Before(at[1]) {
+			kill = k
+		}
+	}
+	return fmt.Sprintf("duplicate in chat %d: first copy %v before the kill, second %v after it",
+		chat, kill.Sub(at[0]).Round(time.Millisecond), at[1].Sub(kill).Round(time.Millisecond))
 }

@@ -48,7 +48,7 @@ while read -r pkg t; do
 	if [ "$(cat "$log.rc")" = 0 ]; then res=ok; else res=FAIL; failed=$((failed + 1)); fi
 	printf '%-22s %-24s %14s  %s\n' "${pkg#./}" "$t" "${execs:-?}" "$res"
 	total=$((total + ${execs:-0}))
-	if [ "$res" = FAIL ]; then sed 's/^/    /' "$log" | grep -v '^    fuzz: elapsed' | tail -20; fi
+	if [ "$res" = FAIL ]; then sed 's/^/    /' "$log" | grep -v '^    fuzz: elapsed' | tail -60; fi
 done <<<"$targets"
 echo "total executions: $total; failed targets: $failed"
 [ "$failed" = 0 ]

@@ -102,6 +102,41 @@ func TestSlowSearchAnswersAtOnce(t *testing.T) {
 	}
 }
 
+// With a slow Bitrefill, a buyer runs /buy, then impatiently /search before
+// the product card has come: the search is answered without waiting for the
+// card, the late card is dropped (they left its screen) rather than shown
+// and superseded, and what is shown last — the results — works through to
+// the confirmation, with no "That menu has expired" anywhere.
+func TestImpatientBuyerNoDeadMenu(t *testing.T) {
+	e := newEnv(t, envOptions{deferAfter: 300 * time.Millisecond})
+	erin := e.newUser("erin", "en-US")
+	e.fake.InjectFault(bitrefilltest.Fault{Method: "GET", Path: "/products", Latency: 2500 * time.Millisecond, Times: 2})
+
+	loading := e.dc.Mark()
+	p, err := erin.u.Slash(erin.at, "buy", discordtest.Opt{Name: "query", Value: "amazon-us"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	erin.answered(p)
+	erin.await(loading, "Loading")
+	left := e.dc.Mark()
+	erin.slash(txtResults, "search", discordtest.Opt{Name: "query", Value: "amazon us"})
+	e.bot.Wait() // the /buy's product call has come back and been through the engine
+
+	for _, m := range erin.u.Visible(left) {
+		if strings.Contains(m.Text(), txtValues) {
+			t.Errorf("the late product card was shown after the user moved on: %q", m.Text())
+		}
+	}
+	erin.press(lblProduct, txtValues)
+	erin.typeIn("50", txtConfirm)
+	for _, m := range erin.u.Visible(left) {
+		if strings.Contains(m.Text(), txtExpired) {
+			t.Errorf("the user was told %q", m.Text())
+		}
+	}
+}
+
 // closedDMsPurchase buys a card for a user whose DMs are closed, as far as
 // the delivery that cannot be sent: the code and the receipt wait in the
 // outbox. It returns the invoice id and the history mark before delivery.

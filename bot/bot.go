@@ -55,6 +55,20 @@ type Config struct {
 	BackupDir  string
 	BackupKeep int
 
+	// The shop's side (observe.go, operators.go, alerts.go, broadcast.go).
+	// Observer is told what happens, for metrics; nil: nobody.
+	Observer Observer
+	// Admins are the shop's operators: sale and trouble alerts in their
+	// private chat, and the operator commands (/stats, /recent, /balance),
+	// which are unknown commands to everyone else.
+	Admins []conversation.SessionKey
+	// LowBalance, when not zero, alerts operators when the Bitrefill account
+	// balance falls below it.
+	LowBalance bitrefill.Decimal
+	// BroadcastPace is the time between two /broadcast messages (default
+	// 50ms: 20 a second, bulk traffic below the platforms' overall limits).
+	BroadcastPace time.Duration
+
 	// Leading, when set, says whether this process runs the scheduled jobs
 	// now: with replicas (replicas.go) one leader runs them, once per tick;
 	// the outbox drain runs on every replica. nil: always.
@@ -72,6 +86,10 @@ type Bot struct {
 	checks checks         // checks.go: invoice checks under way and their pacing
 	// esimTurn is where the next eSIM reminder run starts (jobs.go).
 	esimTurn rota
+	ops      *operators // operators.go: admins, their alerts, the shop's statistics
+	// started is when this process's Bot was made: an invoice created
+	// before it may have had its webhook while no process listened.
+	started time.Time
 	// paid gathers final webhooks whose orders are fetched together (paid.go).
 	paid paidQueue
 	// life ends when Run stops: work that outlives an event (a checkout
@@ -119,10 +137,11 @@ func New(cfg Config) (*Bot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bot: outbox: %w", err)
 	}
-	b := &Bot{cfg: cfg, log: cfg.Logger.With("component", "bot")}
+	b := &Bot{cfg: cfg, log: cfg.Logger.With("component", "bot"), started: cfg.Now()}
 	b.life, b.endLife = context.WithCancel(context.Background())
 	b.out = newOutbox(cfg.Store, last, b.log)
-	b.send = &courier{out: b.out, platforms: cfg.Platforms, hideAfter: cfg.HideCodesAfter, lang: b.lang, log: b.log,
+	b.ops = newOperators(cfg)
+	b.send = &courier{out: b.out, obs: b.ops.obs, platforms: cfg.Platforms, hideAfter: cfg.HideCodesAfter, lang: b.lang, log: b.log,
 		flushLater: func() {
 			b.wg.Add(1)
 			time.AfterFunc(markDelay, func() {
@@ -144,7 +163,12 @@ func (b *Bot) Wait() { b.wg.Wait() }
 func (b *Bot) Handle(ctx context.Context, in Incoming) {
 	b.wg.Add(1)
 	defer b.wg.Done()
-	b.process(withLocale(ctx, in.Locale), in.Key, in.Address, commandToken(in.Event))
+	b.ops.obs.Update(in.Address.Platform)
+	ev := commandToken(in.Event)
+	if b.operatorCommand(ctx, in.Key, in.Address, ev) { // operators.go
+		return
+	}
+	b.process(withLocale(ctx, in.Locale), in.Key, in.Address, ev)
 }
 
 // Run drives the scheduled work (jobs.go) until ctx ends, then waits for
@@ -160,6 +184,8 @@ func (b *Bot) Run(ctx context.Context) error {
 		return err
 	}
 	c.Start()
+	b.wg.Add(1)
+	go func() { defer b.wg.Done(); b.runBroadcasts(ctx) }() // broadcast.go; resumes one under way
 	// Whatever a previous process left unsent goes out now, not at the first tick.
 	b.Drain(ctx, b.cfg.Now())
 	<-ctx.Done()
@@ -167,6 +193,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	<-c.Stop().Done()
 	b.wg.Wait()
 	b.FlushMarks()
+	b.FlushStats(b.cfg.Now())
 	return nil
 }
 
@@ -305,6 +332,12 @@ func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conver
 		state = conversation.NewState(key, nonce(), localeOf(ctx))
 	}
 	now := b.cfg.Now()
+	// What the session had announced of an invoice, before the step: the
+	// difference is the news operators and metrics hear of (observe.go).
+	var prior purchaseSnapshot
+	if u, ok := ev.(conversation.InvoiceUpdated); ok {
+		prior = snapshotPurchase(state, u.Invoice.ID)
+	}
 	state, effects := b.cfg.Engine.Step(state, ev, now)
 
 	commit := Commit{Key: key, State: state, Address: addr}
@@ -336,14 +369,22 @@ func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conver
 	if u, ok := ev.(conversation.InvoiceUpdated); ok {
 		commit.Schedule = giftCardReminders(key, addr, u.Invoice, now)
 	}
-	commit.Outbox = b.outgoing(key, addr, replies, now)
+	own := b.outgoing(key, addr, replies, now)
+	var news invoiceNews
+	if u, ok := ev.(conversation.InvoiceUpdated); ok && prior.found {
+		news = newsOf(prior, u.Invoice)
+	}
+	// Operators' alerts are committed with the news they tell, and sent by
+	// the drain job under their own sessions' locks, as bulk traffic.
+	commit.Outbox = append(own, b.operatorRecords(news.alerts, now)...)
 	commit.Done = b.out.takeMarks()
 	err = b.cfg.Store.Commit(commit)
 	b.out.marksWritten(commit.Done, err == nil)
 	if err != nil {
 		return nil, nil, fmt.Errorf("commit: %w", err)
 	}
-	b.deliverNow(ctx, commit.Outbox)
+	b.ops.count(news, now)
+	b.deliverNow(ctx, own)
 
 	for _, e := range effects {
 		if _, ok := e.(conversation.Reply); ok {
@@ -371,6 +412,7 @@ func (b *Bot) run(ctx context.Context, e conversation.Effect) conversation.Event
 	defer cancel()
 	switch e := e.(type) {
 	case conversation.SearchProducts:
+		b.ops.stats.add(b.cfg.Now(), func(d *DayStats) { d.Searches++ })
 		return b.searchProducts(ctx, e) // search.go
 	case conversation.LoadProduct:
 		if cat := b.cfg.Catalog; cat != nil {
@@ -467,6 +509,8 @@ func (b *Bot) createInvoice(ctx context.Context, e conversation.CreateInvoice) c
 	if err := b.cfg.Store.PutCheckoutInvoice(e.Checkout, created.ID); err != nil {
 		b.log.Error("record checkout", "err", err)
 	}
+	b.ops.obs.InvoiceCreated(e.Method)
+	b.ops.stats.add(b.cfg.Now(), func(d *DayStats) { d.Invoices++ })
 	return conversation.InvoiceCreated{Checkout: e.Checkout, Invoice: invoice(created)}
 }
 

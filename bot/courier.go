@@ -19,6 +19,7 @@ import (
 type courier struct {
 	out       *outbox
 	platforms map[string]Platform
+	obs       Observer                             // replies accepted, 429s
 	hideAfter time.Duration                        // Config.HideCodesAfter
 	lang      func(conversation.SessionKey) string // the session's language, for the fallback notice
 	log       *slog.Logger
@@ -31,8 +32,12 @@ type courier struct {
 func (c *courier) attempt(ctx context.Context, r OutboxRecord, now time.Time) (bool, time.Duration) {
 	ref, err := c.deliverSafe(ctx, &r)
 	if err == nil {
+		c.obs.Reply(r.Address.Platform, now.Sub(r.Created))
 		c.sent(r, ref, now)
 		return true, 0
+	}
+	if retryAfterOf(err) > 0 {
+		c.obs.Throttled(r.Address.Platform)
 	}
 	r.Attempts++
 	if r.Reply.Secret && r.Attempts >= codeFallbackAfter && !unreachable(err) && retryAfterOf(err) == 0 && c.fallback(ctx, r) {
@@ -131,10 +136,11 @@ func (c *courier) deliver(ctx context.Context, r *OutboxRecord) (string, error) 
 
 var errNoPlatform = errors.New("no platform for the address")
 
-// sent queues the record's mark (and its view or hide) and makes sure a
-// flush is under way. The mark is written shortly after, by one goroutine,
-// for every record sent meanwhile: the hot path does not wait for a second
-// fsync per message.
+// sent records that the platform accepted a record. A code's mark (and its
+// view or hide) is written before this returns (outbox.markNow). Any other
+// mark is queued, with a flush under way: it is written shortly after, by
+// one goroutine, for every record sent meanwhile, or rides on the session's
+// next commit; the hot path does not wait for a second fsync per message.
 func (c *courier) sent(r OutboxRecord, ref string, now time.Time) {
 	var view *View
 	var hide *Scheduled
@@ -146,6 +152,14 @@ func (c *courier) sent(r OutboxRecord, ref string, now time.Time) {
 			hide = &Scheduled{Due: now.Add(c.hideAfter), Name: "hide:" + r.Address.Platform + ":" + r.Address.Chat + ":" + ref,
 				Kind: schedHide, Session: r.Session, Address: r.Address, Ref: ref}
 		}
+	}
+	if r.Reply.Secret {
+		// A code: marked durably now, before the session's next message,
+		// so that only a crash during the send itself can repeat it.
+		if !c.out.markNow(r.ID, view, hide) && c.out.startFlush() {
+			c.flushLater()
+		}
+		return
 	}
 	if c.out.sent(r.ID, view, hide) {
 		c.flushLater()

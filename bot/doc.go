@@ -15,7 +15,10 @@
 // Delivery follows the same rule: every reply is written to the
 // outbox in the step's transaction, sent, and marked sent (the record is
 // deleted) afterwards, so a crash loses no message; it can repeat one only
-// if it falls between the platform's acceptance and the mark. Records not
+// if it falls between the platform's acceptance and the mark. A code's mark
+// is durable before the session's next message goes out (grouped with the
+// marks of other sends under way), so for codes that window is the send
+// itself; other marks wait a little to ride on a commit. Records not
 // sent (a crash, a user who blocked the bot, a platform asking to slow down)
 // are retried by the drain job with back-off. The outbox type (outbox.go)
 // keeps the process's side of it under its own lock — ids, records being
@@ -46,4 +49,15 @@
 // jobs to the one replica that leads them. It does import the Bitrefill
 // client, because translating the vendor's types into the engine's
 // vocabulary is its job.
+//
+// The shop's operators (operators.go, alerts.go, broadcast.go) are told of
+// sales and trouble through the same outbox, as bulk traffic: the news is
+// read from what a step announced for the first time (observe.go), so each
+// payment, delivery and failure is counted and alerted once, in the same
+// transaction as the state that announces it. Metrics are an Observer the
+// shell calls with bounded categories only; bot/metrics implements it with
+// Prometheus, so the shell imports no metrics library. A store may also
+// implement StatsStore (daily statistics for /stats), BroadcastStore
+// (/broadcast and its progress) and OutboxCount (the outbox gauge); one
+// without them still runs the shop, without those features.
 package bot

@@ -23,8 +23,8 @@ import (
 	"refillbot/storage/postgres/pgtest"
 )
 
-// shop is one bot's world: PostgreSQL, Bitrefill's fake, Telegram's fake.
-type shop struct {
+// replicaShop is one bot's world: PostgreSQL, Bitrefill's fake, Telegram's fake.
+type replicaShop struct {
 	t    *testing.T
 	fake *bitrefilltest.Fake
 	api  *bitrefill.Client
@@ -32,7 +32,7 @@ type shop struct {
 	env  map[string]string
 }
 
-func newShop(t *testing.T, tgOpts telegramtest.Options) *shop {
+func newReplicaShop(t *testing.T, tgOpts telegramtest.Options) *replicaShop {
 	t.Helper()
 	db := pgtest.URL(t)
 	binary(t)
@@ -43,7 +43,7 @@ func newShop(t *testing.T, tgOpts telegramtest.Options) *shop {
 	}
 	tgOpts.WaitTimeout = max(tgOpts.WaitTimeout, 45*time.Second)
 	tg := telegramtest.NewServer(t, tgOpts)
-	return &shop{t: t, fake: fake, api: api, tg: tg, env: map[string]string{
+	return &replicaShop{t: t, fake: fake, api: api, tg: tg, env: map[string]string{
 		"BITREFILL_API_KEY":      "test-key",
 		"BITREFILL_API_URL":      srv.URL + "/v2",
 		"TELEGRAM_BOT_TOKEN":     tg.Token(),
@@ -60,7 +60,7 @@ func newShop(t *testing.T, tgOpts telegramtest.Options) *shop {
 // that the poller's schedule, not the budget, paces the tests' checks.
 const fastLimits = "general=6000/10m,products=6000/1m"
 
-func (s *shop) replica(kv ...string) *proc {
+func (s *replicaShop) replica(kv ...string) *proc {
 	s.t.Helper()
 	env := map[string]string{}
 	for k, v := range s.env {
@@ -86,7 +86,7 @@ func (p *proc) waitLog(re string, limit time.Duration) bool {
 }
 
 // invoices is the number of invoices Bitrefill made.
-func (s *shop) invoices() []bitrefill.Invoice {
+func (s *replicaShop) invoices() []bitrefill.Invoice {
 	s.t.Helper()
 	list, err := s.api.Invoices(context.Background(), bitrefill.ListFilter{Limit: 100})
 	if err != nil {
@@ -101,7 +101,7 @@ type buyer struct {
 	d *telegramtest.Dialog
 }
 
-func (s *shop) buyers(n int) []*buyer {
+func (s *replicaShop) buyers(n int) []*buyer {
 	out := make([]*buyer, n)
 	for i := range out {
 		u := s.tg.NewUser(fmt.Sprintf("Buyer%d", i), "en")
@@ -194,11 +194,11 @@ func (rr *roundRobin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Two replicas behind a round-robin proxy serve one Telegram bot by
-// webhook; ten buyers shop at once; one replica is killed mid-purchase and
+// webhook; ten buyers replicaShop at once; one replica is killed mid-purchase and
 // started again. Every tap is answered, every buyer gets one invoice and
 // exactly one code.
 func TestReplicasSurviveAKillMidPurchase(t *testing.T) {
-	s := newShop(t, telegramtest.Options{LocalMode: true, WebhookClient: &http.Client{Timeout: time.Minute}})
+	s := newReplicaShop(t, telegramtest.Options{LocalMode: true, WebhookClient: &http.Client{Timeout: time.Minute}})
 	addrs := []string{freeAddr(t), freeAddr(t)}
 	lb := httptest.NewServer(&roundRobin{backends: addrs})
 	t.Cleanup(lb.Close)
@@ -248,7 +248,7 @@ func TestReplicasSurviveAKillMidPurchase(t *testing.T) {
 // Long polling with two replicas: one polls; kill it and the other polls
 // within 30 seconds, and a purchase completes.
 func TestPollingFailover(t *testing.T) {
-	s := newShop(t, telegramtest.Options{})
+	s := newReplicaShop(t, telegramtest.Options{})
 	a, b := s.replica(), s.replica()
 	var leader, follower *proc
 	deadline := time.Now().Add(60 * time.Second)
@@ -294,7 +294,7 @@ func TestPollingFailover(t *testing.T) {
 // invoice poller's list call comes about once a second (its schedule), and
 // only one replica leads the jobs.
 func TestJobsRunOncePerTickWithThreeReplicas(t *testing.T) {
-	s := newShop(t, telegramtest.Options{})
+	s := newReplicaShop(t, telegramtest.Options{})
 	ps := []*proc{s.replica(), s.replica(), s.replica()}
 	bs := s.buyers(1)
 	if err := bs[0].walk(append(toProduct, toInvoice...)); err != nil { // an open invoice to poll

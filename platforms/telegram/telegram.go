@@ -526,6 +526,9 @@ type pressed struct {
 }
 
 func (a *Adapter) process(ctx context.Context, handle func(context.Context, Incoming), u *models.Update) {
+	if c, ok := updateChat(u); ok {
+		ctx = withReplyTo(ctx, c)
+	}
 	switch {
 	case u.Message != nil:
 		m := u.Message
@@ -569,6 +572,18 @@ func callbackChat(cq *models.CallbackQuery) (models.Chat, bool) {
 		return cq.Message.InaccessibleMessage.Chat, true
 	}
 	return models.Chat{}, false
+}
+
+// updateChat is the chat an update belongs to, for the updates we handle.
+func updateChat(u *models.Update) (int64, bool) {
+	switch {
+	case u.Message != nil:
+		return u.Message.Chat.ID, true
+	case u.CallbackQuery != nil:
+		c, ok := callbackChat(u.CallbackQuery)
+		return c.ID, ok
+	}
+	return 0, false
 }
 
 func (a *Adapter) incoming(from *models.User, chat int64, ev conversation.Event) Incoming {

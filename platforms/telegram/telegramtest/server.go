@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Options configures a Server. The zero value is ready to use.
@@ -34,6 +37,12 @@ type Options struct {
 	// with --local, which accepts http:// webhook URLs. Telegram's own
 	// servers (the default) refuse them: "An HTTPS URL must be provided".
 	LocalMode bool
+	// Limits, when set, are the flood limits the server enforces (see
+	// TelegramLimits); by default it answers every call at once.
+	Limits *Limits
+	// CountOnly keeps counts of the calls (CallCounts, Throttled) but not
+	// each call (Calls): for long benchmarks.
+	CountOnly bool
 }
 
 // DefaultToken is the token a Server accepts unless Options.Token is set.
@@ -153,6 +162,9 @@ type Call struct {
 	At     time.Time
 	Status int    // HTTP status answered
 	Error  string // description of an error answer
+	// Throttled: answered 429 by the server's own flood limits
+	// (Options.Limits), not by an injected fault.
+	Throttled bool
 }
 
 // Fault makes the next Times calls of Method (case-insensitive; "" for any)
@@ -230,6 +242,9 @@ type Server struct {
 	chats       map[int64]*chat
 	queries     map[string]*query
 	calls       []Call
+	counts      map[string]int // calls by method, as in the URL
+	throttled   []Call
+	flood       *flood
 	faults      []*Fault
 	commands    map[string][]Command // by scope type + "/" + language code
 	webhook     string
@@ -269,6 +284,10 @@ func New(opts Options) *Server {
 		commands:   map[string][]Command{},
 		files:      map[string][]byte{},
 		stop:       make(chan struct{}),
+		counts:     map[string]int{},
+	}
+	if l := opts.Limits; l != nil {
+		s.flood = &flood{l: *l, global: newBucket(l.Global), chats: map[int64]*rate.Limiter{}, groups: map[int64]*rate.Limiter{}}
 	}
 	s.http = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.wg.Add(1)
@@ -328,6 +347,32 @@ func (s *Server) Calls() []Call {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.calls)
+}
+
+// CallCounts is how many calls of each method (as in the URL, e.g.
+// "sendMessage") the server has answered, errors included.
+func (s *Server) CallCounts() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.counts)
+}
+
+// Throttled returns every call the server answered 429 because of its own
+// flood limits (Options.Limits), oldest first.
+func (s *Server) Throttled() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.throttled)
+}
+
+func (s *Server) throttle(method string, chat int64) *apiError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	after, limited := s.flood.throttle(strings.ToLower(method), chat, time.Now())
+	if !limited {
+		return nil
+	}
+	return &apiError{status: 429, desc: fmt.Sprintf("Too Many Requests: retry after %d", after), retryAfter: after}
 }
 
 // CallsTo returns the calls of one method (case-insensitive).
@@ -423,7 +468,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		aerr = badRequest("%v", err)
 	default:
 		if aerr = s.fault(method, call.Chat); aerr == nil {
-			result, aerr = s.dispatch(r.Context(), strings.ToLower(method), params, files)
+			if aerr = s.throttle(method, call.Chat); aerr != nil {
+				call.Throttled = true
+			} else {
+				result, aerr = s.dispatch(r.Context(), strings.ToLower(method), params, files)
+			}
 		}
 	}
 	call.Status = 200
@@ -431,7 +480,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		call.Status, call.Error = aerr.status, aerr.desc
 	}
 	s.mu.Lock()
-	s.calls = append(s.calls, call)
+	if !s.opts.CountOnly {
+		s.calls = append(s.calls, call)
+	}
+	s.counts[method]++
+	if call.Throttled {
+		s.throttled = append(s.throttled, call)
+	}
 	s.notifyLocked()
 	s.mu.Unlock()
 	if aerr != nil {

@@ -22,11 +22,14 @@
 // that chat), and purchases moved out of group chats into the private chat
 // (addressed commands, and bare ones that are ours).
 //
-// Long polling is the default, by the adapter's own getUpdates loop: its
-// offset stays at the first update not yet handled, so that updates still
-// queued at shutdown are handed to the next run instead of being lost (the
-// library's poller confirms every update as soon as it has fetched it). In
-// webhook mode, which Telegram allows only with an https:// URL,
+// Long polling is the default, by the adapter's own getUpdates loop. Every
+// update is written to the Inbox before Telegram is told it was received —
+// polling: the next call's offset, so one call per batch and no update
+// fetched twice; webhook: the 200 answer — and marked done there once
+// handled. A stop or a crash loses no update: the next run hands over those
+// still pending, and one Telegram sends again is recognised by its
+// update_id. In webhook mode, which Telegram allows only with an https://
+// URL,
 // WebhookHandler serves the updates and checks Telegram's secret token
 // itself (the library only logs a mismatch).
 package telegram

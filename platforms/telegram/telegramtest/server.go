@@ -214,8 +214,9 @@ func (c *chat) notify() {
 }
 
 type pendingUpdate struct {
-	id  int64
-	raw json.RawMessage
+	id     int64
+	raw    json.RawMessage
+	served bool // handed out by getUpdates already
 }
 
 type query struct {
@@ -251,6 +252,7 @@ type Server struct {
 	secret      string
 	lastHookErr string
 	delivered   int
+	redelivered int
 	files       map[string][]byte
 	stop        chan struct{}
 	wg          sync.WaitGroup
@@ -422,6 +424,15 @@ func (s *Server) Webhook() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.webhook
+}
+
+// Redelivered is how many times getUpdates handed out an update it had
+// handed out before (not yet confirmed by the offset): a bot that confirms
+// what it has received at once causes none.
+func (s *Server) Redelivered() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.redelivered
 }
 
 // Pending is how many updates wait for the bot.
@@ -691,6 +702,10 @@ func (s *Server) getUpdates(ctx context.Context, p map[string]string) (any, *api
 			out := make([]json.RawMessage, n)
 			for i := range n {
 				out[i] = s.pending[i].raw
+				if s.pending[i].served {
+					s.redelivered++
+				}
+				s.pending[i].served = true
 			}
 			s.mu.Unlock()
 			return out, nil

@@ -179,7 +179,7 @@ func TestShutdownKeepsUnhandledUpdates(t *testing.T) {
 		t.Errorf("events handed over during the shutdown: %q, want only the first", first)
 	}
 	mu.Unlock()
-	if pending, err := inbox.PendingUpdates(); err != nil || len(pending) != 3 {
+	if pending, err := inbox.PendingUpdates("telegram"); err != nil || len(pending) != 3 {
 		t.Errorf("%d updates left in the inbox for the next run (%v), want the 3 not handled", len(pending), err)
 	}
 	if n := srv.Pending(); n != 0 {

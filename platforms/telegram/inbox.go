@@ -5,38 +5,28 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"refillbot/bot"
 )
 
-// Update is one Telegram update as received: its update_id and its JSON.
-type Update struct {
-	ID  int64
-	Raw []byte
-}
+// inboxPlatform is the name Telegram's updates are kept under in the
+// inbox.
+const inboxPlatform = Platform
 
-// Inbox keeps the updates received and not yet handled, so that the
-// adapter can confirm them to Telegram at once (long polling: the next
-// getUpdates offset; webhook: the 200 answer) and still lose none when the
-// process dies before handling them.
-type Inbox interface {
-	// PutUpdates stores the updates of batch and returns those it had not
-	// seen, in batch order; it returns only once they are durable. An
-	// update seen in the last 24 hours — pending or done — is left out:
-	// Telegram hands an update again when its confirmation was lost, and
-	// keeps undelivered updates for 24 hours.
-	PutUpdates(batch []Update) (fresh []Update, err error)
-	// PendingUpdates returns the updates stored and not yet done, by
-	// update_id.
-	PendingUpdates() ([]Update, error)
-	// DoneUpdate records that an update has been handled: it is not
-	// pending any more, and is still seen by PutUpdates.
-	DoneUpdate(id int64) error
+// UseInbox makes in the adapter's inbox (Options.Inbox), for a store opened
+// after the adapter was made; call it before Run and before the webhook
+// handler serves.
+func (a *Adapter) UseInbox(in bot.Inbox) {
+	a.resuming.Lock()
+	defer a.resuming.Unlock()
+	a.inbox = in
 }
 
 // seenFor is how long an inbox remembers an update it was given: Telegram
 // keeps an undelivered update for 24 hours, so it cannot come again later.
 const seenFor = 25 * time.Hour
 
-// memoryInbox is the Inbox of an adapter given none: it confirms updates
+// memoryInbox is the bot.Inbox of an adapter given none: it confirms updates
 // at once like a durable one, but loses those not yet handled when the
 // process dies. Production wiring passes the store.
 type memoryInbox struct {
@@ -47,13 +37,14 @@ type memoryInbox struct {
 	pruned  time.Time
 }
 
-// NewMemoryInbox is an Inbox in memory, for tests and tools: updates not
-// yet handled are lost with the process.
-func NewMemoryInbox() Inbox {
+// NewMemoryInbox is a bot.Inbox in memory, for tests and tools: updates
+// not yet handled are lost with the process. It keeps one platform's
+// updates: the platform argument of its methods is not looked at.
+func NewMemoryInbox() bot.Inbox {
 	return &memoryInbox{now: time.Now, pending: map[int64][]byte{}, done: map[int64]time.Time{}}
 }
 
-func (m *memoryInbox) PutUpdates(batch []Update) ([]Update, error) {
+func (m *memoryInbox) PutUpdates(_ string, batch []bot.InboxUpdate) ([]bot.InboxUpdate, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if now := m.now(); now.Sub(m.pruned) > time.Minute {
@@ -64,7 +55,7 @@ func (m *memoryInbox) PutUpdates(batch []Update) ([]Update, error) {
 		}
 		m.pruned = now
 	}
-	var fresh []Update
+	var fresh []bot.InboxUpdate
 	for _, u := range batch {
 		if _, ok := m.pending[u.ID]; ok {
 			continue
@@ -78,18 +69,18 @@ func (m *memoryInbox) PutUpdates(batch []Update) ([]Update, error) {
 	return fresh, nil
 }
 
-func (m *memoryInbox) PendingUpdates() ([]Update, error) {
+func (m *memoryInbox) PendingUpdates(string) ([]bot.InboxUpdate, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]Update, 0, len(m.pending))
+	out := make([]bot.InboxUpdate, 0, len(m.pending))
 	for id, raw := range m.pending {
-		out = append(out, Update{ID: id, Raw: slices.Clone(raw)})
+		out = append(out, bot.InboxUpdate{ID: id, Raw: slices.Clone(raw)})
 	}
-	slices.SortFunc(out, func(a, b Update) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b bot.InboxUpdate) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
 }
 
-func (m *memoryInbox) DoneUpdate(id int64) error {
+func (m *memoryInbox) DoneUpdate(_ string, id int64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.pending, id)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"refillbot/bot"
 	"refillbot/conversation"
 	"refillbot/platforms/telegram"
 	"refillbot/platforms/telegram/telegramtest"
@@ -22,14 +23,14 @@ import (
 // back in batch order, nothing seen twice, pending by id until done.
 func TestMemoryInbox(t *testing.T) {
 	in := telegram.NewMemoryInbox()
-	up := func(ids ...int64) []telegram.Update {
-		var out []telegram.Update
+	up := func(ids ...int64) []bot.InboxUpdate {
+		var out []bot.InboxUpdate
 		for _, id := range ids {
-			out = append(out, telegram.Update{ID: id, Raw: []byte(`{"update_id":` + string(rune('0'+id%10)) + `}`)})
+			out = append(out, bot.InboxUpdate{ID: id, Raw: []byte(`{"update_id":` + string(rune('0'+id%10)) + `}`)})
 		}
 		return out
 	}
-	idsOf := func(us []telegram.Update) []int64 {
+	idsOf := func(us []bot.InboxUpdate) []int64 {
 		var out []int64
 		for _, u := range us {
 			out = append(out, u.ID)
@@ -49,16 +50,16 @@ func TestMemoryInbox(t *testing.T) {
 		{"all done", nil, []int64{11, 13, 14}, nil, nil},
 	}
 	for _, s := range steps {
-		fresh, err := in.PutUpdates(up(s.put...))
+		fresh, err := in.PutUpdates("telegram", up(s.put...))
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, id := range s.done {
-			if err := in.DoneUpdate(id); err != nil {
+			if err := in.DoneUpdate("telegram", id); err != nil {
 				t.Fatal(err)
 			}
 		}
-		pending, err := in.PendingUpdates()
+		pending, err := in.PendingUpdates("telegram")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,7 +95,7 @@ func TestPollingConfirmsAtOnce(t *testing.T) {
 		u.Send(u.Chat(), "msg "+string(rune('a'+i)))
 		// Each one stored before the next is sent: a batch each.
 		waitFor(t, "the update stored", func() bool {
-			p, _ := inbox.PendingUpdates()
+			p, _ := inbox.PendingUpdates("telegram")
 			return len(p) == i+1
 		})
 	}
@@ -107,22 +108,22 @@ func TestPollingConfirmsAtOnce(t *testing.T) {
 	close(release)
 	waitFor(t, "all handled", func() bool { return handled.Load() == n })
 	waitFor(t, "all done in the inbox", func() bool {
-		p, _ := inbox.PendingUpdates()
+		p, _ := inbox.PendingUpdates("telegram")
 		return len(p) == 0
 	})
 }
 
 // flakyInbox fails PutUpdates while failing is set.
 type flakyInbox struct {
-	telegram.Inbox
+	bot.Inbox
 	failing atomic.Bool
 }
 
-func (f *flakyInbox) PutUpdates(b []telegram.Update) ([]telegram.Update, error) {
+func (f *flakyInbox) PutUpdates(platform string, b []bot.InboxUpdate) ([]bot.InboxUpdate, error) {
 	if f.failing.Load() {
 		return nil, errors.New("disk full")
 	}
-	return f.Inbox.PutUpdates(b)
+	return f.Inbox.PutUpdates(platform, b)
 }
 
 // Webhook mode answers 200 only once the update is stored: while the inbox
@@ -184,7 +185,7 @@ func TestWebhookStoresBeforeAnswering(t *testing.T) {
 		}
 	}
 	waitFor(t, "the duplicated update handled", func() bool {
-		p, _ := inbox.PendingUpdates()
+		p, _ := inbox.PendingUpdates("telegram")
 		mu.Lock()
 		defer mu.Unlock()
 		return len(p) == 0 && slices.Contains(got, "twice")

@@ -17,6 +17,7 @@ import (
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
+	"refillbot/bot"
 	"refillbot/conversation"
 )
 
@@ -641,7 +642,7 @@ func (a *Adapter) WebhookHandler() http.Handler {
 		// before Run or while it stops are handled by the next run.
 		a.resuming.RLock()
 		defer a.resuming.RUnlock()
-		fresh, err := a.inbox.PutUpdates([]Update{{ID: head.ID, Raw: body}})
+		fresh, err := a.inbox.PutUpdates(inboxPlatform, []bot.InboxUpdate{{ID: head.ID, Raw: body}})
 		if err != nil {
 			a.log.Warn("webhook: could not store the update; Telegram will send it again", "update_id", head.ID, "err", err)
 			http.Error(w, "try again", http.StatusServiceUnavailable)

@@ -21,6 +21,7 @@ import (
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
+	"refillbot/bot"
 	"refillbot/conversation"
 )
 
@@ -59,9 +60,10 @@ type Options struct {
 	// ShutdownGrace is how long events being handled may go on after Run's
 	// context ends (default 5s).
 	ShutdownGrace time.Duration
-	// Inbox keeps the updates received until they are handled; default
-	// NewMemoryInbox(), which loses those not yet handled with the process.
-	Inbox Inbox
+	// Inbox keeps the updates received until they are handled (the store,
+	// in production); default NewMemoryInbox(), which loses those not yet
+	// handled with the process.
+	Inbox bot.Inbox
 }
 
 // Incoming is one event from Telegram, addressed for the shell (cmd converts
@@ -85,7 +87,7 @@ type Adapter struct {
 	pace     *pacer
 	tokens   tokenMap
 
-	inbox Inbox
+	inbox bot.Inbox
 	// resuming is held by Run while it queues the updates an earlier run
 	// left in the inbox, and read-held by each webhook request storing its
 	// update: an update is queued either by Run's resume or by its own
@@ -301,7 +303,7 @@ func (a *Adapter) Run(ctx context.Context, handle func(context.Context, Incoming
 func (a *Adapter) resume() error {
 	a.resuming.Lock()
 	defer a.resuming.Unlock()
-	pending, err := a.inbox.PendingUpdates()
+	pending, err := a.inbox.PendingUpdates(inboxPlatform)
 	if err != nil {
 		return fmt.Errorf("telegram: reading the updates left in the inbox: %w", err)
 	}
@@ -343,7 +345,7 @@ func (a *Adapter) poll(ctx context.Context) {
 			backoff = 0
 			continue
 		}
-		batch := make([]Update, 0, len(raws))
+		batch := make([]bot.InboxUpdate, 0, len(raws))
 		last := offset - 1
 		for _, raw := range raws {
 			var head struct {
@@ -353,10 +355,10 @@ func (a *Adapter) poll(ctx context.Context) {
 				a.log.Warn("getUpdates: update without an id", "err", err)
 				continue
 			}
-			batch = append(batch, Update{ID: head.ID, Raw: raw})
+			batch = append(batch, bot.InboxUpdate{ID: head.ID, Raw: raw})
 			last = max(last, head.ID)
 		}
-		fresh, err := a.inbox.PutUpdates(batch)
+		fresh, err := a.inbox.PutUpdates(inboxPlatform, batch)
 		if err != nil {
 			if !retry("storing updates in the inbox", err) {
 				return
@@ -453,7 +455,7 @@ func (a *Adapter) setCommands(ctx context.Context) {
 
 // dispatch decodes a stored update and queues it; one that cannot be
 // handled (undecodable, or of a kind we do not serve) is done at once.
-func (a *Adapter) dispatch(stored Update) {
+func (a *Adapter) dispatch(stored bot.InboxUpdate) {
 	u := new(models.Update)
 	if err := json.Unmarshal(stored.Raw, u); err != nil {
 		a.log.Warn("undecodable update", "update_id", stored.ID, "err", err)
@@ -469,7 +471,7 @@ func (a *Adapter) dispatch(stored Update) {
 // done marks an update handled in the inbox. Should that fail, the update
 // is handled again after a restart.
 func (a *Adapter) done(id int64) {
-	if err := a.inbox.DoneUpdate(id); err != nil {
+	if err := a.inbox.DoneUpdate(inboxPlatform, id); err != nil {
 		a.log.Warn("could not mark an update done in the inbox", "update_id", id, "err", err)
 	}
 }

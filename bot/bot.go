@@ -59,22 +59,19 @@ type Config struct {
 	// BackupDir, when set, gets a daily hot backup; BackupKeep are kept (default 7).
 	BackupDir  string
 	BackupKeep int
-	// Crash is called at the crash points (CrashCommitted...); nil in
-	// production. The restart tests make the process die there.
-	Crash func(point string)
 }
 
 // Bot runs conversations. It is safe for concurrent use.
 type Bot struct {
 	cfg    Config
 	log    *slog.Logger
-	locks  keyedLocks
+	locks  keyedLocks     // one per session in use: its events in order
 	wg     sync.WaitGroup // in-flight Handle calls and notifications
-	out    outbox
-	checks flights // invoice checks under way (poller, webhooks)
-	// esimCursor is where the next eSIM reminder run starts (jobs.go).
-	esimMu     sync.Mutex
-	esimCursor int
+	out    *outbox        // outbox.go; its sending is send.go
+	send   *courier       // courier.go: one record to its platform
+	checks checks         // checks.go: invoice checks under way and their pacing
+	// esimTurn is where the next eSIM reminder run starts (jobs.go).
+	esimTurn rota
 }
 
 // New checks the configuration and returns a Bot ready to Handle events.
@@ -123,9 +120,21 @@ func New(cfg Config) (*Bot, error) {
 	case cfg.PollBudget == 0 && cfg.Simulator == nil:
 		b.checks.budget.limit = defaultPollBudget
 	}
-	b.out.last, b.out.busy, b.out.gone, b.out.viewMem, b.out.secrets = last, map[uint64]bool{}, map[uint64]uint64{}, map[string]View{}, map[uint64]bool{}
+	b.out = newOutbox(cfg.Store, last, b.log)
+	b.send = &courier{out: b.out, platforms: cfg.Platforms, hideAfter: cfg.HideCodesAfter, lang: b.lang, log: b.log,
+		flushLater: func() {
+			b.wg.Add(1)
+			time.AfterFunc(markDelay, func() {
+				defer b.wg.Done()
+				b.out.flush()
+			})
+		}}
 	return b, nil
 }
+
+// Wait blocks until the work in flight — handlers, webhook checks, "sent"
+// marks — is done. Tests use it to observe a quiet bot.
+func (b *Bot) Wait() { b.wg.Wait() }
 
 // Handle processes one event from a platform, and everything it leads to,
 // before returning. Events of one session are processed in arrival order.
@@ -222,9 +231,9 @@ func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conver
 		commit.Schedule = giftCardReminders(key, addr, u.Invoice, now)
 	}
 	commit.Outbox = b.outgoing(key, addr, replies, now)
-	commit.Done = b.takeMarks()
+	commit.Done = b.out.takeMarks()
 	err = b.cfg.Store.Commit(commit)
-	b.marksWritten(commit.Done, err == nil)
+	b.out.marksWritten(commit.Done, err == nil)
 	if err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
 	}

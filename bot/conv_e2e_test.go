@@ -8,7 +8,6 @@ import (
 	"refillbot/bitrefill"
 	"refillbot/bot"
 	"refillbot/conversation"
-	"refillbot/storage/botstore"
 )
 
 // End-to-end tests of the complete conversation's effects through the real
@@ -41,7 +40,7 @@ func (u *user) text(t *testing.T, text, want string) sent {
 func (e *env) withEngine(eng conversation.Engine) {
 	e.tb.Helper()
 	b, err := bot.New(bot.Config{
-		API: e.api, Store: storeAdapter{botstore.New(e.store), e.commits}, Platforms: map[string]bot.Platform{platformName: e.plat},
+		API: e.api, Store: storeAdapter{e.store, e.commits}, Platforms: map[string]bot.Platform{platformName: e.plat},
 		Engine: eng, Simulator: e.fake, Logger: e.logger,
 	})
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 
 	"refillbot/bot"
 	"refillbot/conversation"
-	"refillbot/storage"
 )
 
 func reportPercentiles(b *testing.B, lat []time.Duration) {
@@ -91,13 +90,13 @@ func BenchmarkDrain10k(b *testing.B) {
 		e := newEnv(b, envOptions{inProcess: true, tune: func(e *env, c *bot.Config) {
 			c.Platforms = map[string]bot.Platform{platformName: plat}
 		}})
-		var recs []storage.OutboxRecord
+		var recs []bot.OutboxRecord
 		id := uint64(0)
 		for j := range each {
 			for u := range users {
 				id++
 				k := conversation.SessionKey{Platform: platformName, User: fmt.Sprint("u", u)}
-				recs = append(recs, storage.OutboxRecord{ID: id, Session: k,
+				recs = append(recs, bot.OutboxRecord{ID: id, Session: k,
 					Address: conversation.Address{Platform: platformName, Chat: fmt.Sprint("c", u), Private: true},
 					Reply:   conversation.Reply{Text: []conversation.Span{{Text: fmt.Sprintf("user %d message %d", u, j)}}}})
 			}

@@ -156,7 +156,7 @@ func (u *user) count(substr string) int {
 	return n
 }
 
-func (e *env) outbox() []storage.OutboxRecord {
+func (e *env) outbox() []bot.OutboxRecord {
 	e.tb.Helper()
 	list, err := e.store.Outbox(0)
 	if err != nil {

@@ -8,20 +8,30 @@
 // under the same lock. A crash can therefore lose at most a message in flight,
 // never a session or a paid order.
 //
-// Delivery (outbox.go) follows the same rule: every reply is written to the
+// Delivery follows the same rule: every reply is written to the
 // outbox in the step's transaction, sent, and marked sent (the record is
 // deleted) afterwards, so a crash loses no message; it can repeat one only
 // if it falls between the platform's acceptance and the mark. Records not
 // sent (a crash, a user who blocked the bot, a platform asking to slow down)
-// are retried by the drain job with back-off. Invoices are tracked by
-// webhooks (webhook.go: the body is only a hint, the API is asked) and by a
-// poller that makes one list call per tick (poller.go); both funnel into one
-// check per invoice at a time, and the engine announces each change once.
+// are retried by the drain job with back-off. The outbox type (outbox.go)
+// keeps the process's side of it under its own lock — ids, records being
+// sent, marks not yet written; send.go decides what to send and in what
+// order, and the courier (courier.go) hands each record to its platform.
+// Invoices are tracked by webhooks (webhook.go: the body is only a hint, the
+// API is asked) and by a poller that makes one list call per tick
+// (poller.go); both funnel into one check per invoice at a time (checks.go),
+// and the engine announces each change once.
 // Scheduled work (jobs.go) is a set of plain functions of now.
 //
 // The package speaks to chat platforms and storage through the small
 // interfaces declared here; it never imports platforms/* or storage, so
-// cmd/refillbot is the only place that knows the concrete types. It does
-// import the Bitrefill client, because translating the vendor's types into the
-// engine's vocabulary is its job.
+// cmd/refillbot is the only place that knows the concrete types. Platforms
+// hand it one type, Incoming (ports.go), through Handle. The store is split
+// by role in store.go — Sessions, Outbox, WatchList, Timers, Upkeep, joined
+// as Store — each with its contract (atomicity, durability, ordering), and
+// carries the records of records.go; there is no other definition of them. A
+// new store implements those interfaces and passes storage/storetest, the
+// conformance suite; nothing here changes. It does import the Bitrefill
+// client, because translating the vendor's types into the engine's
+// vocabulary is its job.
 package bot

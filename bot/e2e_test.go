@@ -3,6 +3,7 @@ package bot_test
 import (
 	"bytes"
 	"log/slog"
+	"refillbot/bot"
 	"slices"
 	"strings"
 	"sync"
@@ -11,7 +12,6 @@ import (
 
 	"refillbot/bitrefill/bitrefilltest"
 	"refillbot/conversation"
-	"refillbot/storage"
 )
 
 // A buyer searches, picks Amazon US, types 50, pays in Bitcoin (simulated by
@@ -90,7 +90,7 @@ func TestPersistThenSend(t *testing.T) {
 			return
 		}
 		isTracked := func(id string) bool {
-			return slices.ContainsFunc(tracked, func(ti storage.TrackedInvoice) bool { return ti.InvoiceID == id })
+			return slices.ContainsFunc(tracked, func(ti bot.Tracked) bool { return ti.InvoiceID == id })
 		}
 		if r.QR != "" && !r.Secret { // the invoice view
 			if st.Step != conversation.StepInvoice || st.Invoice == "" || !isTracked(st.Invoice) {

@@ -22,7 +22,6 @@ import (
 	"refillbot/bot"
 	"refillbot/conversation"
 	"refillbot/storage"
-	"refillbot/storage/botstore"
 )
 
 // platformName is the Address.Platform the recorder is registered under.
@@ -40,9 +39,9 @@ var (
 	_ bot.PaymentSimulator = (*bitrefilltest.Fake)(nil)
 )
 
-// storeAdapter is cmd/refillbot's adapter (botstore), plus a count of commits.
+// storeAdapter is the bbolt store cmd/refillbot uses, plus a count of commits.
 type storeAdapter struct {
-	botstore.Store
+	*storage.Store
 	commits *atomic.Int64 // may be nil
 }
 
@@ -230,7 +229,7 @@ func (e *env) open() {
 	}
 	cfg := bot.Config{
 		API:       e.api,
-		Store:     storeAdapter{botstore.New(st), e.commits},
+		Store:     storeAdapter{st, e.commits},
 		Platforms: map[string]bot.Platform{platformName: e.plat},
 		Engine:    conversation.Engine{Methods: []string{bitrefill.PayBitcoin, bitrefill.PayLightning}, Sandbox: true},
 		Simulator: e.fake,
@@ -279,7 +278,7 @@ func (e *env) invoices() []bitrefill.Invoice {
 }
 
 // tracked lists the invoices the poller watches, from the store.
-func (e *env) tracked() []storage.TrackedInvoice {
+func (e *env) tracked() []bot.Tracked {
 	e.tb.Helper()
 	list, err := e.store.Tracked()
 	if err != nil {

@@ -69,7 +69,7 @@ func (b *Bot) ExpireAt(ctx context.Context, now time.Time) {
 	var due []Tracked
 	oldest := now
 	for _, t := range tracked {
-		if t.Status != conversation.StatusUnpaid || t.Expires.IsZero() || !now.After(t.Expires) || now.Before(b.nextCheck(t)) {
+		if t.Status != conversation.StatusUnpaid || t.Expires.IsZero() || !now.After(t.Expires) || now.Before(b.checks.nextCheck(t)) {
 			continue
 		}
 		due = append(due, t)
@@ -77,7 +77,7 @@ func (b *Bot) ExpireAt(ctx context.Context, now time.Time) {
 			oldest = t.Created
 		}
 	}
-	if len(due) == 0 || b.paused(now) || !b.checks.budget.take(now, listReserve) {
+	if len(due) == 0 || b.checks.paused(now) || !b.checks.budget.take(now, listReserve) {
 		return
 	}
 	listed, lerr := b.listSince(ctx, oldest.Add(-10*time.Minute), now)
@@ -85,12 +85,12 @@ func (b *Bot) ExpireAt(ctx context.Context, now time.Time) {
 		return
 	}
 	for _, t := range due {
-		if ctx.Err() != nil || b.paused(now) {
+		if ctx.Err() != nil || b.checks.paused(now) {
 			return
 		}
 		pastGrace := now.After(t.Expires.Add(expiryGrace))
 		if inv, ok := listed[t.InvoiceID]; ok && inv.Status == bitrefill.InvoiceUnpaid {
-			b.setNextCheck(t.InvoiceID, now.Add(5*time.Minute))
+			b.checks.setNextCheck(t.InvoiceID, now.Add(5*time.Minute))
 			if pastGrace {
 				closed := invoice(inv)
 				closed.Status = conversation.StatusExpired
@@ -101,7 +101,7 @@ func (b *Bot) ExpireAt(ctx context.Context, now time.Time) {
 		if !b.checks.budget.room(now) {
 			return
 		}
-		b.setNextCheck(t.InvoiceID, now.Add(5*time.Minute))
+		b.checks.setNextCheck(t.InvoiceID, now.Add(5*time.Minute))
 		cctx, cancel := context.WithTimeout(ctx, b.cfg.APITimeout)
 		inv, err := b.fetchInvoice(cctx, t.InvoiceID)
 		cancel()
@@ -300,11 +300,7 @@ func (b *Bot) ESIMRemindersAt(ctx context.Context, now time.Time) {
 	}
 	// Only esimLookupsPerRun eSIMs fit in a run; a cursor carried from run
 	// to run makes every eSIM's turn come, not just the first ones'.
-	b.esimMu.Lock()
-	start := b.esimCursor % len(all)
-	n := min(esimLookupsPerRun, len(all))
-	b.esimCursor = start + n
-	b.esimMu.Unlock()
+	start, n := b.esimTurn.next(len(all), esimLookupsPerRun)
 	var notes []OutboxRecord
 	for i := range n {
 		if ctx.Err() != nil {

@@ -1,10 +1,7 @@
 package bot
 
 import (
-	"context"
-	"errors"
-	"fmt"
-	"runtime/debug"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -15,90 +12,19 @@ import (
 // transaction as the state that caused it, as an OutboxRecord. Replies to a
 // user's own event are then sent at once by the same goroutine; anything not
 // sent (a crash, a blocked user, a platform asking us to slow down) is found
-// in the store by the drain job and sent later. A record is deleted — its
-// "sent" mark — only after the platform accepted it. So a crash loses
-// nothing; it can repeat a message only if it falls between the platform's
-// acceptance and the mark, a window of one storage write.
+// in the store by the drain job and sent later (send.go). A record is
+// deleted — its "sent" mark — only after the platform accepted it. So a
+// crash loses nothing; it can repeat a message only if it falls between the
+// platform's acceptance and the mark, a window of one storage write.
 
-// OutboxRecord is a message owed to a user (mirrors storage.OutboxRecord).
-type OutboxRecord struct {
-	ID      uint64 // increasing: a session's messages leave in order
-	Session conversation.SessionKey
-	Address conversation.Address
-	Reply   conversation.Reply
-	// Invoice is the invoice the message is about. With Edit, the message
-	// replaces the invoice's own message where the platform can edit; View
-	// marks that message itself, whose reference is remembered.
-	Invoice string
-	Edit    bool
-	View    bool
-	// Hide: a code message to remove after Config.HideCodesAfter.
-	Hide     bool
-	Attempts int
-	NextTry  time.Time
-	Created  time.Time
-}
-
-// View is the platform's reference to the message showing an invoice.
-type View struct {
-	InvoiceID string
-	Address   conversation.Address
-	Ref       string
-}
-
-// Scheduled is timed work for a session (mirrors storage.Scheduled).
-type Scheduled struct {
-	Due     time.Time
-	Name    string // unique; scheduling a name twice at one time is a no-op
-	Kind    string // schedHide, schedGiftCard
-	Session conversation.SessionKey
-	Address conversation.Address
-	Ref     string
-	Subject string
-	Date    string
-	// Attempts counts failed tries, for back-off and giving up.
-	Attempts int
-}
-
-// SessionInfo is a stored session, for the scheduled jobs.
-type SessionInfo struct {
-	Key     conversation.SessionKey
-	State   conversation.State
-	Changed time.Time
-}
-
-// DeliveryStore is the persistence of delivery and scheduled work.
-type DeliveryStore interface {
-	Enqueue(recs []OutboxRecord) error
-	// OutboxDue lists the records of the sessions whose next message is due
-	// (oldest first within a session); OutboxSession one session's records.
-	OutboxDue(now time.Time, limit int) ([]OutboxRecord, error)
-	OutboxSession(key conversation.SessionKey, limit int) ([]OutboxRecord, error)
-	OutboxLast() (uint64, error)
-	OutboxDone(ids []uint64, views []View, hides []Scheduled) error
-	OutboxRetry(id uint64, attempts int, next time.Time) error
-	InvoiceView(invoiceID string) (View, bool, error)
-	TrackedInvoice(id string) (Tracked, bool, error)
-	Due(now time.Time, limit int) ([]Scheduled, error)
-	ScheduleDone(done []Scheduled) error
-	// ScheduleRetry moves an entry to next (with its Attempts): back-off.
-	ScheduleRetry(sc Scheduled, next time.Time) error
-	MarkOnce(name string, at time.Time) (bool, error)
-	Address(key conversation.SessionKey) (conversation.Address, bool, error)
-	AllSessions() ([]SessionInfo, error)
-	Prune(before time.Time) (int, error)
-	BackupTo(dir string, now time.Time, keep int) (string, error)
-}
-
-// Crash points, for the restart tests (Config.Crash).
-const (
-	CrashCommitted = "committed" // a delivery is stored, not yet sent
-	CrashSent      = "sent"      // the platform accepted a delivery, not yet marked
-	CrashMarked    = "marked"    // the delivery's mark is durable
-)
-
-// outbox is the in-memory side: ids, records being sent, marks not yet written.
+// outbox is the process's side of the stored outbox: the ids it hands out,
+// the records being sent, and the "sent" marks not yet written. It has its
+// own lock, held only for its bookkeeping, never across a send or a store
+// call.
 type outbox struct {
+	store Outbox
+	log   *slog.Logger
+
 	mu   sync.Mutex
 	last uint64
 	busy map[uint64]bool // being sent, or sent with the mark not yet durable
@@ -109,25 +35,29 @@ type outbox struct {
 	gone     map[uint64]uint64
 	epoch    uint64         // counts listings started
 	active   map[uint64]int // epochs of listings in use
-	drainMu  sync.Mutex     // one Drain pass at a time
 	done     []uint64
 	views    []View
 	hides    []Scheduled
 	flushing bool
 	viewMem  map[string]View // views sent by this process, before their mark lands
-	secrets  map[uint64]bool // with Config.Crash only: sent deliveries awaiting their mark
 	// waiting names sessions that may have older records still in the
 	// outbox (a failed send, or found by a Drain listing), so that their
 	// next step sends those first.
 	waiting map[conversation.SessionKey]bool
+
+	drainMu sync.Mutex // one Drain pass at a time
+}
+
+// newOutbox starts the process's outbox after last, the highest id the
+// store has seen (Outbox.OutboxLast).
+func newOutbox(store Outbox, last uint64, log *slog.Logger) *outbox {
+	return &outbox{store: store, log: log, last: last, busy: map[uint64]bool{}, gone: map[uint64]uint64{},
+		active: map[uint64]int{}, viewMem: map[string]View{}, waiting: map[conversation.SessionKey]bool{}}
 }
 
 func (o *outbox) setWaiting(key conversation.SessionKey, on bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.waiting == nil {
-		o.waiting = map[conversation.SessionKey]bool{}
-	}
 	if on {
 		o.waiting[key] = true
 	} else {
@@ -179,9 +109,6 @@ func (o *outbox) listing() (done func()) {
 	o.mu.Lock()
 	o.epoch++
 	e := o.epoch
-	if o.active == nil {
-		o.active = map[uint64]int{}
-	}
 	o.active[e]++
 	o.mu.Unlock()
 	return func() {
@@ -202,250 +129,46 @@ func (o *outbox) listing() (done func()) {
 	}
 }
 
-// outgoing turns one step's replies into outbox records. Secret replies
-// never go to a chat others can read: they are not even stored for one.
-func (b *Bot) outgoing(key conversation.SessionKey, addr conversation.Address, replies []conversation.Reply, now time.Time) []OutboxRecord {
-	recs := make([]OutboxRecord, 0, len(replies))
-	for _, r := range replies {
-		if r.Secret && !addr.Private {
-			b.log.Warn("secret reply withheld from a non-private chat", "platform", addr.Platform)
-			continue
-		}
-		rec := OutboxRecord{Session: key, Address: addr, Reply: r, Created: now}
-		if r.Invoice != "" {
-			rec.Invoice = r.Invoice
-			rec.View = r.Menu
-			rec.Edit = !r.Menu && !r.Secret
-		}
-		rec.Hide = r.Secret && b.cfg.HideCodesAfter > 0
-		recs = append(recs, rec)
-	}
-	ids := b.out.ids(len(recs), now)
-	for i := range recs {
-		recs[i].ID = ids[i]
-	}
-	return recs
+// drainPass takes the right to run one Drain pass; the caller calls the
+// result when done.
+func (o *outbox) drainPass() (done func()) {
+	o.drainMu.Lock()
+	return o.drainMu.Unlock
 }
 
-// deliverNow sends records just committed by this goroutine, in order,
-// after whatever the session still owes from before.
-func (b *Bot) deliverNow(ctx context.Context, recs []OutboxRecord) {
-	if len(recs) > 0 && !b.catchUp(ctx, recs[0].Session, recs[0].ID) {
-		return // the new records wait in the outbox behind the old ones
-	}
-	for _, r := range recs {
-		if !b.out.claim(r.ID) {
-			continue
-		}
-		if r.Reply.Secret {
-			b.crash(CrashCommitted)
-		}
-		if ok, _ := b.attempt(ctx, r, b.cfg.Now()); !ok {
-			// The rest wait in the outbox behind this one, so that the
-			// drain job delivers them in order (no receipt before its code).
-			for _, rest := range recs {
-				if rest.ID > r.ID {
-					b.out.release(rest.ID)
-				}
-			}
-			return
-		}
-	}
-}
-
-// catchUp sends the session's records older than before, whatever their
-// back-off: a user who writes again is reachable again, so a code that
-// waited out a blocked bot or closed DMs arrives now, ahead of the new
-// replies. It reports whether the way is clear for newer records. The
-// caller holds the session's lock, as Drain does, so the two never race.
-func (b *Bot) catchUp(ctx context.Context, key conversation.SessionKey, before uint64) bool {
-	if !b.out.isWaiting(key) {
-		return true
-	}
-	done := b.out.listing()
-	defer done()
-	recs, err := b.cfg.Store.OutboxSession(key, catchUpBatch)
-	if err != nil {
-		b.log.Error("outbox: list", "err", err)
-		if len(recs) == 0 {
-			return true
-		}
-	}
-	owed := false
-	for _, r := range recs {
-		if r.ID >= before {
-			break
-		}
-		owed = true
-		if !b.out.claim(r.ID) {
-			continue // sent already, its mark not yet written
-		}
-		if ok, _ := b.attempt(ctx, r, b.cfg.Now()); !ok {
-			return false
-		}
-	}
-	if len(recs) == catchUpBatch && recs[len(recs)-1].ID < before {
-		return false // more owed than one catch-up reads: the rest, and the new, go by Drain, in order
-	}
-	if !owed {
-		b.out.setWaiting(key, false)
-	}
-	return true
-}
-
-// attempt sends one claimed record and records the outcome: whether it was
-// sent, and how long the platform asked everyone to wait (RetryAfter).
-func (b *Bot) attempt(ctx context.Context, r OutboxRecord, now time.Time) (bool, time.Duration) {
-	ref, err := b.deliverSafe(ctx, &r)
-	if err == nil {
-		if r.Reply.Secret && b.cfg.Crash != nil {
-			b.out.mu.Lock()
-			b.out.secrets[r.ID] = true
-			b.out.mu.Unlock()
-			b.crash(CrashSent)
-		}
-		b.sent(r, ref, now)
-		return true, 0
-	}
-	r.Attempts++
-	if r.Reply.Secret && r.Attempts >= codeFallbackAfter && !unreachable(err) && retryAfterOf(err) == 0 && b.fallback(ctx, r) {
-		// The chat takes messages but refuses this one (too long, a markup
-		// error): the buyer learns where the code is, and what they are
-		// sent next no longer waits behind it. The code stays in /orders.
-		b.log.Error("code message refused by the platform; sent a pointer to /orders instead", "platform", r.Address.Platform, "attempts", r.Attempts, "err", err)
-		b.sent(r, "", now)
-		return true, 0
-	}
-	wait, drop := retryDelay(err, r.Attempts)
-	if drop && r.Reply.Secret {
-		wait, drop = maxRetryWait, false // a code is given up on only for the fallback above
-	}
-	// Never log the text: it may hold a code.
-	if drop {
-		b.log.Error("message dropped after repeated failures", "platform", r.Address.Platform, "attempts", r.Attempts, "err", err)
-		b.sent(r, "", now)
-		return true, 0
-	}
-	b.log.Warn("send failed; will retry", "platform", r.Address.Platform, "attempts", r.Attempts, "retry_in", wait, "secret", r.Reply.Secret, "err", err)
-	b.out.setWaiting(r.Session, true)
-	if serr := b.cfg.Store.OutboxRetry(r.ID, r.Attempts, now.Add(wait)); serr != nil {
-		b.log.Error("outbox: record retry", "err", serr)
-	}
-	b.out.release(r.ID)
-	return false, retryAfterOf(err)
-}
-
-// codeFallbackAfter is how many ordinary failures (neither "unreachable"
-// nor "slow down") a code message gets before the plain fallback is tried.
-const codeFallbackAfter = 5
-
-// fallback sends the short plain notice that stands in for a code message
-// the platform keeps refusing; it reports whether the platform took it.
-func (b *Bot) fallback(ctx context.Context, r OutboxRecord) bool {
-	fb := r
-	fb.Reply = conversation.CodeUndeliverableNotice(b.lang(r.Session))
-	fb.Invoice, fb.Edit, fb.View, fb.Hide = "", false, false, false
-	_, err := b.deliverSafe(ctx, &fb)
-	if err != nil {
-		b.log.Warn("code fallback notice failed", "platform", r.Address.Platform, "err", err)
-	}
-	return err == nil
-}
-
-// errPlatformPanic stands for a send during which the adapter panicked: the
-// record is retried like any failed send, and the bot keeps running.
-var errPlatformPanic = errors.New("platform panicked while sending")
-
-// deliverSafe is deliver with an adapter's panic turned into a failed send.
-// The panic value is not logged: it may quote the message.
-func (b *Bot) deliverSafe(ctx context.Context, r *OutboxRecord) (ref string, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			b.log.Error("platform panicked while sending", "platform", r.Address.Platform, "panic_type", fmt.Sprintf("%T", v), "stack", string(debug.Stack()))
-			ref, err = "", errPlatformPanic
-		}
-	}()
-	return b.deliver(ctx, r)
-}
-
-// deliver hands a record to its platform: an edit of the invoice's message
-// where possible, else a new message. When an edit falls back to a new
-// message, that message becomes the invoice's (r.View), so later reports
-// edit it rather than failing on the old one each time.
-func (b *Bot) deliver(ctx context.Context, r *OutboxRecord) (string, error) {
-	p, ok := b.cfg.Platforms[r.Address.Platform]
-	if !ok {
-		return "", errNoPlatform
-	}
-	var png []byte
-	if r.Reply.QR != "" {
-		var err error
-		if png, err = renderBarcode(r.Reply.QR, r.Reply.Barcode); err != nil {
-			// The text shows the value, so the message still goes. Neither
-			// the value nor gozxing's error (which quotes it) is logged: it
-			// is usually a redemption code.
-			b.log.Warn("barcode not drawn; sending the text alone", "format", r.Reply.Barcode, "err", err)
-			png = nil
-		}
-	}
-	if ed, ok := p.(Editor); ok && r.Edit {
-		if v, found := b.view(r.Invoice); found && v.Address.Chat == r.Address.Chat && v.Address.Platform == r.Address.Platform {
-			err := ed.Edit(ctx, r.Address, v.Ref, r.Reply, png)
-			if err == nil || unreachable(err) || retryAfterOf(err) > 0 {
-				return v.Ref, err
-			}
-			// The message may be gone or too old to edit: say it anew.
-			b.log.Debug("edit failed; sending a new message", "platform", r.Address.Platform, "err", err)
-			r.View = true
-		}
-	}
-	return p.Send(ctx, r.Address, r.Reply, png)
-}
-
-var errNoPlatform = errors.New("no platform for the address")
-
-func (b *Bot) view(invoiceID string) (View, bool) {
-	b.out.mu.Lock()
-	v, ok := b.out.viewMem[invoiceID]
-	b.out.mu.Unlock()
+// view is the message showing an invoice: the one this process sent, if
+// its mark is not written yet, else the store's.
+func (o *outbox) view(invoiceID string) (View, bool) {
+	o.mu.Lock()
+	v, ok := o.viewMem[invoiceID]
+	o.mu.Unlock()
 	if ok {
 		return v, true
 	}
-	v, ok, err := b.cfg.Store.InvoiceView(invoiceID)
+	v, ok, err := o.store.InvoiceView(invoiceID)
 	if err != nil {
-		b.log.Warn("outbox: invoice view", "err", err)
+		o.log.Warn("outbox: invoice view", "err", err)
 	}
 	return v, ok && err == nil
 }
 
-// sent queues the record's mark (and its view or hide) and makes sure a
-// flush is under way. The mark is written shortly after, by one goroutine,
-// for every record sent meanwhile: the hot path does not wait for a second
-// fsync per message.
-func (b *Bot) sent(r OutboxRecord, ref string, now time.Time) {
-	b.out.mu.Lock()
-	b.out.done = append(b.out.done, r.ID)
-	if r.View && ref != "" {
-		v := View{InvoiceID: r.Invoice, Address: r.Address, Ref: ref}
-		b.out.views = append(b.out.views, v)
-		b.out.viewMem[r.Invoice] = v
+// sent queues the mark of a record the platform accepted, with the view it
+// became (if any) and the hide to schedule (if any). It reports whether no
+// flush is under way, so the caller must start one (flushLater).
+func (o *outbox) sent(id uint64, view *View, hide *Scheduled) (startFlush bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.done = append(o.done, id)
+	if view != nil {
+		o.views = append(o.views, *view)
+		o.viewMem[view.InvoiceID] = *view
 	}
-	if r.Hide && ref != "" {
-		if _, ok := b.cfg.Platforms[r.Address.Platform].(Deleter); ok {
-			b.out.hides = append(b.out.hides, Scheduled{Due: now.Add(b.cfg.HideCodesAfter), Name: "hide:" + r.Address.Platform + ":" + r.Address.Chat + ":" + ref,
-				Kind: schedHide, Session: r.Session, Address: r.Address, Ref: ref})
-		}
+	if hide != nil {
+		o.hides = append(o.hides, *hide)
 	}
-	start := !b.out.flushing
-	b.out.flushing = true
-	b.out.mu.Unlock()
-	if start {
-		b.wg.Add(1)
-		time.AfterFunc(markDelay, func() {
-			defer b.wg.Done()
-			b.flushMarks()
-		})
-	}
+	start := !o.flushing
+	o.flushing = true
+	return start
 }
 
 // markDelay is how long a "sent" mark may wait for the session's next commit
@@ -456,224 +179,83 @@ func (b *Bot) sent(r OutboxRecord, ref string, now time.Time) {
 const markDelay = 100 * time.Millisecond
 
 // takeMarks hands pending "sent" marks to a commit about to be written.
-func (b *Bot) takeMarks() []uint64 {
-	b.out.mu.Lock()
-	defer b.out.mu.Unlock()
-	done := b.out.done
-	b.out.done = nil
+func (o *outbox) takeMarks() []uint64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	done := o.done
+	o.done = nil
 	return done
 }
 
 // marksWritten ends the marks' wait after their commit (ok) or gives them
 // back to the flusher (failed commit).
-func (b *Bot) marksWritten(ids []uint64, ok bool) {
+func (o *outbox) marksWritten(ids []uint64, ok bool) {
 	if len(ids) == 0 {
 		return
 	}
-	b.out.mu.Lock()
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	if ok {
-		for _, id := range ids {
-			delete(b.out.busy, id)
-			b.out.gone[id] = b.out.epoch
-		}
+		o.forget(ids)
 	} else {
-		b.out.done = append(ids, b.out.done...)
-	}
-	b.out.mu.Unlock()
-	if ok {
-		b.markedCrash(ids)
+		o.done = append(ids, o.done...)
 	}
 }
 
-// flushMarks writes pending marks until none are left.
-func (b *Bot) flushMarks() {
+// forget records that the marks of ids are durable. o.mu is held.
+func (o *outbox) forget(ids []uint64) {
+	for _, id := range ids {
+		delete(o.busy, id)
+		o.gone[id] = o.epoch
+	}
+}
+
+// flush writes pending marks until none are left, or a write fails (the
+// marks then wait for the next commit or flush).
+func (o *outbox) flush() {
 	for {
-		b.out.mu.Lock()
-		if len(b.out.done) == 0 && len(b.out.views) == 0 && len(b.out.hides) == 0 {
-			b.out.flushing = false
-			b.out.mu.Unlock()
+		o.mu.Lock()
+		if len(o.done) == 0 && len(o.views) == 0 && len(o.hides) == 0 {
+			o.flushing = false
+			o.mu.Unlock()
 			return
 		}
-		b.out.mu.Unlock()
-		if !b.writeMarks() {
-			b.out.mu.Lock()
-			b.out.flushing = false
-			b.out.mu.Unlock()
+		o.mu.Unlock()
+		if !o.writeMarks() {
+			o.mu.Lock()
+			o.flushing = false
+			o.mu.Unlock()
 			return
 		}
 	}
 }
-
-// FlushMarks writes the pending "sent" marks now; tests and shutdown use it.
-func (b *Bot) FlushMarks() { b.writeMarks() }
 
 // writeMarks writes the marks pending now in one transaction. On failure
 // they are kept for the next try: the records stay in the store, so a
 // crash meanwhile means a repeat, not a loss.
-func (b *Bot) writeMarks() bool {
-	b.out.mu.Lock()
-	done, views, hides := b.out.done, b.out.views, b.out.hides
-	b.out.done, b.out.views, b.out.hides = nil, nil, nil
-	b.out.mu.Unlock()
+func (o *outbox) writeMarks() bool {
+	o.mu.Lock()
+	done, views, hides := o.done, o.views, o.hides
+	o.done, o.views, o.hides = nil, nil, nil
+	o.mu.Unlock()
 	if len(done) == 0 && len(views) == 0 && len(hides) == 0 {
 		return true
 	}
-	err := b.cfg.Store.OutboxDone(done, views, hides)
-	b.out.mu.Lock()
+	err := o.store.OutboxDone(done, views, hides)
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	if err != nil {
-		b.out.done = append(done, b.out.done...)
-		b.out.views = append(views, b.out.views...)
-		b.out.hides = append(hides, b.out.hides...)
-		b.out.mu.Unlock()
-		b.log.Error("outbox: mark sent", "err", err)
+		o.done = append(done, o.done...)
+		o.views = append(views, o.views...)
+		o.hides = append(hides, o.hides...)
+		o.log.Error("outbox: mark sent", "err", err)
 		return false
 	}
-	for _, id := range done {
-		delete(b.out.busy, id)
-		b.out.gone[id] = b.out.epoch
-	}
+	o.forget(done)
 	for _, v := range views {
-		if b.out.viewMem[v.InvoiceID] == v {
-			delete(b.out.viewMem, v.InvoiceID)
+		if o.viewMem[v.InvoiceID] == v {
+			delete(o.viewMem, v.InvoiceID)
 		}
 	}
-	b.out.mu.Unlock()
-	b.markedCrash(done)
 	return true
 }
-
-// markedCrash is the CrashMarked point: a delivery's mark is durable.
-func (b *Bot) markedCrash(ids []uint64) {
-	if b.cfg.Crash == nil {
-		return
-	}
-	b.out.mu.Lock()
-	hit := false
-	for _, id := range ids {
-		if b.out.secrets[id] {
-			hit = true
-			delete(b.out.secrets, id)
-		}
-	}
-	b.out.mu.Unlock()
-	if hit {
-		b.crash(CrashMarked)
-	}
-}
-
-// drainBatch bounds the records one Drain pass reads: those of the sessions
-// whose next message is due, earliest due first, so a large backlog is
-// worked through without rereading all of it, and messages held back (a
-// blocked user's) are not read at all.
-const drainBatch = 1000
-
-// catchUpBatch bounds the older records a returning user is sent ahead of
-// a new reply; any beyond wait for the drain job, in order.
-const catchUpBatch = 200
-
-// Drain sends the outbox records that are due, oldest first, under each
-// session's lock so that they interleave correctly with the session's own
-// replies, and returns how many it tried. It is the outbox job's body;
-// tests call it directly.
-func (b *Bot) Drain(ctx context.Context, now time.Time) int {
-	b.wg.Add(1)
-	defer b.wg.Done()
-	b.out.drainMu.Lock()
-	defer b.out.drainMu.Unlock()
-	done := b.out.listing()
-	defer done()
-	recs, err := b.cfg.Store.OutboxDue(now, drainBatch)
-	if err != nil {
-		b.log.Error("outbox: list", "err", err)
-	}
-	bySession := map[conversation.SessionKey][]OutboxRecord{}
-	var order []conversation.SessionKey
-	for _, r := range recs {
-		if _, ok := bySession[r.Session]; !ok {
-			order = append(order, r.Session)
-		}
-		bySession[r.Session] = append(bySession[r.Session], r)
-		b.out.setWaiting(r.Session, true) // e.g. left by an earlier process
-	}
-	sent := 0
-	// A platform that asked to slow down is left alone for the rest of the
-	// pass: hammering it would only earn longer bans.
-	paused := map[string]bool{}
-	for _, key := range order {
-		if ctx.Err() != nil {
-			break
-		}
-		if paused[key.Platform] {
-			continue
-		}
-		sent += b.drainSession(ctx, key, bySession[key], now, paused)
-	}
-	return sent
-}
-
-// drainSession sends one session's due records in order, under its lock.
-func (b *Bot) drainSession(ctx context.Context, key conversation.SessionKey, recs []OutboxRecord, now time.Time, paused map[string]bool) int {
-	unlock := b.locks.lock(key.String())
-	defer unlock()
-	sent := 0
-	for _, r := range recs {
-		if r.NextTry.After(now) || paused[r.Address.Platform] {
-			break // keep this session's order: later messages wait too
-		}
-		if !b.out.claim(r.ID) {
-			continue
-		}
-		sent++
-		ok, pause := b.attempt(ctx, r, now)
-		if pause > 0 {
-			paused[r.Address.Platform] = true
-		}
-		if !ok {
-			break // this session's later messages wait behind it
-		}
-	}
-	return sent
-}
-
-// retryDelay is the back-off after a failed send. A user who blocked the bot
-// or closed DMs is tried rarely (their messages wait, never dropped); a
-// platform's RetryAfter is honoured; other failures back off exponentially
-// and give up after many attempts (a message the platform keeps refusing).
-func retryDelay(err error, attempts int) (time.Duration, bool) {
-	if d := retryAfterOf(err); d > 0 {
-		return d, false
-	}
-	if unreachable(err) {
-		return min(time.Minute<<min(attempts-1, 9), 6*time.Hour), false
-	}
-	if attempts >= 30 {
-		return 0, true
-	}
-	return min(time.Second<<min(attempts-1, 10), maxRetryWait), false
-}
-
-// maxRetryWait caps the back-off after ordinary send failures.
-const maxRetryWait = 10 * time.Minute
-
-func unreachable(err error) bool {
-	var u interface{ Unreachable() bool }
-	return errors.As(err, &u) && u.Unreachable()
-}
-
-func retryAfterOf(err error) time.Duration {
-	var r interface{ RetryAfter() time.Duration }
-	if errors.As(err, &r) {
-		return r.RetryAfter()
-	}
-	return 0
-}
-
-func (b *Bot) crash(point string) {
-	if b.cfg.Crash != nil {
-		b.cfg.Crash(point)
-	}
-}
-
-// Wait blocks until the work in flight — handlers, webhook checks, "sent"
-// marks — is done. Tests use it to observe a quiet bot.
-func (b *Bot) Wait() { b.wg.Wait() }

@@ -50,7 +50,7 @@ func (b *Bot) PollAt(ctx context.Context, now time.Time) {
 	var due []Tracked
 	oldest, young := now, false
 	for _, t := range tracked {
-		if now.Before(b.nextCheck(t)) {
+		if now.Before(b.checks.nextCheck(t)) {
 			continue
 		}
 		if t.Status == conversation.StatusUnpaid && !t.Expires.IsZero() && now.After(t.Expires.Add(expiryGrace)) {
@@ -64,7 +64,7 @@ func (b *Bot) PollAt(ctx context.Context, now time.Time) {
 			}
 		}
 	}
-	if len(due) == 0 || b.paused(now) {
+	if len(due) == 0 || b.checks.paused(now) {
 		return
 	}
 	var listed map[string]bitrefill.Invoice
@@ -79,13 +79,13 @@ func (b *Bot) PollAt(ctx context.Context, now time.Time) {
 		}
 	}
 	for _, t := range due {
-		if ctx.Err() != nil || b.paused(now) {
+		if ctx.Err() != nil || b.checks.paused(now) {
 			return
 		}
 		if inv, ok := listed[t.InvoiceID]; ok &&
 			((string(inv.Status) == t.Status && t.Status == conversation.StatusUnpaid) || // still waiting: the common case
-				b.seenAs(t.InvoiceID) == listedPrint(inv)) { // paid, waiting for confirmations: nothing moved since the last fetch
-			b.setNextCheck(t.InvoiceID, now.Add(backoff(now.Sub(t.Created))))
+				b.checks.seenAs(t.InvoiceID) == listedPrint(inv)) { // paid, waiting for confirmations: nothing moved since the last fetch
+			b.checks.setNextCheck(t.InvoiceID, now.Add(backoff(now.Sub(t.Created))))
 			continue
 		}
 		// It moved, or the list did not show it (or failed): fetch it alone,
@@ -93,7 +93,7 @@ func (b *Bot) PollAt(ctx context.Context, now time.Time) {
 		if !b.checks.budget.room(now) {
 			return
 		}
-		b.setNextCheck(t.InvoiceID, now.Add(backoff(now.Sub(t.Created))))
+		b.checks.setNextCheck(t.InvoiceID, now.Add(backoff(now.Sub(t.Created))))
 		b.checkInvoice(ctx, t.InvoiceID)
 	}
 }
@@ -204,16 +204,8 @@ func (b *Bot) rateLimited(err error, now time.Time) {
 		return
 	}
 	wait := max(retryAfter(err), time.Minute)
-	b.checks.mu.Lock()
-	b.checks.pausedUntil = now.Add(wait)
-	b.checks.mu.Unlock()
+	b.checks.pause(now.Add(wait))
 	b.log.Warn("poll: rate limited by Bitrefill; pausing background checks", "for", wait)
-}
-
-func (b *Bot) paused(now time.Time) bool {
-	b.checks.mu.Lock()
-	defer b.checks.mu.Unlock()
-	return now.Before(b.checks.pausedUntil)
 }
 
 // backoff checks young invoices often (people pay within minutes) and old ones
@@ -231,40 +223,6 @@ func backoff(age time.Duration) time.Duration {
 	default:
 		return time.Hour // e.g. a failed order waiting for its refund
 	}
-}
-
-// nextCheck is kept in memory: after a restart every open invoice is checked
-// once, which is what a restart wants anyway.
-func (b *Bot) nextCheck(t Tracked) time.Time {
-	b.checks.mu.Lock()
-	defer b.checks.mu.Unlock()
-	if at, ok := b.checks.next[t.InvoiceID]; ok {
-		return at
-	}
-	return t.NextCheck
-}
-
-func (b *Bot) setNextCheck(id string, at time.Time) {
-	b.checks.mu.Lock()
-	if b.checks.next == nil {
-		b.checks.next = map[string]time.Time{}
-	}
-	b.checks.next[id] = at
-	b.checks.mu.Unlock()
-}
-
-// flights makes concurrent checks of one invoice (the poller, a webhook, a
-// duplicate webhook) collapse into one running check plus, if news arrived
-// while it ran, one more: never two at once, never a hint lost.
-type flights struct {
-	mu      sync.Mutex
-	running map[string]bool
-	again   map[string]bool
-	next    map[string]time.Time
-	seen    map[string]string // invoice id -> fingerprint of the last fetch
-	// budget counts invoice requests; pausedUntil is set by a 429.
-	budget      budget
-	pausedUntil time.Time
 }
 
 // fingerprint sums up what the list call shows of an invoice: its status and
@@ -293,43 +251,19 @@ func fetchedPrint(inv conversation.Invoice) string {
 	})
 }
 
-func (b *Bot) seenAs(id string) string {
-	b.checks.mu.Lock()
-	defer b.checks.mu.Unlock()
-	return b.checks.seen[id]
-}
-
 // checkInvoice fetches an invoice with its orders and hands it to the owning
 // session. It returns at once if a check of it is under way (which will run
 // once more).
 func (b *Bot) checkInvoice(ctx context.Context, id string) {
-	f := &b.checks
-	f.mu.Lock()
-	if f.running == nil {
-		f.running, f.again = map[string]bool{}, map[string]bool{}
-	}
-	if f.running[id] {
-		f.again[id] = true
-		f.mu.Unlock()
+	if !b.checks.start(id) {
 		return
 	}
-	f.running[id] = true
-	f.mu.Unlock()
 	// Deferred, so that a panic below (recovered by the webhook goroutine
 	// or cron) cannot leave the invoice marked "check running" for good.
-	defer func() {
-		f.mu.Lock()
-		delete(f.running, id)
-		delete(f.again, id)
-		f.mu.Unlock()
-	}()
+	defer b.checks.end(id)
 	for {
 		b.checkOnce(ctx, id)
-		f.mu.Lock()
-		again := f.again[id] && ctx.Err() == nil
-		delete(f.again, id)
-		f.mu.Unlock()
-		if !again {
+		if !b.checks.again(id) || ctx.Err() != nil {
 			return
 		}
 	}
@@ -358,12 +292,7 @@ func (b *Bot) checkOnce(ctx context.Context, id string) {
 	if !b.update(ctx, t, inv) {
 		return
 	}
-	b.checks.mu.Lock()
-	if b.checks.seen == nil {
-		b.checks.seen = map[string]string{}
-	}
-	b.checks.seen[id] = fetchedPrint(inv)
-	b.checks.mu.Unlock()
+	b.checks.setSeen(id, fetchedPrint(inv))
 }
 
 // update feeds an invoice's latest state to its session; it reports whether

@@ -2,13 +2,14 @@ package bot
 
 import (
 	"context"
-	"time"
 
 	"refillbot/bitrefill"
 	"refillbot/conversation"
 )
 
-// Incoming is one event from a chat platform, addressed to a session.
+// Incoming is one event from a chat platform, addressed to a session. Every
+// adapter (platforms/*) produces this one type and hands it to a handler
+// func(context.Context, Incoming), so cmd wires adapter.Run(ctx, b.Handle).
 type Incoming struct {
 	Key     conversation.SessionKey
 	Address conversation.Address
@@ -46,43 +47,6 @@ type Editor interface {
 // after reading).
 type Deleter interface {
 	Delete(ctx context.Context, to conversation.Address, ref string) error
-}
-
-// Store is the persistence the shell needs. Commit must be atomic and durable
-// before it returns: replies are sent only after it succeeds.
-type Store interface {
-	Session(key conversation.SessionKey) (conversation.State, bool, error)
-	Commit(c Commit) error
-	Tracked() ([]Tracked, error)
-	UpdateTracked(t Tracked) error
-	CheckoutInvoice(checkout string) (invoiceID string, ok bool, err error)
-	PutCheckoutInvoice(checkout, invoiceID string) error
-	DeliveryStore // outbox.go: the outbox, invoice views, scheduled work
-}
-
-// Commit is one step's durable outcome.
-type Commit struct {
-	Key     conversation.SessionKey
-	State   conversation.State
-	Track   []Tracked
-	Untrack []string
-	// Delivery (outbox.go): where the session was reached, the messages the
-	// step causes, earlier messages now sent, and timed work.
-	Address  conversation.Address
-	Outbox   []OutboxRecord
-	Done     []uint64
-	Schedule []Scheduled
-}
-
-// Tracked is an invoice being watched for the session that bought it.
-type Tracked struct {
-	InvoiceID string
-	Session   conversation.SessionKey
-	Address   conversation.Address
-	Status    string
-	Created   time.Time
-	Expires   time.Time
-	NextCheck time.Time
 }
 
 // API is the part of the Bitrefill client the shell uses (*bitrefill.Client).

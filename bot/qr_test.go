@@ -164,11 +164,11 @@ func (p *pngRecorder) Send(ctx context.Context, to conversation.Address, r conve
 func TestUndrawableBarcodeSendsText(t *testing.T) {
 	var logs bytes.Buffer
 	p := &pngRecorder{}
-	b := &Bot{cfg: Config{Platforms: map[string]Platform{"t": p}}, log: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	c := &courier{platforms: map[string]Platform{"t": p}, log: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	const code = "SECRET-9876-XYZ"
 	r := &OutboxRecord{Address: conversation.Address{Platform: "t", Chat: "c"},
 		Reply: conversation.Reply{Text: []conversation.Span{{Text: code}}, QR: code, Barcode: "MAXICODE", Secret: true}}
-	if _, err := b.deliver(context.Background(), r); err != nil {
+	if _, err := c.deliver(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
 	if !p.sent || p.png != nil {

@@ -13,7 +13,6 @@ import (
 	"refillbot/bitrefill/bitrefilltest"
 	"refillbot/bot"
 	"refillbot/conversation"
-	"refillbot/storage"
 )
 
 type flakyStore struct {
@@ -55,13 +54,13 @@ func TestDueCodeNotStarvedByHeldBackRecords(t *testing.T) {
 	now := time.Now()
 	blocked := conversation.SessionKey{Platform: platformName, User: "blocked"}
 	addrB := conversation.Address{Platform: platformName, Chat: "blocked", Private: true}
-	var recs []storage.OutboxRecord
+	var recs []bot.OutboxRecord
 	for i := range 1000 {
-		recs = append(recs, storage.OutboxRecord{ID: uint64(1000 + i), Session: blocked, Address: addrB,
+		recs = append(recs, bot.OutboxRecord{ID: uint64(1000 + i), Session: blocked, Address: addrB,
 			Reply: conversation.Reply{Text: []conversation.Span{{Text: "x"}}}, Attempts: 5, NextTry: now.Add(6 * time.Hour)})
 	}
 	buyer := conversation.SessionKey{Platform: platformName, User: "buyer"}
-	recs = append(recs, storage.OutboxRecord{ID: 5000, Session: buyer, Address: conversation.Address{Platform: platformName, Chat: "buyer", Private: true},
+	recs = append(recs, bot.OutboxRecord{ID: 5000, Session: buyer, Address: conversation.Address{Platform: platformName, Chat: "buyer", Private: true},
 		Reply: conversation.Reply{Text: []conversation.Span{{Text: "Code: SECRET"}}, Secret: true}, Attempts: 1, NextTry: now.Add(-time.Second)})
 	check(t, e.store.Enqueue(recs))
 	for i := range 10 {
@@ -121,12 +120,12 @@ func TestUnreachableHidesBackOff(t *testing.T) {
 		c.Platforms = map[string]bot.Platform{platformName: d}
 	}})
 	now := time.Now()
-	var hides []storage.Scheduled
+	var hides []bot.Scheduled
 	for i := range 200 {
-		hides = append(hides, storage.Scheduled{Due: now.Add(-time.Hour), Name: "hide:x:" + string(rune('a'+i%26)) + time.Duration(i).String(), Kind: "hide",
+		hides = append(hides, bot.Scheduled{Due: now.Add(-time.Hour), Name: "hide:x:" + string(rune('a'+i%26)) + time.Duration(i).String(), Kind: "hide",
 			Session: conversation.SessionKey{Platform: platformName, User: "blocked"}, Address: conversation.Address{Platform: platformName, Chat: "blocked", Private: true}, Ref: "1"})
 	}
-	gift := storage.Scheduled{Due: now.Add(-time.Minute), Name: "giftcard:o1", Kind: "giftcard",
+	gift := bot.Scheduled{Due: now.Add(-time.Minute), Name: "giftcard:o1", Kind: "giftcard",
 		Session: conversation.SessionKey{Platform: platformName, User: "buyer"}, Address: conversation.Address{Platform: platformName, Chat: "buyer", Private: true}, Subject: "Amazon", Date: "2030-01-01"}
 	check(t, e.store.OutboxDone(nil, nil, append(hides, gift)))
 	for i := range 60 {
@@ -162,7 +161,7 @@ func TestPanickingPlatformDoesNotFreezeUser(t *testing.T) {
 	}})
 	u := e.newUser(true)
 	now := time.Now()
-	check(t, e.store.Enqueue([]storage.OutboxRecord{{ID: uint64(now.UnixNano()), Session: u.key, Address: u.addr, Reply: conversation.Reply{Text: []conversation.Span{{Text: "hi"}}}}}))
+	check(t, e.store.Enqueue([]bot.OutboxRecord{{ID: uint64(now.UnixNano()), Session: u.key, Address: u.addr, Reply: conversation.Reply{Text: []conversation.Span{{Text: "hi"}}}}}))
 	p.on.Store(true)
 	func() { defer func() { recover() }(); e.bot.Drain(e.ctx, now) }()
 	p.on.Store(false)
@@ -368,7 +367,7 @@ func TestESIMRemindersReachEveryESIM(t *testing.T) {
 		iccid := fmt.Sprintf("89000000000000%06d", i)
 		st.ESIMs = []conversation.OwnedESIM{{ICCID: iccid, Product: "bitrefill-esim-europe", Name: "Europe"}}
 		want = append(want, iccid)
-		check(t, e.store.Commit(storage.Commit{Key: key, State: st, Address: conversation.Address{Platform: platformName, Chat: key.User, Private: true}}))
+		check(t, e.store.Commit(bot.Commit{Key: key, State: st, Address: conversation.Address{Platform: platformName, Chat: key.User, Private: true}}))
 	}
 	now := time.Now()
 	for i := range 3 {

@@ -13,9 +13,9 @@ import (
 	"refillbot/conversation"
 )
 
-// noStore is a Store for tests that only run effects: its delivery methods
+// noStore is a Store for tests that only run effects: its other methods
 // are never reached (they would panic on the nil interface).
-type noStore struct{ DeliveryStore }
+type noStore struct{ Store }
 
 func (noStore) OutboxLast() (uint64, error) { return 0, nil }
 

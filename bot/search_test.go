@@ -2,7 +2,7 @@ package bot_test
 
 // Search through the shell: served from the catalogue when it is fresh, from
 // the API's search when it is missing or old. The wiring is the real one
-// (bbolt store via botstore, the real client on the fake Bitrefill); only the
+// (the bbolt store, the real client on the fake Bitrefill); only the
 // chat platform is a stand-in that keeps what it is sent.
 
 import (
@@ -20,7 +20,6 @@ import (
 	"refillbot/bot/catalog"
 	"refillbot/conversation"
 	"refillbot/storage"
-	"refillbot/storage/botstore"
 )
 
 var searchT0 = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
@@ -79,7 +78,7 @@ func newSearchEnv(t *testing.T, now time.Time, cat func(api *bitrefill.Client) *
 	}
 	e.bot, err = bot.New(bot.Config{
 		API:       api,
-		Store:     botstore.New(st),
+		Store:     st,
 		Platforms: map[string]bot.Platform{"test": e.plat},
 		Engine:    conversation.Engine{Sandbox: true},
 		Logger:    slog.New(slog.DiscardHandler),
@@ -115,7 +114,7 @@ func (e *searchEnv) searches() int {
 // results is what the user's session holds as the last search's results.
 func (e *searchEnv) results(t *testing.T) []conversation.ProductSummary {
 	t.Helper()
-	st, ok, err := botstore.New(e.store).Session(searchUser)
+	st, ok, err := e.store.Session(searchUser)
 	if err != nil || !ok {
 		t.Fatalf("session: %v %v", ok, err)
 	}
@@ -229,7 +228,7 @@ func TestRunRejectsABadCatalogSchedule(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	b, err := bot.New(bot.Config{API: api, Store: botstore.New(st), Platforms: map[string]bot.Platform{"test": &replyLog{}},
+	b, err := bot.New(bot.Config{API: api, Store: st, Platforms: map[string]bot.Platform{"test": &replyLog{}},
 		Logger: slog.New(slog.DiscardHandler), Catalog: catalog.New(api, catalog.Options{}), CatalogSpec: "every now and then"})
 	if err != nil {
 		t.Fatal(err)

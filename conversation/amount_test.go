@@ -164,7 +164,7 @@ func TestEngineOnlyAsksForValidInvoices(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		w := &world{
 			t: t, eng: Engine{Methods: []string{"bitcoin", "lightning"}, Sandbox: rapid.Bool().Draw(rt, "sandbox")},
-			s: State{V: SchemaVersion, Nonce: "p"}, now: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC),
+			s: State{V: SchemaVersion, Profile: Profile{Nonce: "p"}}, now: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC),
 			fail: map[string]ErrorKind{}, invoices: map[string]Invoice{}, created: map[string]string{}, tracked: map[string]bool{},
 		}
 		inputs := []string{"amazon", "netflix", "card", "esim", "steam", "25", "37", "5", "abc", "-1", "25,50", "", "back", "cancel", "/start", "/help", "/back", "/cancel", "/start amazon-us"}

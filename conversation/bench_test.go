@@ -10,7 +10,7 @@ import (
 func BenchmarkStep(b *testing.B) {
 	eng := Engine{Methods: []string{"bitcoin", "lightning"}, Sandbox: true}
 	p, _ := findFixture("amazon-us")
-	s := State{V: SchemaVersion, Nonce: "bench123", Step: StepProduct, Product: &p, Menu: 4}
+	s := State{V: SchemaVersion, Profile: Profile{Nonce: "bench123"}, Flow: Flow{Step: StepProduct, Product: &p}, Menus: Menus{Menu: 4}}
 	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -34,7 +34,7 @@ func BenchmarkPurchaseSteps(b *testing.B) {
 	done.Orders = []Order{{ID: "o1", Status: OrderDelivered, Product: "Amazon US", Value: "50", Currency: "USD", Redemption: &Redemption{Code: "ABCD"}}}
 	b.ReportAllocs()
 	for b.Loop() {
-		s := State{V: SchemaVersion, Nonce: "bench123"}
+		s := State{V: SchemaVersion, Profile: Profile{Nonce: "bench123"}}
 		s, _ = eng.Step(s, Text{Text: "amazon"}, now)
 		s, effs := eng.Step(s, ProductsFound{Query: "amazon", Products: []ProductSummary{{ID: p.ID, Name: p.Name, Country: "US", InStock: true}}}, now)
 		s, _ = eng.Step(s, Chose{Token: firstToken(effs)}, now)
@@ -65,8 +65,8 @@ func BenchmarkStepAddToCart(b *testing.B) {
 	eng := Engine{Methods: []string{"bitcoin", "lightning"}, Sandbox: true}
 	p, _ := findFixture("amazon-us")
 	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
-	s := State{V: SchemaVersion, Nonce: "bench123", Step: StepProduct, Product: &p, Menu: 4,
-		Cart: []CartItem{{ProductID: "netflix-us", Name: "Netflix US", PackageID: "netflix-us<&>25", Label: "25 USD", Amount: 2500, Currency: "USD", Quantity: 2}}}
+	s := State{V: SchemaVersion, Profile: Profile{Nonce: "bench123"}, Flow: Flow{Step: StepProduct, Product: &p}, Menus: Menus{Menu: 4},
+		Checkout: Checkout{Cart: []CartItem{{ProductID: "netflix-us", Name: "Netflix US", PackageID: "netflix-us<&>25", Label: "25 USD", Amount: 2500, Currency: "USD", Quantity: 2}}}}
 	s, effs := eng.Step(s, Text{Text: "50"}, now)
 	var add string
 	for _, o := range effs[len(effs)-1].(Reply).Options {
@@ -86,7 +86,7 @@ func BenchmarkStepAddToCart(b *testing.B) {
 // BenchmarkStepPhone measures a typed phone number: normalised and looked up.
 func BenchmarkStepPhone(b *testing.B) {
 	eng := Engine{Methods: []string{"bitcoin", "lightning"}}
-	s := State{V: SchemaVersion, Nonce: "bench123", Step: StepPhone, Country: "MX", Menu: 3}
+	s := State{V: SchemaVersion, Profile: Profile{Nonce: "bench123", Country: "MX"}, Flow: Flow{Step: StepPhone}, Menus: Menus{Menu: 3}}
 	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
 	b.ReportAllocs()
 	for b.Loop() {

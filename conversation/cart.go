@@ -7,6 +7,27 @@ import (
 	"strings"
 )
 
+// The cart: lines collected for one invoice, edited, paid together, and given
+// back when their invoice ends unpaid.
+
+const (
+	StepCart     Step = "cart"      // the cart
+	StepCartLine Step = "cart_line" // one cart line: quantity, remove
+	StepCartPay  Step = "cart_pay"  // the cart's total: choose a payment method
+)
+
+const (
+	doAddCart    ActionKind = "add_cart"
+	doCart       ActionKind = "cart"
+	doCartLine   ActionKind = "line"
+	doQty        ActionKind = "qty"
+	doRemove     ActionKind = "remove"
+	doEmpty      ActionKind = "empty"
+	doEmptyYes   ActionKind = "empty_yes"
+	doCheckout   ActionKind = "checkout"
+	doCartMethod ActionKind = "cart_method"
+)
+
 const (
 	maxCartLines = 20 // Bitrefill's limit of product lines per invoice
 	maxQuantity  = 20 // per line: each unit becomes its own order
@@ -60,9 +81,8 @@ func (t *turn) addToCart() {
 
 // cartRefuse explains why the item cannot go in and keeps the confirmation.
 func (t *turn) cartRefuse(why []Span) {
-	cur := t.current()
+	t.say(why)
 	t.confirm()
-	t.out = slices.Insert(t.out, cur, Effect(Reply{Text: why}))
 }
 
 // cartText lists the lines and the totals per currency.
@@ -123,6 +143,15 @@ func (t *turn) showCart() {
 	t.menu(t.cartText("cart.title"), ExpectQuery, o.acts, o.labels)
 }
 
+// typedCartLine opens a line by its number, as the list shows them numbered.
+func (t *turn) typedCartLine(in string) {
+	if n, ok := listNumber(in, len(t.s.Cart)); ok {
+		t.cartLine(n - 1)
+		return
+	}
+	t.search(in)
+}
+
 // cartLine shows one line with its quantity controls; a typed number sets it.
 func (t *turn) cartLine(i int) {
 	if i < 0 || i >= len(t.s.Cart) {
@@ -150,9 +179,8 @@ func (t *turn) setQuantity(n int) {
 		return
 	}
 	if n < 1 || n > maxQuantity {
-		cur := t.current()
+		t.say(t.tx("cart.qty_range", strconv.Itoa(maxQuantity)))
 		t.cartLine(i)
-		t.out = slices.Insert(t.out, cur, Effect(Reply{Text: t.tx("cart.qty_range", strconv.Itoa(maxQuantity))}))
 		return
 	}
 	t.s.Cart = slices.Clone(t.s.Cart)
@@ -192,6 +220,24 @@ func (t *turn) removeLine() {
 	t.showCart()
 }
 
+// emptyAsk asks first: emptying the cart cannot be undone.
+func (t *turn) emptyAsk() {
+	if len(t.s.Cart) == 0 {
+		t.showCart()
+		return
+	}
+	var o options
+	o.add(lookup(t.s.Lang, "opt.empty_yes"), doEmptyYes, "")
+	t.opt(&o, "opt.to_cart", doCart)
+	t.menu(t.tx("cart.empty_ask", strconv.Itoa(cartUnits(t.s.Cart))), ExpectNothing, o.acts, o.labels)
+}
+
+func (t *turn) emptyCart() {
+	t.s.Cart = nil
+	t.say(t.tx("cart.emptied"))
+	t.home(nil)
+}
+
 // cartPay shows the cart's totals and the payment methods.
 func (t *turn) cartPay() {
 	if len(t.s.Cart) == 0 {
@@ -200,9 +246,7 @@ func (t *turn) cartPay() {
 	}
 	t.s.Step = StepCartPay
 	var o options
-	for _, m := range t.methods() {
-		o.add(methodName(t.s.Lang, m), doCartMethod, m)
-	}
+	t.payWith(&o, t.methods(), doCartMethod)
 	t.opt(&o, "opt.to_cart", doCart)
 	t.opt(&o, "opt.cancel", doCancel)
 	spans := appendText(t.cartText("cart.confirm"), t.s.Lang, "cart.how")
@@ -243,4 +287,31 @@ func (t *turn) cartCheckout(method string) {
 		summary = strings.Join(names[:3], ", ") + strings.Replace(lookup(t.s.Lang, "cart.more"), "{1}", strconv.Itoa(len(names)-3), 1)
 	}
 	t.checkout(method, t.s.Cart, summary, true)
+}
+
+// restoreCart gives a purchase's lines back to the cart once; it reports
+// whether there was anything to give back.
+func (t *turn) restoreCart(p *Purchase) bool {
+	if p == nil || !p.FromCart || len(p.Items) == 0 {
+		return false
+	}
+	cart := append(slices.Clone(p.Items), t.s.Cart...)
+	if len(cart) > maxCartLines {
+		cart = cart[:maxCartLines]
+	}
+	t.s.Cart = cart
+	p.Items, p.FromCart = nil, false
+	return true
+}
+
+// unpaidEnd gives a cart's lines back when its invoice ends without payment.
+func (t *turn) unpaidEnd(inv Invoice) {
+	switch inv.Status {
+	case StatusExpired, StatusDenied, StatusBlocked:
+	default:
+		return
+	}
+	if t.restoreCart(t.purchase(inv.ID)) {
+		t.say(t.tx("cart.restored"))
+	}
 }

@@ -2,10 +2,12 @@ package conversation
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 	"unicode"
 )
+
+// Countries: names in each language, calling codes, and reading the ones
+// people type.
 
 // A country the bot knows: for search ranking, phone numbers (its calling
 // code and whether national numbers drop a leading trunk 0) and display.
@@ -184,104 +186,4 @@ func regionOf(locale string) string {
 		return c.code
 	}
 	return ""
-}
-
-// NewState is a new session: the language and a guess of the country come
-// from the platform's locale; the country is confirmed by the user.
-func NewState(key SessionKey, nonce, locale string) State {
-	return State{V: SchemaVersion, Nonce: nonce, Lang: LangFromLocale(locale), User: key.String(), CountryGuess: regionOf(locale)}
-}
-
-const countryPage = 20
-
-// countryPicker lists countries by name, a page at a time; typing a name works too.
-func (t *turn) countryPicker(step Step, page int) {
-	lang := t.s.Lang
-	sorted := slices.Clone(countries)
-	slices.SortFunc(sorted, func(a, b countryInfo) int {
-		return strings.Compare(fold(countryName(lang, a.code)), fold(countryName(lang, b.code)))
-	})
-	pages := (len(sorted) + countryPage - 1) / countryPage
-	page = max(0, min(page, pages-1))
-	t.s.Step, t.s.Page = step, page
-	var o options
-	for _, c := range sorted[page*countryPage : min(len(sorted), (page+1)*countryPage)] {
-		o.add(countryName(lang, c.code), doCountry, c.code)
-	}
-	t.pager(&o, page, pages, doCountryPg)
-	t.opt(&o, "opt.back", doBack)
-	key := Msg("country.pick")
-	if step == StepDestination {
-		key = "country.pick.dest"
-	}
-	t.menu(t.tx(key, strconv.Itoa(page+1), strconv.Itoa(pages)), ExpectQuery, o.acts, o.labels)
-}
-
-// regionQuery maps a typed region ("europe", "latinoamérica", "worldwide")
-// to the words the catalogue's regional eSIM plans are named with.
-func regionQuery(in string) (string, bool) {
-	f := fold(in)
-	for _, r := range regions {
-		if f == fold(r[0]) || f == fold(r[1]) {
-			return r[0], true
-		}
-	}
-	switch f {
-	case "world", "worldwide", "mundo", "mundial", "international", "internacional":
-		return regions["WW"][0], true
-	case "latam", "south america", "sudamerica", "america latina":
-		return regions["XL"][0], true
-	}
-	return "", false
-}
-
-func (t *turn) typedCountry(in string) {
-	code, ok := parseCountry(in)
-	if q, region := regionQuery(in); !ok && region && t.s.Step == StepDestination && !t.s.TopUp {
-		// Regional plans are found by name: a search among eSIMs.
-		t.search(q)
-		if n := len(t.out); n > 0 {
-			if sp, ok := t.out[n-1].(SearchProducts); ok {
-				sp.Kind = KindESIM
-				t.out[n-1] = sp
-			}
-		}
-		return
-	}
-	if !ok {
-		if looksLikeWords(in) && t.s.Step == StepCountry {
-			t.offerSearch(in, t.tx("country.unknown", truncate(in, 40)))
-			return
-		}
-		cur := t.current()
-		t.countryPicker(t.s.Step, t.s.Page)
-		t.out = slices.Insert(t.out, cur, Effect(Reply{Text: t.tx("country.unknown", truncate(in, 40))}))
-		return
-	}
-	t.setCountry(code)
-}
-
-func (t *turn) setCountry(code string) {
-	if _, ok := findCountry(code); !ok {
-		t.stale()
-		return
-	}
-	if t.s.Step == StepDestination {
-		// Where an eSIM should work is not where the user lives.
-		t.browse(KindESIM, "", code, t.s.TopUp)
-		return
-	}
-	t.s.Country, t.s.CountryAsked = code, true
-	t.clearFlow()
-	t.home(t.tx("country.set", countryName(t.s.Lang, code)))
-}
-
-func (t *turn) countryCommand(args string) {
-	t.clearFlow()
-	if args == "" {
-		t.countryPicker(StepCountry, 0)
-		return
-	}
-	t.s.Step = StepCountry
-	t.typedCountry(args)
 }

@@ -21,30 +21,6 @@ const (
 	stageFinal     = "final"
 )
 
-// markView tags the invoice view so that the shell remembers its message,
-// and attaches the payment QR (BIP21 for bitcoin, the BOLT11 request for
-// lightning) while there is something to pay.
-func (t *turn) markView(inv Invoice) {
-	r := t.out[len(t.out)-1].(Reply)
-	r.Invoice = inv.ID
-	if inv.Status == StatusUnpaid && inv.PaymentURI != "" {
-		r.QR = qrPayload(inv.PaymentURI)
-	}
-	t.out[len(t.out)-1] = r
-}
-
-// qrPayload upper-cases a lightning URI: BOLT11 is bech32, which is
-// case-insensitive but must not mix cases, and upper case fits QR's
-// alphanumeric mode, so the code has fewer, larger modules and scans more
-// easily (wallets expect this). Bitcoin URIs stay as they are: BIP21
-// parameter names are case-sensitive.
-func qrPayload(uri string) string {
-	if len(uri) > len("lightning:") && strings.EqualFold(uri[:len("lightning:")], "lightning:") && uri == strings.ToLower(uri) {
-		return strings.ToUpper(uri)
-	}
-	return uri
-}
-
 // report says something about an invoice as a whole. While the invoice is
 // still the user's screen it may replace the invoice's own message; once
 // the user has moved on, that message may have become another menu (where
@@ -203,6 +179,13 @@ func isNumeric(s string) bool {
 	return prob == AmountOK
 }
 
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
 // deliver lays out one order's redemption details. The reply is Secret: the
 // shell keeps it out of logs and out of chats others can read.
 func (t *turn) deliver(o Order) {
@@ -336,8 +319,6 @@ func (t *turn) own(o Order) {
 	t.s.ESIMs = append(slices.Clone(t.s.ESIMs), OwnedESIM{ICCID: o.ESIM, Product: o.ProductID, Name: o.Product})
 }
 
-// ---- Notices the shell sends on its own (reminders, hidden codes). ----
-
 // CommandToken is an option token that means "/name args" to the shell,
 // whatever menu is on screen: reminders use it for their one-tap actions,
 // which must work without replacing the user's current menu.
@@ -383,19 +364,3 @@ func CodeHiddenNotice(lang string) Reply { return Reply{Text: text(lang, "dlv.hi
 // CodeUndeliverableNotice stands in for a code message the chat platform
 // keeps refusing (too long, a markup it rejects): plain text, no code.
 func CodeUndeliverableNotice(lang string) Reply { return Reply{Text: text(lang, "dlv.undeliverable")} }
-
-// Tidy forgets a browsing flow left idle (search results, a product card, a
-// confirmation): they are stale by now and only take space. A session
-// waiting for or showing an invoice is left alone, as are purchases and
-// eSIMs.
-func Tidy(s State) (State, bool) {
-	switch s.Step {
-	case StepSearching, StepResults, StepLoading, StepProduct, StepConfirm:
-	default:
-		return s, false
-	}
-	t := turn{s: s}
-	t.clearFlow()
-	t.s.Actions = nil
-	return t.s, true
-}

@@ -20,9 +20,23 @@ func TestDeliveryTextsComplete(t *testing.T) {
 		}
 		return n
 	}
+	delivery := func(lang string) map[Msg]string {
+		m := map[Msg]string{}
+		for k, v := range catalog[lang] {
+			if strings.HasPrefix(string(k), "dlv.") {
+				m[k] = v
+			}
+		}
+		return m
+	}
+	english := delivery("en")
+	if len(english) == 0 {
+		t.Fatal("no delivery texts")
+	}
 	for _, lang := range Languages {
-		for k, en := range deliveryTexts["en"] {
-			s, ok := deliveryTexts[lang][k]
+		texts := delivery(lang)
+		for k, en := range english {
+			s, ok := texts[k]
 			if !ok {
 				t.Errorf("%s: %s missing", lang, k)
 				continue
@@ -36,8 +50,8 @@ func TestDeliveryTextsComplete(t *testing.T) {
 				}
 			}
 		}
-		if len(deliveryTexts[lang]) != len(deliveryTexts["en"]) {
-			t.Errorf("%s has %d delivery texts, English %d", lang, len(deliveryTexts[lang]), len(deliveryTexts["en"]))
+		if len(texts) != len(english) {
+			t.Errorf("%s has %d delivery texts, English %d", lang, len(texts), len(english))
 		}
 	}
 }
@@ -91,7 +105,7 @@ func TestESIMDeliveredAndRemembered(t *testing.T) {
 		ESIM: "8900000000000000001", Redemption: &Redemption{BarcodeValue: lpa, PIN: "1234"},
 	}}}
 	for _, lang := range Languages {
-		s := State{V: SchemaVersion, Lang: lang, Nonce: "n", Purchases: []Purchase{{Invoice: Invoice{ID: "inv1", Status: StatusUnpaid}, Summary: "eSIM Europe — 1GB"}}}
+		s := State{V: SchemaVersion, Profile: Profile{Lang: lang, Nonce: "n"}, Ledger: Ledger{Purchases: []Purchase{{Invoice: Invoice{ID: "inv1", Status: StatusUnpaid}, Summary: "eSIM Europe — 1GB"}}}}
 		s, out := Engine{}.Step(s, InvoiceUpdated{Invoice: inv}, now)
 		var r Reply
 		for _, e := range out {
@@ -138,7 +152,7 @@ func TestDeliveryBarcodeFormat(t *testing.T) {
 		inv := Invoice{ID: "inv1", Status: StatusComplete, Orders: []Order{{
 			ID: "o1", Status: OrderDelivered, Product: "Card", ProductID: "card", Value: "10", Currency: "USD", Redemption: &tc.red,
 		}}}
-		s := State{V: SchemaVersion, Lang: "en", Nonce: "n", Purchases: []Purchase{{Invoice: Invoice{ID: "inv1", Status: StatusUnpaid}, Summary: "Card"}}}
+		s := State{V: SchemaVersion, Profile: Profile{Lang: "en", Nonce: "n"}, Ledger: Ledger{Purchases: []Purchase{{Invoice: Invoice{ID: "inv1", Status: StatusUnpaid}, Summary: "Card"}}}}
 		_, out := Engine{}.Step(s, InvoiceUpdated{Invoice: inv}, now)
 		var r Reply
 		for _, e := range out {
@@ -154,7 +168,7 @@ func TestDeliveryBarcodeFormat(t *testing.T) {
 
 func TestTidy(t *testing.T) {
 	for step, want := range map[Step]bool{StepResults: true, StepProduct: true, StepConfirm: true, StepInvoice: false, StepCreating: false, StepIdle: false} {
-		s := State{Step: step, Query: "q", Results: []ProductSummary{{ID: "x"}}, Purchases: []Purchase{{Summary: "keep"}}, ESIMs: []OwnedESIM{{ICCID: "1"}}}
+		s := State{Flow: Flow{Step: step, Query: "q", Results: []ProductSummary{{ID: "x"}}}, Ledger: Ledger{Purchases: []Purchase{{Summary: "keep"}}}, Profile: Profile{ESIMs: []OwnedESIM{{ICCID: "1"}}}}
 		got, changed := Tidy(s)
 		if changed != want {
 			t.Errorf("%s: changed %v, want %v", step, changed, want)

@@ -1,10 +1,25 @@
 package conversation
 
 import (
-	"slices"
 	"strconv"
 	"strings"
 	"time"
+)
+
+// The user's eSIMs: their status, top-ups, and reading ICCIDs.
+
+const (
+	StepESIMs       Step = "esims"        // the user's eSIMs
+	StepICCID       Step = "iccid"        // asking for an ICCID
+	StepLoadingESIM Step = "loading_esim" // waiting for ESIMLoaded
+	StepESIM        Step = "esim"         // one eSIM's status
+)
+
+const (
+	doESIMs    ActionKind = "esims"
+	doESIM     ActionKind = "esim"
+	doTopUp    ActionKind = "topup"
+	doICCIDAsk ActionKind = "iccid_ask"
 )
 
 // ICCIDProblem says why typed text is not an ICCID.
@@ -103,14 +118,35 @@ func (t *turn) esims() {
 	t.menu(spans, ExpectICCID, o.acts, o.labels)
 }
 
-func (t *turn) askICCID(mode string) {
-	if mode != "topup" {
-		mode = "status"
+func (t *turn) esimsCommand(args string) {
+	if args == "" {
+		t.esims()
+		return
 	}
-	t.s.Step, t.s.Mode = StepICCID, mode
+	t.esimCommand(args)
+}
+
+// typedESIMs opens an eSIM by its ICCID or its number in the list.
+func (t *turn) typedESIMs(in string) {
+	if id, prob := NormalizeICCID(in); prob == ICCIDOK {
+		t.loadESIM(id, ForStatus)
+		return
+	}
+	if n, ok := listNumber(in, len(t.s.ESIMs)); ok {
+		t.loadESIM(t.s.ESIMs[n-1].ICCID, ForStatus)
+		return
+	}
+	t.search(in)
+}
+
+func (t *turn) askICCID(mode ICCIDPurpose) {
+	if mode != ForTopUp {
+		mode = ForStatus
+	}
+	t.s.Step, t.s.ICCIDFor = StepICCID, mode
 	var o options
 	t.opt(&o, "opt.back", doBack)
-	t.menu(t.tx(Msg("iccid.ask."+mode)), ExpectICCID, o.acts, o.labels)
+	t.menu(t.tx(Msg("iccid.ask."+string(mode))), ExpectICCID, o.acts, o.labels)
 }
 
 func (t *turn) iccidProblem(in string, prob ICCIDProblem) []Span {
@@ -130,20 +166,19 @@ func (t *turn) typedICCID(in string) {
 			t.offerSearch(in, t.iccidProblem(in, prob))
 			return
 		}
-		mode := t.s.Mode
-		cur := t.current()
+		mode := t.s.ICCIDFor
+		t.say(t.iccidProblem(in, prob))
 		t.askICCID(mode)
-		t.out = slices.Insert(t.out, cur, Effect(Reply{Text: t.iccidProblem(in, prob)}))
 		return
 	}
-	t.loadESIM(id, t.s.Mode)
+	t.loadESIM(id, t.s.ICCIDFor)
 }
 
 // loadESIM fetches an eSIM's state; mode says what follows: its status, or
 // (having checked it exists) a top-up.
-func (t *turn) loadESIM(iccid, mode string) {
+func (t *turn) loadESIM(iccid string, mode ICCIDPurpose) {
 	t.clearFlow()
-	t.s.Step, t.s.ESIMTarget, t.s.Mode = StepLoadingESIM, iccid, mode
+	t.s.Step, t.s.ESIMTarget, t.s.ICCIDFor = StepLoadingESIM, iccid, mode
 	t.s.Actions = nil
 	t.say(t.tx("esim.loading", shortICCID(iccid)))
 	t.out = append(t.out, LoadESIM{ICCID: iccid})
@@ -160,17 +195,29 @@ func (t *turn) esimLoaded(e ESIM) {
 		t.s.Step, t.s.TopUp = StepLoading, true
 		t.s.Loading = id
 		t.out = append(t.out, LoadProduct{ID: id})
-	case t.s.Mode == "topup":
+	case t.s.ICCIDFor == ForTopUp:
 		t.topUp(e.ICCID)
 	default:
 		t.esimStatus(e)
 	}
 }
 
+func (t *turn) esimFailed(ev Failed, reason string) {
+	if t.s.Step != StepLoadingESIM {
+		return
+	}
+	if ev.Kind == ErrNotFound {
+		t.say(t.tx("esim.notfound", t.s.ESIMTarget))
+	} else {
+		t.say(t.tx("err.esim", reason))
+	}
+	t.esims()
+}
+
 // esimStatus shows each bundle: data left, validity, state.
 func (t *turn) esimStatus(e ESIM) {
 	lang := t.s.Lang
-	t.s.Step, t.s.Mode = StepESIM, ""
+	t.s.Step, t.s.ICCIDFor = StepESIM, ""
 	name := shortICCID(e.ICCID)
 	if o := t.owned(e.ICCID); o != nil {
 		name = o.Name
@@ -259,13 +306,12 @@ func (t *turn) esimCommand(args string) {
 	id, prob := NormalizeICCID(args)
 	if prob != ICCIDOK {
 		t.clearFlow()
-		t.s.Step, t.s.Mode = StepICCID, "status"
-		cur := t.current()
-		t.askICCID("status")
-		t.out = slices.Insert(t.out, cur, Effect(Reply{Text: t.iccidProblem(args, prob)}))
+		t.s.Step, t.s.ICCIDFor = StepICCID, ForStatus
+		t.say(t.iccidProblem(args, prob))
+		t.askICCID(ForStatus)
 		return
 	}
-	t.loadESIM(id, "status")
+	t.loadESIM(id, ForStatus)
 }
 
 // topupCommand is "topup <iccid> [package id]".
@@ -277,15 +323,14 @@ func (t *turn) topupCommand(args string) {
 			t.esims()
 			return
 		}
-		t.askICCID("topup")
+		t.askICCID(ForTopUp)
 		return
 	}
 	id, prob := NormalizeICCID(f[0])
 	if prob != ICCIDOK {
 		t.clearFlow()
-		cur := t.current()
-		t.askICCID("topup")
-		t.out = slices.Insert(t.out, cur, Effect(Reply{Text: t.iccidProblem(f[0], prob)}))
+		t.say(t.iccidProblem(f[0], prob))
+		t.askICCID(ForTopUp)
 		return
 	}
 	want := strings.Join(f[1:], " ")
@@ -298,6 +343,6 @@ func (t *turn) topupCommand(args string) {
 			return
 		}
 	}
-	t.loadESIM(id, "topup")
+	t.loadESIM(id, ForTopUp)
 	t.s.Want = want
 }

@@ -5,7 +5,24 @@ import (
 	"strconv"
 )
 
+// The order history, one past invoice, and showing its codes again.
+
+const (
+	StepOrders Step = "orders" // the order history
+	StepOrder  Step = "order"  // one invoice of the history
+	StepReveal Step = "reveal" // confirming to show codes again
+)
+
+const (
+	doOrders    ActionKind = "orders"
+	doOrder     ActionKind = "order"
+	doRevealAsk ActionKind = "reveal_ask"
+	doReveal    ActionKind = "reveal"
+)
+
 const ordersPage = 10
+
+func (t *turn) ordersCommand(string) { t.orders(0) }
 
 // orderValue is an order's value with its currency when it is money.
 func orderValue(o Order) string {
@@ -48,7 +65,7 @@ func (t *turn) orders(page int) {
 	n := len(t.s.History)
 	pages := (n + ordersPage - 1) / ordersPage
 	page = max(0, min(page, pages-1))
-	t.s.Step, t.s.Page = StepOrders, page
+	t.s.Step, t.s.OrdersPage = StepOrders, page
 	spans := text(lang, "orders.title", strconv.Itoa(page+1), strconv.Itoa(pages))
 	var o options
 	for k := page * ordersPage; k < min(n, (page+1)*ordersPage); k++ {
@@ -61,11 +78,20 @@ func (t *turn) orders(page int) {
 	t.menu(spans, ExpectNothing, o.acts, o.labels)
 }
 
+func (t *turn) typedOrder(in string) {
+	if n, ok := listNumber(in, len(t.s.History)); ok {
+		t.s.Invoice = t.s.History[len(t.s.History)-n].Invoice
+		t.orderView()
+		return
+	}
+	t.search(in)
+}
+
 // orderView is one invoice of the history. A live purchase has its own view.
 func (t *turn) orderView() {
 	i := t.historyIndex(t.s.Invoice)
 	if i < 0 {
-		t.orders(t.s.Page)
+		t.orders(t.s.OrdersPage)
 		return
 	}
 	h := t.s.History[i]

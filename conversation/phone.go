@@ -5,6 +5,19 @@ import (
 	"strings"
 )
 
+// Phone top-ups: reading the number and picking its operator.
+
+const (
+	StepPhone         Step = "phone"          // asking for a phone number
+	StepCheckingPhone Step = "checking_phone" // waiting for PhoneChecked
+	StepOperators     Step = "operators"      // candidate operators for a number
+)
+
+const (
+	doPhoneAsk ActionKind = "phone_ask"
+	doOperator ActionKind = "operator"
+)
+
 // PhoneProblem says why typed text is not a phone number.
 type PhoneProblem string
 
@@ -106,6 +119,16 @@ func (t *turn) askPhoneWith(p *Product, why []Span) {
 	t.menu(spans, ExpectPhone, o.acts, o.labels)
 }
 
+// phoneAgain asks for a phone number, keeping a card that needs one.
+func (t *turn) phoneAgain() {
+	keep := t.s.Product
+	if keep != nil && !keep.NeedsPhone {
+		keep = nil
+	}
+	t.s.Phone, t.s.Operators = "", nil
+	t.askPhone(keep)
+}
+
 // phoneCountry is the country a national number is read in: the chosen
 // operator's when there is one (a Mexican operator tops up Mexican numbers,
 // whatever the user's own country), else the user's.
@@ -195,6 +218,23 @@ func (t *turn) phoneChecked(ev PhoneChecked) {
 	t.operators(t.tx("phone.pick", ev.Number))
 }
 
+func (t *turn) phoneFailed(ev Failed, reason string) {
+	if t.s.Step != StepCheckingPhone {
+		return
+	}
+	var why []Span
+	switch ev.Kind {
+	case ErrNotFound:
+		why = t.tx("phone.none", t.s.Phone)
+	case ErrInvalid:
+		why = t.tx("phone.rejected", t.s.Phone)
+	default:
+		why = t.tx("err.phone", reason)
+	}
+	t.s.Phone = ""
+	t.askPhoneWith(t.s.Product, why)
+}
+
 // operators lists the operators that may serve the number.
 func (t *turn) operators(spans []Span) {
 	t.s.Step = StepOperators
@@ -222,4 +262,19 @@ func (t *turn) operatorName(id string) string {
 		}
 	}
 	return t.resultName(id)
+}
+
+func backFromPhone(t *turn) {
+	if len(t.s.Results) > 0 {
+		t.s.Product, t.s.Phone = nil, ""
+		t.results(t.s.Page)
+		return
+	}
+	t.clearFlow()
+	t.home(nil)
+}
+
+func backFromOperators(t *turn) {
+	t.s.Phone, t.s.Operators = "", nil
+	t.askPhone(t.s.Product)
 }

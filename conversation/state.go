@@ -1,59 +1,34 @@
 package conversation
 
-import "time"
+import (
+	"time"
+)
 
 // SchemaVersion is stored with every State. Bump it when a field changes
 // meaning, and teach Migrate the old shape.
 const SchemaVersion = 1
 
-// Step is where a session stands in the purchase dialogue.
-type Step string
-
-const (
-	StepIdle      Step = ""          // nothing in progress: text is a search
-	StepSearching Step = "searching" // waiting for ProductsFound
-	StepResults   Step = "results"   // a page of search results is shown
-	StepLoading   Step = "loading"   // waiting for ProductLoaded
-	StepProduct   Step = "product"   // the product card: pick or type a value
-	StepConfirm   Step = "confirm"   // total shown: choose a payment method
-	StepCreating  Step = "creating"  // waiting for InvoiceCreated
-	StepInvoice   Step = "invoice"   // the invoice view
-)
-
-// State is one session, as stored. It holds only data: what is on screen, what
-// its options mean, and the purchases still being watched.
+// State is one session, as stored. It holds only data, in named parts: who
+// the user is (Profile), what the menus shown offer (Menus), the
+// purchase being put together on screen (Flow), what is being paid (Checkout)
+// and what was bought (Ledger). The parts are embedded, so the stored JSON is
+// one flat object, as in schema 1.
 type State struct {
-	V    int    `json:"v"`
-	Step Step   `json:"step,omitempty"`
+	V int `json:"v"`
+	Profile
+	Menus
+	Flow
+	Checkout
+	Ledger
+}
+
+// Profile is who the user is: kept for the life of the session.
+type Profile struct {
 	Lang string `json:"lang,omitempty"`
 	// Nonce is a per-session random string set by the shell when the session is
 	// created. It prefixes every token, so a token from another user's menu can
-	// never name an action in this one.
+	// never name an action in this one; it also prefixes checkout ids.
 	Nonce string `json:"nonce"`
-	// Menu numbers the current menu; Actions gives its options' meaning. A token
-	// from any other menu number is stale.
-	Menu    int      `json:"menu,omitempty"`
-	Actions []Action `json:"actions,omitempty"`
-
-	Query   string           `json:"query,omitempty"`
-	Results []ProductSummary `json:"results,omitempty"`
-	Page    int              `json:"page,omitempty"`
-	Loading string           `json:"loading,omitempty"` // product id being loaded
-	Product *Product         `json:"product,omitempty"`
-	Choice  *Choice          `json:"choice,omitempty"`
-
-	// Checkouts counts confirmed carts; the current one's id is sent with
-	// CreateInvoice so that one checkout yields at most one invoice.
-	Checkouts int    `json:"checkouts,omitempty"`
-	Invoice   string `json:"invoice,omitempty"` // the invoice on screen
-
-	// Purchases are invoices not yet settled, with what was already announced.
-	Purchases []Purchase `json:"purchases,omitempty"`
-
-	// ESIMs are the eSIMs this user bought, oldest first, for status and
-	// top-ups. An ICCID appears once.
-	ESIMs []OwnedESIM `json:"esims,omitempty"`
-
 	// User is the session's key (SessionKey.String()), set by NewState; it
 	// decides who may pay from the account balance.
 	User string `json:"user,omitempty"`
@@ -63,10 +38,47 @@ type State struct {
 	Country      string `json:"country,omitempty"`
 	CountryGuess string `json:"country_guess,omitempty"`
 	CountryAsked bool   `json:"country_asked,omitempty"`
+	// ESIMs are the eSIMs this user bought, oldest first, for status and
+	// top-ups. An ICCID appears once.
+	ESIMs []OwnedESIM `json:"esims,omitempty"`
 	// Seen is when the user last did something; an idle session's flow expires.
 	Seen time.Time `json:"seen,omitzero"`
-	// Kind is the product kind being browsed (results without a query).
-	Kind string `json:"kind,omitempty"`
+}
+
+// Menus numbers the menus shown and keeps the latest's options. It outlives
+// a flow: a flow ended without a new menu leaves the last one's options
+// working, and menu numbers never repeat, so a token from an older menu is
+// always stale.
+type Menus struct {
+	// Menu numbers the current menu; Actions gives its options' meaning. A token
+	// from any other menu number is stale.
+	Menu    int      `json:"menu,omitempty"`
+	Actions []Action `json:"actions,omitempty"`
+	// LangMenu is the menu number of a language menu still on screen: a
+	// language typed while it is the latest menu picks it.
+	LangMenu int `json:"lang_menu,omitempty"`
+}
+
+// Flow is the purchase being put together on screen. Ending it is one
+// assignment (s.Flow = Flow{}); nothing in it outlives a cancel.
+type Flow struct {
+	Step    Step             `json:"step,omitempty"`
+	Query   string           `json:"query,omitempty"`
+	Results []ProductSummary `json:"results,omitempty"`
+	// Page is the page of Results on screen.
+	Page    int      `json:"page,omitempty"`
+	Loading string   `json:"loading,omitempty"` // product id being loaded
+	Product *Product `json:"product,omitempty"`
+	Choice  *Choice  `json:"choice,omitempty"`
+	Invoice string   `json:"invoice,omitempty"` // the invoice on screen
+	// Kind is the product kind being browsed (results without a query), and
+	// BrowseCountry the country browsed for ("" for any).
+	Kind          string `json:"kind,omitempty"`
+	BrowseCountry string `json:"browse_country,omitempty"`
+	// CountryPage is the page of the country picker, OrdersPage the page of
+	// the order history.
+	CountryPage int `json:"country_page,omitempty"`
+	OrdersPage  int `json:"orders_page,omitempty"`
 	// Phone is the E.164 number a phone top-up is for; Operators the
 	// candidate operators found for it.
 	Phone     string           `json:"phone,omitempty"`
@@ -77,30 +89,61 @@ type State struct {
 	ESIMTarget string `json:"esim_target,omitempty"`
 	TopUp      bool   `json:"topup,omitempty"`
 	Want       string `json:"want,omitempty"`
-	// Mode refines a step: what a typed ICCID is for ("status", "topup"),
-	// whether a country picker sets the user's country or a destination.
+	// ICCIDFor is what a typed or loaded ICCID is for: its status or a top-up.
+	ICCIDFor ICCIDPurpose `json:"iccid_for,omitempty"`
+	// Mode is schema 1's name for both BrowseCountry and ICCIDFor; Migrate
+	// reads it into the one its value belongs to. Never written.
 	Mode string `json:"mode,omitempty"`
-	// Cart is what the user collected for one invoice; Line is the cart line
-	// being edited; CartCheckout the checkout id of a cart being paid.
-	Cart         []CartItem `json:"cart,omitempty"`
-	Line         int        `json:"line,omitempty"`
-	CartCheckout string     `json:"cart_checkout,omitempty"`
-	// LangMenu is the menu number of a language menu still on screen: a
-	// language typed while it is the latest menu picks it.
-	LangMenu int `json:"lang_menu,omitempty"`
-	// Pending is the summary of the checkout being created, PendingItems its
-	// lines (kept with the purchase, so an invoice left unpaid gives them back).
-	Pending      string     `json:"pending,omitempty"`
-	PendingItems []CartItem `json:"pending_items,omitempty"`
+	// Line is the cart line being edited.
+	Line int `json:"line,omitempty"`
 	// Repay is what a declined balance invoice was for, offered again with
 	// the other payment methods; RepayCart when it came from the cart.
 	Repay     []CartItem `json:"repay,omitempty"`
 	RepayCart bool       `json:"repay_cart,omitempty"`
+}
+
+// ICCIDPurpose is what an ICCID the user gives is for.
+type ICCIDPurpose string
+
+const (
+	ForStatus ICCIDPurpose = "status" // show the eSIM's bundles
+	ForTopUp  ICCIDPurpose = "topup"  // check it exists, then offer its top-ups
+)
+
+// Checkout is what is being paid. It outlives a cancel: an invoice being
+// created is adopted even after one, and must still be named and emptied
+// from the cart.
+type Checkout struct {
+	// Cart is what the user collected for one invoice.
+	Cart []CartItem `json:"cart,omitempty"`
+	// Checkouts counts confirmed carts; the current one's id (Nonce-Checkouts)
+	// is sent with CreateInvoice so that one checkout yields at most one
+	// invoice. It must never go back, or a new checkout would reuse an old id
+	// and be handed that checkout's invoice.
+	Checkouts int `json:"checkouts,omitempty"`
+	// CartCheckout is the checkout id of a cart being paid.
+	CartCheckout string `json:"cart_checkout,omitempty"`
+	// Pending is the summary of the checkout being created, PendingItems its
+	// lines (kept with the purchase, so an invoice left unpaid gives them back).
+	Pending      string     `json:"pending,omitempty"`
+	PendingItems []CartItem `json:"pending_items,omitempty"`
+}
+
+// Ledger is what the user bought and paid.
+type Ledger struct {
+	// Purchases are invoices not yet settled, with what was already announced.
+	Purchases []Purchase `json:"purchases,omitempty"`
 	// History is the user's invoices, newest last, capped.
 	History []HistoryEntry `json:"history,omitempty"`
 	// SpentDay and Spent track balance payments of the current UTC day.
 	SpentDay string `json:"spent_day,omitempty"`
 	Spent    Amount `json:"spent,omitempty"`
+}
+
+// NewState is a new session: the language and a guess of the country come
+// from the platform's locale; the country is confirmed by the user.
+func NewState(key SessionKey, nonce, locale string) State {
+	return State{V: SchemaVersion, Profile: Profile{Nonce: nonce, Lang: LangFromLocale(locale), User: key.String(), CountryGuess: regionOf(locale)}}
 }
 
 // OwnedESIM is an eSIM the user bought through the bot.
@@ -112,9 +155,13 @@ type OwnedESIM struct {
 
 // Action is what an option does; Arg is its operand (a product id, a page...).
 type Action struct {
-	Do  string `json:"do"`
-	Arg string `json:"arg,omitempty"`
+	Do  ActionKind `json:"do"`
+	Arg string     `json:"arg,omitempty"`
 }
+
+// ActionKind names what an option does; the actions table (screens.go) maps
+// each kind to its handler. The names are stored: never rename one.
+type ActionKind string
 
 // Choice is the value picked for the product on the card.
 type Choice struct {
@@ -138,13 +185,50 @@ type Purchase struct {
 	Announced map[string]string `json:"announced,omitempty"`
 }
 
-// Migrate brings a stored state to the current schema. Unknown future versions
-// are reset to a fresh session rather than misread, keeping purchases.
+// Migrate brings a stored state to the current schema. A state of another
+// version keeps everything but its flow and the meaning of its options, which
+// may have changed: the menu counter stays, so every old token is stale.
 func Migrate(s State) State {
+	if s.Mode != "" {
+		// Schema 1 kept two meanings in Mode; their values tell them apart.
+		if p := ICCIDPurpose(s.Mode); p == ForStatus || p == ForTopUp {
+			s.ICCIDFor = p
+		} else {
+			s.BrowseCountry = s.Mode
+		}
+		s.Mode = ""
+	}
+	// Schema 1 kept the country picker's and the history's page in Page;
+	// these steps now leave Page at 0.
+	if s.Page != 0 {
+		switch s.Step {
+		case StepCountry, StepDestination:
+			s.CountryPage, s.Page = s.Page, 0
+		case StepOrders, StepOrder, StepReveal:
+			s.OrdersPage, s.Page = s.Page, 0
+		}
+	}
 	if s.V == SchemaVersion {
 		return s
 	}
-	return State{V: SchemaVersion, Lang: s.Lang, Nonce: s.Nonce, Menu: s.Menu, Purchases: s.Purchases,
-		ESIMs: s.ESIMs, User: s.User, Country: s.Country, CountryAsked: s.CountryAsked, Cart: s.Cart,
-		History: s.History, SpentDay: s.SpentDay, Spent: s.Spent}
+	s.V = SchemaVersion
+	s.Flow = Flow{}
+	s.Menus = Menus{Menu: s.Menu}
+	return s
+}
+
+// Tidy forgets a browsing flow left idle (search results, a product card, a
+// confirmation): they are stale by now and only take space. A session
+// waiting for or showing an invoice is left alone, as are purchases and
+// eSIMs.
+func Tidy(s State) (State, bool) {
+	switch s.Step {
+	case StepSearching, StepResults, StepLoading, StepProduct, StepConfirm:
+	default:
+		return s, false
+	}
+	t := turn{s: s}
+	t.clearFlow()
+	t.s.Actions = nil
+	return t.s, true
 }

@@ -1,6 +1,8 @@
 package conversation
 
-import "time"
+import (
+	"time"
+)
 
 // SessionKey names one user's conversation on one platform. A user has the same
 // session whether they write from a private chat or press a button in a group,
@@ -19,8 +21,6 @@ type Address struct {
 	Chat     string `json:"chat"`
 	Private  bool   `json:"private"`
 }
-
-// ---- Events: everything that can happen to a session. ----
 
 // Event is the input to Step. The set is closed: only this package's types implement it.
 type Event interface{ isEvent() }
@@ -64,6 +64,19 @@ type InvoiceUpdated struct {
 	Reveal bool
 }
 
+// PhoneChecked answers CheckPhone. Found means one operator was identified,
+// given in full as Product; otherwise Operators lists the candidates (possibly
+// none).
+type PhoneChecked struct {
+	Number    string
+	Found     bool
+	Product   Product
+	Operators []ProductSummary
+}
+
+// ESIMLoaded answers LoadESIM.
+type ESIMLoaded struct{ ESIM ESIM }
+
 // Failed reports that an effect could not be carried out. Op names the effect
 // (the OpXxx constants) so the engine knows which step to recover.
 type Failed struct {
@@ -81,6 +94,13 @@ const (
 	OpSimulatePayment = "simulate_payment"
 )
 
+// Op names for Failed, for the effects below.
+const (
+	OpCheckPhone = "check_phone"
+	OpLoadESIM   = "load_esim"
+	OpPay        = "pay"
+)
+
 // ErrorKind is the small set of failure classes the user is told about. Detail
 // stays in the shell's logs.
 type ErrorKind string
@@ -96,17 +116,27 @@ const (
 	ErrInternal    ErrorKind = "internal"     // our bug or an unexpected answer
 )
 
-func (ProductsFound) isEvent()  {}
-func (ProductLoaded) isEvent()  {}
-func (InvoiceCreated) isEvent() {}
-func (InvoiceUpdated) isEvent() {}
-func (Failed) isEvent()         {}
-func (Start) isEvent()          {}
-func (Command) isEvent()        {}
-func (Text) isEvent()           {}
-func (Chose) isEvent()          {}
+func (ProductsFound) isEvent() {}
 
-// ---- Effects: what the shell must do after saving the new state. ----
+func (ProductLoaded) isEvent() {}
+
+func (InvoiceCreated) isEvent() {}
+
+func (InvoiceUpdated) isEvent() {}
+
+func (Failed) isEvent() {}
+
+func (Start) isEvent() {}
+
+func (Command) isEvent() {}
+
+func (Text) isEvent() {}
+
+func (Chose) isEvent() {}
+
+func (PhoneChecked) isEvent() {}
+
+func (ESIMLoaded) isEvent() {}
 
 // Effect is an output of Step.
 type Effect interface{ isEffect() }
@@ -238,15 +268,41 @@ type RefreshInvoice struct {
 // SimulatePayment asks the sandbox to pretend the invoice was paid.
 type SimulatePayment struct{ InvoiceID string }
 
-func (Reply) isEffect()           {}
-func (SearchProducts) isEffect()  {}
-func (LoadProduct) isEffect()     {}
-func (CreateInvoice) isEffect()   {}
-func (TrackInvoice) isEffect()    {}
-func (RefreshInvoice) isEffect()  {}
+// CheckPhone asks the shell which operators serve a phone number (Bitrefill's
+// /check_phone_number). Number is E.164; Country is the user's country, for
+// logs and ranking only.
+type CheckPhone struct {
+	Number  string
+	Country string
+}
+
+// LoadESIM asks for an eSIM's current state by ICCID.
+type LoadESIM struct{ ICCID string }
+
+// PayInvoice asks the shell to pay an unpaid balance invoice from the
+// operator's account. It is never retried by the shell; the answer is
+// InvoiceUpdated, or Failed{Op: OpPay}.
+type PayInvoice struct{ InvoiceID string }
+
+func (Reply) isEffect() {}
+
+func (SearchProducts) isEffect() {}
+
+func (LoadProduct) isEffect() {}
+
+func (CreateInvoice) isEffect() {}
+
+func (TrackInvoice) isEffect() {}
+
+func (RefreshInvoice) isEffect() {}
+
 func (SimulatePayment) isEffect() {}
 
-// ---- The catalogue and invoices as the engine sees them. ----
+func (CheckPhone) isEffect() {}
+
+func (LoadESIM) isEffect() {}
+
+func (PayInvoice) isEffect() {}
 
 // Product kinds, as Bitrefill names them.
 const (
@@ -366,4 +422,57 @@ type Redemption struct {
 type Field struct {
 	Name  string `json:"name"`
 	Value string `json:"value"`
+}
+
+// ESIM is an eSIM's state as the status view shows it.
+type ESIM struct {
+	ICCID     string   `json:"iccid"`
+	Installed bool     `json:"installed"`
+	Bundles   []Bundle `json:"bundles,omitempty"`
+}
+
+// Bundle is one plan bought for an eSIM. RemainingBytes is what is left of
+// DataMB; Status is Bitrefill's word (active, expired, depleted, purchased).
+type Bundle struct {
+	Name           string    `json:"name"`
+	DataMB         int64     `json:"data_mb,omitempty"`
+	RemainingBytes int64     `json:"remaining_bytes,omitempty"`
+	Status         string    `json:"status,omitempty"`
+	Expires        time.Time `json:"expires,omitzero"`
+}
+
+// BalancePolicy says who may pay from the operator's account balance and how
+// much per day. Paying from the balance spends the operator's own money at
+// once, so it is off for everyone not listed.
+type BalancePolicy struct {
+	// Users are SessionKey.String() values ("telegram:123").
+	Users map[string]bool
+	// DailyCap bounds what one user may spend per UTC day, in Currency.
+	// Zero means no balance payments at all.
+	DailyCap Amount
+	// Currency is the account's currency (default USD).
+	Currency string
+}
+
+// CartItem is one line of the cart: a product, a value, and how many.
+type CartItem struct {
+	ProductID   string `json:"product_id"`
+	Name        string `json:"name"`
+	Kind        string `json:"kind,omitempty"`
+	PackageID   string `json:"package_id,omitempty"`
+	Label       string `json:"label"`
+	Amount      Amount `json:"amount,omitempty"`
+	Currency    string `json:"currency,omitempty"`
+	Quantity    int    `json:"quantity"`
+	PhoneNumber string `json:"phone_number,omitempty"`
+	ESIMID      string `json:"esim_id,omitempty"`
+}
+
+// HistoryEntry is one invoice in the user's order history. It never holds
+// codes: those are fetched again when the user asks to see them.
+type HistoryEntry struct {
+	Invoice string    `json:"invoice"`
+	Summary string    `json:"summary"`
+	Status  string    `json:"status"`
+	Date    time.Time `json:"date"`
 }

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"encoding/json"
+	"refillbot/bot"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -31,7 +32,7 @@ func BenchmarkCommitParallel(b *testing.B) {
 				for pb.Next() {
 					i := int(next.Add(1))
 					st := sampleState(i)
-					if err := s.Commit(Commit{Key: key(i), State: st}); err != nil {
+					if err := s.Commit(bot.Commit{Key: key(i), State: st}); err != nil {
 						b.Error(err)
 						return
 					}
@@ -50,7 +51,7 @@ func BenchmarkCommitSerial(b *testing.B) {
 			s.mode = m.mode
 			b.ResetTimer()
 			for i := range b.N {
-				if err := s.Commit(Commit{Key: key(i), State: sampleState(i)}); err != nil {
+				if err := s.Commit(bot.Commit{Key: key(i), State: sampleState(i)}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"refillbot/bot"
 	"strings"
 	"testing"
 	"time"
@@ -80,7 +81,7 @@ func TestWrongKeyRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Commit(Commit{Key: key(1), State: sampleState(1)}); err != nil {
+	if err := s.Commit(bot.Commit{Key: key(1), State: sampleState(1)}); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -110,8 +111,8 @@ func TestWrongKeyRefused(t *testing.T) {
 func TestSealedRecordsHideCodes(t *testing.T) {
 	s, path := openTemp(t, Options{Key: bytes.Repeat([]byte{9}, 32)})
 	st := sampleState(1) // holds the code ABCD-EFGH-IJKL
-	rec := OutboxRecord{ID: 1, Session: key(1), Reply: conversation.Reply{Secret: true, Text: []conversation.Span{{Text: "Code: WXYZ-9876-SECRET", Style: conversation.Code}}}}
-	if err := s.Commit(Commit{Key: key(1), State: st, Outbox: []OutboxRecord{rec}}); err != nil {
+	rec := bot.OutboxRecord{ID: 1, Session: key(1), Reply: conversation.Reply{Secret: true, Text: []conversation.Span{{Text: "Code: WXYZ-9876-SECRET", Style: conversation.Code}}}}
+	if err := s.Commit(bot.Commit{Key: key(1), State: st, Outbox: []bot.OutboxRecord{rec}}); err != nil {
 		t.Fatal(err)
 	}
 	raw, err := os.ReadFile(path)
@@ -132,14 +133,14 @@ func TestSealedRecordsHideCodes(t *testing.T) {
 func TestOutboxLifecycle(t *testing.T) {
 	s, _ := openTemp(t, Options{NoSync: true})
 	reply := func(s string) conversation.Reply { return conversation.Reply{Text: []conversation.Span{{Text: s}}} }
-	c := Commit{Key: key(1), State: sampleState(1), Outbox: []OutboxRecord{
+	c := bot.Commit{Key: key(1), State: sampleState(1), Outbox: []bot.OutboxRecord{
 		{ID: 10, Session: key(1), Reply: reply("first")},
 		{ID: 11, Session: key(1), Reply: reply("second"), Invoice: "inv", View: true},
 	}}
 	if err := s.Commit(c); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Enqueue([]OutboxRecord{{ID: 5, Session: key(2), Reply: reply("reminder")}}); err != nil {
+	if err := s.Enqueue([]bot.OutboxRecord{{ID: 5, Session: key(2), Reply: reply("reminder")}}); err != nil {
 		t.Fatal(err)
 	}
 	list, err := s.Outbox(0)
@@ -150,9 +151,9 @@ func TestOutboxLifecycle(t *testing.T) {
 	if err := s.OutboxRetry(10, 3, next); err != nil {
 		t.Fatal(err)
 	}
-	view := View{InvoiceID: "inv", Address: conversation.Address{Platform: "t", Chat: "c"}, Ref: "42"}
-	hide := Scheduled{Due: next, Name: "hide:t:c:42", Kind: "hide", Ref: "42"}
-	if err := s.OutboxDone([]uint64{11, 5}, []View{view}, []Scheduled{hide}); err != nil {
+	view := bot.View{InvoiceID: "inv", Address: conversation.Address{Platform: "t", Chat: "c"}, Ref: "42"}
+	hide := bot.Scheduled{Due: next, Name: "hide:t:c:42", Kind: "hide", Ref: "42"}
+	if err := s.OutboxDone([]uint64{11, 5}, []bot.View{view}, []bot.Scheduled{hide}); err != nil {
 		t.Fatal(err)
 	}
 	list, _ = s.Outbox(0)
@@ -160,7 +161,7 @@ func TestOutboxLifecycle(t *testing.T) {
 		t.Fatalf("after done/retry: %+v", list)
 	}
 	// The next commit may carry the mark instead.
-	if err := s.Commit(Commit{Key: key(1), State: sampleState(1), Done: []uint64{10}}); err != nil {
+	if err := s.Commit(bot.Commit{Key: key(1), State: sampleState(1), Done: []uint64{10}}); err != nil {
 		t.Fatal(err)
 	}
 	if list, _ := s.Outbox(0); len(list) != 0 {
@@ -216,7 +217,7 @@ func TestMarkOnceAndAddress(t *testing.T) {
 	private := conversation.Address{Platform: "telegram", Chat: "100", Private: true}
 	group := conversation.Address{Platform: "telegram", Chat: "-200"}
 	for _, a := range []conversation.Address{private, group} {
-		if err := s.Commit(Commit{Key: key(1), State: sampleState(1), Address: a}); err != nil {
+		if err := s.Commit(bot.Commit{Key: key(1), State: sampleState(1), Address: a}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -9,6 +9,11 @@
 // would double-announce deliveries and double-create invoices — into an
 // immediate, explicit error (ErrLocked) instead of silent corruption.
 //
+// Store implements every role of the shell's store (bot.Sessions, bot.Outbox,
+// bot.WatchList, bot.Timers, bot.Upkeep) with bot's own records, and passes
+// the conformance suite in storetest, which any other store (PostgreSQL)
+// runs too: a new store is "implement bot.Store, pass storetest.Run".
+//
 // The package speaks the engine's vocabulary (sessions, tracked invoices,
 // checkouts) and never exposes a transaction: the atomicity the shell relies
 // on — a session's new state and the invoices it watches change together or

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"refillbot/bot"
 	"sort"
 	"strings"
 	"time"
@@ -96,17 +97,10 @@ func (s *Store) Address(key conversation.SessionKey) (conversation.Address, bool
 	return a, found, err
 }
 
-// SessionInfo is one stored session, as EachSession reads it.
-type SessionInfo struct {
-	Key     conversation.SessionKey
-	State   conversation.State
-	Changed time.Time // zero for sessions written before this was recorded
-}
-
 // AllSessions lists every session (for the scheduled jobs, which run rarely).
 // Unreadable sessions are reported and skipped.
-func (s *Store) AllSessions() ([]SessionInfo, error) {
-	var out []SessionInfo
+func (s *Store) AllSessions() ([]bot.SessionInfo, error) {
+	var out []bot.SessionInfo
 	var errs []error
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
@@ -120,7 +114,7 @@ func (s *Store) AllSessions() ([]SessionInfo, error) {
 				errs = append(errs, fmt.Errorf("storage: session %q: %w", k, err))
 				return nil
 			}
-			out = append(out, SessionInfo{Key: conversation.SessionKey{Platform: string(platform), User: string(user)}, State: rec.State, Changed: rec.At})
+			out = append(out, bot.SessionInfo{Key: conversation.SessionKey{Platform: string(platform), User: string(user)}, State: rec.State, Changed: rec.At})
 			return nil
 		})
 	})

@@ -6,36 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"refillbot/bot"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"refillbot/conversation"
 )
-
-// OutboxRecord is a message owed to a user. It is written in the same
-// transaction as the state that caused it and deleted once the platform has
-// accepted it, so a crash between the two can only repeat a message, never
-// lose one. Records are sealed like sessions: a delivery holds a code.
-type OutboxRecord struct {
-	// ID orders records (the shell hands out increasing ids), so one
-	// session's messages leave in the order the engine produced them.
-	ID      uint64
-	Session conversation.SessionKey
-	Address conversation.Address
-	Reply   conversation.Reply
-	// Invoice is the invoice the message is about; with Edit the message
-	// replaces the invoice's own message where the platform can edit, and
-	// with View it is that message, whose reference is remembered.
-	Invoice string
-	Edit    bool
-	View    bool
-	// Hide marks a code message to be removed after the configured time.
-	Hide     bool
-	Attempts int
-	NextTry  time.Time
-	Created  time.Time
-}
 
 type outboxValue struct {
 	V        int                     `json:"v"`
@@ -51,14 +28,6 @@ type outboxValue struct {
 	Created  time.Time               `json:"created,omitzero"`
 }
 
-// View is the platform's reference to the message showing an invoice, so
-// that later news about it can edit that message.
-type View struct {
-	InvoiceID string
-	Address   conversation.Address
-	Ref       string
-}
-
 type viewValue struct {
 	V       int                  `json:"v"`
 	Address conversation.Address `json:"address"`
@@ -70,7 +39,7 @@ func outboxKey(id uint64) []byte {
 	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), id)
 }
 
-func (s *Store) encodeOutbox(r OutboxRecord) (keyValue, error) {
+func (s *Store) encodeOutbox(r bot.OutboxRecord) (keyValue, error) {
 	if r.ID == 0 {
 		return keyValue{}, errors.New("storage: outbox record without an id")
 	}
@@ -82,20 +51,20 @@ func (s *Store) encodeOutbox(r OutboxRecord) (keyValue, error) {
 	return keyValue{outboxKey(r.ID), s.seal.close(v)}, nil
 }
 
-func (s *Store) decodeOutbox(k, v []byte) (OutboxRecord, error) {
+func (s *Store) decodeOutbox(k, v []byte) (bot.OutboxRecord, error) {
 	if len(k) != 8 {
-		return OutboxRecord{}, fmt.Errorf("%w: outbox key %x", ErrCorrupt, k)
+		return bot.OutboxRecord{}, fmt.Errorf("%w: outbox key %x", ErrCorrupt, k)
 	}
 	var o outboxValue
 	if err := s.open(v, &o); err != nil {
-		return OutboxRecord{}, err
+		return bot.OutboxRecord{}, err
 	}
-	return OutboxRecord{ID: binary.BigEndian.Uint64(k), Session: o.Session, Address: o.Address, Reply: o.Reply,
+	return bot.OutboxRecord{ID: binary.BigEndian.Uint64(k), Session: o.Session, Address: o.Address, Reply: o.Reply,
 		Invoice: o.Invoice, Edit: o.Edit, View: o.View, Hide: o.Hide, Attempts: o.Attempts, NextTry: o.NextTry, Created: o.Created}, nil
 }
 
 // Enqueue stores messages not caused by a session's step (reminders).
-func (s *Store) Enqueue(recs []OutboxRecord) error {
+func (s *Store) Enqueue(recs []bot.OutboxRecord) error {
 	kvs := make([]keyValue, 0, len(recs))
 	idx := make([]indexEntry, 0, len(recs))
 	for _, r := range recs {
@@ -126,8 +95,8 @@ func (s *Store) Enqueue(recs []OutboxRecord) error {
 
 // Outbox returns up to limit pending records (all when limit <= 0), oldest
 // first. Unreadable records are reported, not hidden behind the others.
-func (s *Store) Outbox(limit int) ([]OutboxRecord, error) {
-	var out []OutboxRecord
+func (s *Store) Outbox(limit int) ([]bot.OutboxRecord, error) {
+	var out []bot.OutboxRecord
 	var errs []error
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketOutbox).Cursor()
@@ -168,7 +137,7 @@ var metaOutboxHigh = []byte("outbox_high")
 // OutboxDone deletes records the platform accepted (the "sent" mark), and
 // remembers the message references of invoice views and the code messages
 // to hide later, all in one transaction.
-func (s *Store) OutboxDone(ids []uint64, views []View, hides []Scheduled) error {
+func (s *Store) OutboxDone(ids []uint64, views []bot.View, hides []bot.Scheduled) error {
 	var high uint64
 	for _, id := range ids {
 		high = max(high, id)
@@ -257,10 +226,10 @@ func (s *Store) OutboxRetry(id uint64, attempts int, next time.Time) error {
 }
 
 // InvoiceView returns the message showing an invoice, if one was recorded.
-func (s *Store) InvoiceView(invoiceID string) (View, bool, error) {
+func (s *Store) InvoiceView(invoiceID string) (bot.View, bool, error) {
 	k, err := invoiceKey(invoiceID)
 	if err != nil {
-		return View{}, false, err
+		return bot.View{}, false, err
 	}
 	var v viewValue
 	found := false
@@ -273,27 +242,12 @@ func (s *Store) InvoiceView(invoiceID string) (View, bool, error) {
 		return decode(b, &v)
 	})
 	if err != nil {
-		return View{}, false, fmt.Errorf("storage: invoice view %q: %w", invoiceID, err)
+		return bot.View{}, false, fmt.Errorf("storage: invoice view %q: %w", invoiceID, err)
 	}
-	return View{InvoiceID: invoiceID, Address: v.Address, Ref: v.Ref}, found, nil
+	return bot.View{InvoiceID: invoiceID, Address: v.Address, Ref: v.Ref}, found, nil
 }
 
 // ---- Scheduled work ----
-
-// Scheduled is timed work for a session: a reminder or a message to hide.
-// Name makes it unique: scheduling the same name and time twice is a no-op.
-type Scheduled struct {
-	Due     time.Time
-	Name    string
-	Kind    string
-	Session conversation.SessionKey
-	Address conversation.Address
-	Ref     string // a platform message reference (hide)
-	Subject string // what it is about (a product name)
-	Date    string // a date to show (an expiration date)
-	// Attempts counts failed tries (ScheduleRetry), for back-off and giving up.
-	Attempts int
-}
 
 type scheduledValue struct {
 	V       int                     `json:"v"`
@@ -311,7 +265,7 @@ func scheduledKey(due time.Time, name string) []byte {
 	return append(k, name...)
 }
 
-func encodeScheduled(sc Scheduled) (keyValue, error) {
+func encodeScheduled(sc bot.Scheduled) (keyValue, error) {
 	if sc.Name == "" || 8+len(sc.Name) > bolt.MaxKeySize {
 		return keyValue{}, fmt.Errorf("storage: invalid schedule name %q", sc.Name)
 	}
@@ -324,8 +278,8 @@ func encodeScheduled(sc Scheduled) (keyValue, error) {
 }
 
 // Due returns up to limit scheduled entries due at or before now, earliest first.
-func (s *Store) Due(now time.Time, limit int) ([]Scheduled, error) {
-	var out []Scheduled
+func (s *Store) Due(now time.Time, limit int) ([]bot.Scheduled, error) {
+	var out []bot.Scheduled
 	var errs []error
 	end := scheduledKey(now, "\xff")
 	err := s.db.View(func(tx *bolt.Tx) error {
@@ -340,7 +294,7 @@ func (s *Store) Due(now time.Time, limit int) ([]Scheduled, error) {
 				errs = append(errs, fmt.Errorf("storage: schedule %q: %w", k[8:], err))
 				continue
 			}
-			out = append(out, Scheduled{Due: time.Unix(0, int64(binary.BigEndian.Uint64(k[:8]))).UTC(), Name: string(k[8:]),
+			out = append(out, bot.Scheduled{Due: time.Unix(0, int64(binary.BigEndian.Uint64(k[:8]))).UTC(), Name: string(k[8:]),
 				Kind: sv.Kind, Session: sv.Session, Address: sv.Address, Ref: sv.Ref, Subject: sv.Subject, Date: sv.Date, Attempts: sv.Tries})
 		}
 		return nil
@@ -352,7 +306,7 @@ func (s *Store) Due(now time.Time, limit int) ([]Scheduled, error) {
 }
 
 // ScheduleDone removes entries that were carried out.
-func (s *Store) ScheduleDone(done []Scheduled) error {
+func (s *Store) ScheduleDone(done []bot.Scheduled) error {
 	err := s.write(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSchedule)
 		for _, sc := range done {
@@ -371,7 +325,7 @@ func (s *Store) ScheduleDone(done []Scheduled) error {
 // ScheduleRetry moves an entry that could not be carried out to next, with
 // its attempt count, so that it waits behind the work due before then
 // instead of being read first on every run.
-func (s *Store) ScheduleRetry(sc Scheduled, next time.Time) error {
+func (s *Store) ScheduleRetry(sc bot.Scheduled, next time.Time) error {
 	moved := sc
 	moved.Due = next
 	kv, err := encodeScheduled(moved)

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"bytes"
+	"refillbot/bot"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -27,7 +28,7 @@ func BenchmarkOutboxWrite(b *testing.B) {
 				for pb.Next() {
 					id := next.Add(2)
 					k := key(int(id))
-					c := Commit{Key: k, State: sampleState(int(id)), Outbox: []OutboxRecord{
+					c := bot.Commit{Key: k, State: sampleState(int(id)), Outbox: []bot.OutboxRecord{
 						{ID: id - 1, Session: k, Reply: reply}, {ID: id, Session: k, Reply: reply},
 					}}
 					if err := s.Commit(c); err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"refillbot/bot"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -146,8 +147,8 @@ func (s *Store) buildOutboxIndexes(tx *bolt.Tx) error {
 // at most limit records (all when limit <= 0); a session cut short is
 // continued by the next call, its head being still due. Records held back
 // (a blocked user's) cost nothing here however many there are.
-func (s *Store) OutboxDue(now time.Time, limit int) ([]OutboxRecord, error) {
-	var out []OutboxRecord
+func (s *Store) OutboxDue(now time.Time, limit int) ([]bot.OutboxRecord, error) {
+	var out []bot.OutboxRecord
 	var errs []error
 	end := timeKey(now)
 	err := s.db.View(func(tx *bolt.Tx) error {
@@ -180,7 +181,7 @@ func (s *Store) OutboxDue(now time.Time, limit int) ([]OutboxRecord, error) {
 // entry may outlive its record within a listing). A record that cannot be
 // read is reported in errs and skipped, so one bad record never hides the
 // others.
-func (s *Store) appendOutbox(out []OutboxRecord, errs []error, outbox *bolt.Bucket, id []byte) ([]OutboxRecord, []error) {
+func (s *Store) appendOutbox(out []bot.OutboxRecord, errs []error, outbox *bolt.Bucket, id []byte) ([]bot.OutboxRecord, []error) {
 	v := outbox.Get(id)
 	if v == nil {
 		return out, errs
@@ -194,8 +195,8 @@ func (s *Store) appendOutbox(out []OutboxRecord, errs []error, outbox *bolt.Buck
 
 // OutboxSession returns up to limit of one session's records (all when
 // limit <= 0), oldest first, whatever their next-try time.
-func (s *Store) OutboxSession(key conversation.SessionKey, limit int) ([]OutboxRecord, error) {
-	var out []OutboxRecord
+func (s *Store) OutboxSession(key conversation.SessionKey, limit int) ([]bot.OutboxRecord, error) {
+	var out []bot.OutboxRecord
 	var errs []error
 	prefix := sessionPrefix(rawSession(key))
 	err := s.db.View(func(tx *bolt.Tx) error {

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"fmt"
+	"refillbot/bot"
 	"testing"
 	"time"
 
@@ -10,7 +11,7 @@ import (
 	"refillbot/conversation"
 )
 
-func ids(list []OutboxRecord) []uint64 {
+func ids(list []bot.OutboxRecord) []uint64 {
 	out := make([]uint64, len(list))
 	for i, r := range list {
 		out[i] = r.ID
@@ -25,18 +26,18 @@ func TestOutboxDueSkipsHeldBackRecords(t *testing.T) {
 	s, _ := openTemp(t, Options{NoSync: true})
 	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
 	reply := conversation.Reply{Text: []conversation.Span{{Text: "x"}}}
-	var recs []OutboxRecord
+	var recs []bot.OutboxRecord
 	for i := range 1500 { // the blocked user's backlog: one held back, the rest behind it
-		r := OutboxRecord{ID: uint64(1 + i), Session: key(1), Reply: reply}
+		r := bot.OutboxRecord{ID: uint64(1 + i), Session: key(1), Reply: reply}
 		if i == 0 {
 			r.Attempts, r.NextTry = 5, now.Add(6*time.Hour)
 		}
 		recs = append(recs, r)
 	}
 	recs = append(recs,
-		OutboxRecord{ID: 5000, Session: key(2), Reply: reply, Attempts: 1, NextTry: now.Add(-time.Second)},
-		OutboxRecord{ID: 5001, Session: key(2), Reply: reply},
-		OutboxRecord{ID: 6000, Session: key(3), Reply: reply},
+		bot.OutboxRecord{ID: 5000, Session: key(2), Reply: reply, Attempts: 1, NextTry: now.Add(-time.Second)},
+		bot.OutboxRecord{ID: 5001, Session: key(2), Reply: reply},
+		bot.OutboxRecord{ID: 6000, Session: key(3), Reply: reply},
 	)
 	if err := s.Enqueue(recs); err != nil {
 		t.Fatal(err)
@@ -67,7 +68,7 @@ func TestOutboxDueSkipsHeldBackRecords(t *testing.T) {
 		t.Errorf("OutboxSession(key 2) = %v %v", ids(own), err)
 	}
 	// The next commit may carry marks: the indexes follow.
-	if err := s.Commit(Commit{Key: key(2), State: sampleState(2), Done: []uint64{5000, 5001}}); err != nil {
+	if err := s.Commit(bot.Commit{Key: key(2), State: sampleState(2), Done: []uint64{5000, 5001}}); err != nil {
 		t.Fatal(err)
 	}
 	if own, _ := s.OutboxSession(key(2), 0); len(own) != 0 {
@@ -82,7 +83,7 @@ func TestOutboxDueSkipsHeldBackRecords(t *testing.T) {
 func TestOutboxIndexesBuiltForOldFiles(t *testing.T) {
 	s, path := openTemp(t, Options{NoSync: true})
 	reply := conversation.Reply{Text: []conversation.Span{{Text: "x"}}}
-	if err := s.Enqueue([]OutboxRecord{{ID: 7, Session: key(1), Reply: reply}, {ID: 8, Session: key(2), Reply: reply}}); err != nil {
+	if err := s.Enqueue([]bot.OutboxRecord{{ID: 7, Session: key(1), Reply: reply}, {ID: 8, Session: key(2), Reply: reply}}); err != nil {
 		t.Fatal(err)
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error { // as an older build left it
@@ -112,7 +113,7 @@ func TestOutboxIndexesBuiltForOldFiles(t *testing.T) {
 func TestOutboxIndexesIdempotent(t *testing.T) {
 	s, _ := openTemp(t, Options{NoSync: true})
 	reply := conversation.Reply{Text: []conversation.Span{{Text: "x"}}}
-	ops, err := s.prepareCommit(Commit{Key: key(1), State: sampleState(1), Outbox: []OutboxRecord{{ID: 1, Session: key(1), Reply: reply}, {ID: 2, Session: key(1), Reply: reply}}})
+	ops, err := s.prepareCommit(bot.Commit{Key: key(1), State: sampleState(1), Outbox: []bot.OutboxRecord{{ID: 1, Session: key(1), Reply: reply}, {ID: 2, Session: key(1), Reply: reply}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,9 +148,9 @@ func TestOutboxIndexesIdempotent(t *testing.T) {
 func TestScheduleRetryMovesEntry(t *testing.T) {
 	s, _ := openTemp(t, Options{NoSync: true})
 	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
-	hide := Scheduled{Due: now.Add(-time.Hour), Name: "hide:a", Kind: "hide", Ref: "1"}
-	gift := Scheduled{Due: now.Add(-time.Minute), Name: "giftcard:o1", Kind: "giftcard"}
-	if err := s.OutboxDone(nil, nil, []Scheduled{hide, gift}); err != nil {
+	hide := bot.Scheduled{Due: now.Add(-time.Hour), Name: "hide:a", Kind: "hide", Ref: "1"}
+	gift := bot.Scheduled{Due: now.Add(-time.Minute), Name: "giftcard:o1", Kind: "giftcard"}
+	if err := s.OutboxDone(nil, nil, []bot.Scheduled{hide, gift}); err != nil {
 		t.Fatal(err)
 	}
 	if due, _ := s.Due(now, 1); len(due) != 1 || due[0].Name != "hide:a" {

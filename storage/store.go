@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"refillbot/bot"
 	"sort"
 	"strconv"
 	"sync/atomic"
@@ -25,7 +26,7 @@ var (
 	// ErrCorrupt: a record or the file layout cannot be read.
 	ErrCorrupt = errors.New("corrupt record")
 	// ErrCheckoutExists: the checkout already has a different invoice.
-	ErrCheckoutExists = errors.New("checkout already has an invoice")
+	ErrCheckoutExists = bot.ErrCheckoutExists
 )
 
 // DefaultTimeout is how long Open waits for the file lock when Options.Timeout is zero.
@@ -79,6 +80,16 @@ type Store struct {
 	// inflight counts writes under way, for modeAdaptive.
 	inflight atomic.Int32
 }
+
+// The bbolt store plays every role of the shell's store.
+var (
+	_ bot.Store     = (*Store)(nil)
+	_ bot.Sessions  = (*Store)(nil)
+	_ bot.Outbox    = (*Store)(nil)
+	_ bot.WatchList = (*Store)(nil)
+	_ bot.Timers    = (*Store)(nil)
+	_ bot.Upkeep    = (*Store)(nil)
+)
 
 // writeMode selects how write transactions are issued; see (*Store).write.
 type writeMode int
@@ -188,41 +199,6 @@ func (s *Store) write(fn func(*bolt.Tx) error) error {
 
 // ---- Sessions ----
 
-// Commit is one engine step's outcome: a session's new state and the changes
-// to the tracked-invoice index it implies, stored together or not at all.
-type Commit struct {
-	Key   conversation.SessionKey
-	State conversation.State
-	// Track upserts these invoices. A zero Session defaults to Key. Tracking
-	// an invoice clears any settled mark it had.
-	Track []TrackedInvoice
-	// Untrack removes these invoice ids from the index and marks them settled.
-	// It is applied after Track.
-	Untrack []string
-	// Address is where the session was last reached; a private one is kept
-	// for notifications that no user event prompts (reminders).
-	Address conversation.Address
-	// Outbox holds the messages this step causes, written with the state so
-	// that a crash can neither lose them nor announce a state never saved.
-	Outbox []OutboxRecord
-	// Done deletes outbox records already handed to the platform (their
-	// "sent" mark, carried by the next commit when that comes first).
-	Done []uint64
-	// Schedule adds timed work (reminders), keyed so a repeat is a no-op.
-	Schedule []Scheduled
-}
-
-// TrackedInvoice is an invoice the poller watches on a session's behalf.
-type TrackedInvoice struct {
-	InvoiceID string
-	Session   conversation.SessionKey
-	Address   conversation.Address // where to notify
-	Status    string               // last status the shell saw
-	Created   time.Time
-	Expires   time.Time
-	NextCheck time.Time // when the poller should look again
-}
-
 type sessionRecord struct {
 	V     int                `json:"v"`
 	State conversation.State `json:"state"`
@@ -275,7 +251,7 @@ func (s *Store) Session(key conversation.SessionKey) (conversation.State, bool, 
 
 // Commit stores c in one durable transaction. The shell calls it after every
 // engine step and before sending replies.
-func (s *Store) Commit(c Commit) error {
+func (s *Store) Commit(c bot.Commit) error {
 	ops, err := s.prepareCommit(c)
 	if err != nil {
 		return fmt.Errorf("storage: commit %s: %w", c.Key, err)
@@ -302,7 +278,7 @@ type commitOps struct {
 	schedule []keyValue
 }
 
-func (s *Store) prepareCommit(c Commit) (*commitOps, error) {
+func (s *Store) prepareCommit(c bot.Commit) (*commitOps, error) {
 	k, err := sessionKey(c.Key)
 	if err != nil {
 		return nil, err
@@ -444,8 +420,8 @@ func (s *Store) Sessions() (int, error) {
 // Tracked lists every tracked invoice, oldest Created first. A record that
 // cannot be read does not hide the others: they are returned together with an
 // error naming each unreadable one.
-func (s *Store) Tracked() ([]TrackedInvoice, error) {
-	var out []TrackedInvoice
+func (s *Store) Tracked() ([]bot.Tracked, error) {
+	var out []bot.Tracked
 	var errs []error
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketInvoices).ForEach(func(k, v []byte) error {
@@ -471,12 +447,12 @@ func (s *Store) Tracked() ([]TrackedInvoice, error) {
 }
 
 // TrackedInvoice returns one tracked invoice, or false if it is not tracked.
-func (s *Store) TrackedInvoice(id string) (TrackedInvoice, bool, error) {
+func (s *Store) TrackedInvoice(id string) (bot.Tracked, bool, error) {
 	k, err := invoiceKey(id)
 	if err != nil {
-		return TrackedInvoice{}, false, err
+		return bot.Tracked{}, false, err
 	}
-	var t TrackedInvoice
+	var t bot.Tracked
 	found := false
 	err = s.db.View(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketInvoices).Get(k)
@@ -489,7 +465,7 @@ func (s *Store) TrackedInvoice(id string) (TrackedInvoice, bool, error) {
 		return derr
 	})
 	if err != nil {
-		return TrackedInvoice{}, false, fmt.Errorf("storage: tracked invoice %q: %w", id, err)
+		return bot.Tracked{}, false, fmt.Errorf("storage: tracked invoice %q: %w", id, err)
 	}
 	return t, found, nil
 }
@@ -498,7 +474,7 @@ func (s *Store) TrackedInvoice(id string) (TrackedInvoice, bool, error) {
 // NextCheck only; the other fields belong to Commit. It does nothing (nil
 // error) if the invoice is no longer tracked, so a poll racing an Untrack
 // cannot resurrect it.
-func (s *Store) UpdateTracked(t TrackedInvoice) error {
+func (s *Store) UpdateTracked(t bot.Tracked) error {
 	k, err := invoiceKey(t.InvoiceID)
 	if err != nil {
 		return err
@@ -544,7 +520,7 @@ func (s *Store) Settled(invoiceID string) (bool, error) {
 	return found, nil
 }
 
-func encodeTracked(t TrackedInvoice) (keyValue, error) {
+func encodeTracked(t bot.Tracked) (keyValue, error) {
 	k, err := invoiceKey(t.InvoiceID)
 	if err != nil {
 		return keyValue{}, err
@@ -559,12 +535,12 @@ func encodeTracked(t TrackedInvoice) (keyValue, error) {
 	return keyValue{k, v}, nil
 }
 
-func decodeTracked(k, v []byte) (TrackedInvoice, error) {
+func decodeTracked(k, v []byte) (bot.Tracked, error) {
 	var r trackedRecord
 	if err := decode(v, &r); err != nil {
-		return TrackedInvoice{}, err
+		return bot.Tracked{}, err
 	}
-	return TrackedInvoice{
+	return bot.Tracked{
 		InvoiceID: string(k), Session: r.Session, Address: r.Address, Status: r.Status,
 		Created: r.Created, Expires: r.Expires, NextCheck: r.NextCheck,
 	}, nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"refillbot/bot"
 	"reflect"
 	"strings"
 	"sync"
@@ -23,7 +24,7 @@ func TestSessionRoundTrip(t *testing.T) {
 		t.Fatalf("new session: %+v %v %v", st, ok, err)
 	}
 	want := sampleState(7)
-	if err := s.Commit(Commit{Key: k, State: want}); err != nil {
+	if err := s.Commit(bot.Commit{Key: k, State: want}); err != nil {
 		t.Fatal(err)
 	}
 	got, ok, err := s.Session(k)
@@ -48,14 +49,14 @@ func TestSessionRoundTrip(t *testing.T) {
 func TestInvalidKeys(t *testing.T) {
 	s, _ := openTemp(t, Options{})
 	for _, k := range []conversation.SessionKey{{}, {Platform: "telegram"}, {User: "u"}, {Platform: "a\x00b", User: "u"}} {
-		if err := s.Commit(Commit{Key: k}); err == nil {
+		if err := s.Commit(bot.Commit{Key: k}); err == nil {
 			t.Errorf("Commit(%q) accepted", k)
 		}
 	}
-	if err := s.Commit(Commit{Key: key(1), Track: []TrackedInvoice{{}}}); err == nil {
+	if err := s.Commit(bot.Commit{Key: key(1), Track: []bot.Tracked{{}}}); err == nil {
 		t.Error("Track with empty invoice id accepted")
 	}
-	if err := s.Commit(Commit{Key: key(1), Untrack: []string{""}}); err == nil {
+	if err := s.Commit(bot.Commit{Key: key(1), Untrack: []string{""}}); err == nil {
 		t.Error("Untrack of empty invoice id accepted")
 	}
 	if _, ok, _ := s.Session(key(1)); ok {
@@ -70,14 +71,14 @@ func TestReopenKeepsEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	created := time.Date(2025, 5, 1, 12, 0, 0, 0, time.UTC)
-	tr := TrackedInvoice{
+	tr := bot.Tracked{
 		InvoiceID: "inv-1", Session: key(1), Address: conversation.Address{Platform: "telegram", Chat: "42", Private: true},
 		Status: conversation.StatusUnpaid, Created: created, Expires: created.Add(time.Hour), NextCheck: created.Add(time.Minute),
 	}
-	if err := s.Commit(Commit{Key: key(1), State: sampleState(1), Track: []TrackedInvoice{tr}}); err != nil {
+	if err := s.Commit(bot.Commit{Key: key(1), State: sampleState(1), Track: []bot.Tracked{tr}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Commit(Commit{Key: key(2), State: sampleState(2), Untrack: []string{"inv-old"}}); err != nil {
+	if err := s.Commit(bot.Commit{Key: key(2), State: sampleState(2), Untrack: []string{"inv-old"}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.PutCheckoutInvoice("nonce0001:3", "inv-1"); err != nil {
@@ -134,22 +135,22 @@ func TestTrackUntrack(t *testing.T) {
 	s, _ := openTemp(t, Options{})
 	t0 := time.Date(2025, 5, 1, 12, 0, 0, 0, time.UTC)
 	addr := conversation.Address{Platform: "telegram", Chat: "42", Private: true}
-	a := TrackedInvoice{InvoiceID: "inv-a", Session: key(1), Address: addr, Status: "unpaid", Created: t0.Add(time.Minute)}
-	b := TrackedInvoice{InvoiceID: "inv-b", Address: addr, Status: "unpaid", Created: t0} // Session defaults to the commit's key
-	if err := s.Commit(Commit{Key: key(1), State: sampleState(1), Track: []TrackedInvoice{a, b}}); err != nil {
+	a := bot.Tracked{InvoiceID: "inv-a", Session: key(1), Address: addr, Status: "unpaid", Created: t0.Add(time.Minute)}
+	b := bot.Tracked{InvoiceID: "inv-b", Address: addr, Status: "unpaid", Created: t0} // Session defaults to the commit's key
+	if err := s.Commit(bot.Commit{Key: key(1), State: sampleState(1), Track: []bot.Tracked{a, b}}); err != nil {
 		t.Fatal(err)
 	}
 	b.Session = key(1)
 	got, err := s.Tracked()
-	if err != nil || !reflect.DeepEqual(got, []TrackedInvoice{b, a}) {
+	if err != nil || !reflect.DeepEqual(got, []bot.Tracked{b, a}) {
 		t.Fatalf("Tracked (by Created) = %+v, %v", got, err)
 	}
 
-	if err := s.Commit(Commit{Key: key(1), State: sampleState(2), Untrack: []string{"inv-a"}}); err != nil {
+	if err := s.Commit(bot.Commit{Key: key(1), State: sampleState(2), Untrack: []string{"inv-a"}}); err != nil {
 		t.Fatal(err)
 	}
 	got, err = s.Tracked()
-	if err != nil || !reflect.DeepEqual(got, []TrackedInvoice{b}) {
+	if err != nil || !reflect.DeepEqual(got, []bot.Tracked{b}) {
 		t.Fatalf("Tracked after untrack = %+v, %v", got, err)
 	}
 	if _, ok, err := s.TrackedInvoice("inv-a"); ok || err != nil {
@@ -165,7 +166,7 @@ func TestTrackUntrack(t *testing.T) {
 		t.Fatal("state not saved with the untrack")
 	}
 	// Tracking again makes it live again.
-	if err := s.Commit(Commit{Key: key(1), State: sampleState(3), Track: []TrackedInvoice{a}}); err != nil {
+	if err := s.Commit(bot.Commit{Key: key(1), State: sampleState(3), Track: []bot.Tracked{a}}); err != nil {
 		t.Fatal(err)
 	}
 	if ok, _ := s.Settled("inv-a"); ok {
@@ -176,8 +177,8 @@ func TestTrackUntrack(t *testing.T) {
 func TestUpdateTracked(t *testing.T) {
 	s, _ := openTemp(t, Options{})
 	t0 := time.Date(2025, 5, 1, 12, 0, 0, 0, time.UTC)
-	a := TrackedInvoice{InvoiceID: "inv-a", Session: key(1), Status: "unpaid", Created: t0, NextCheck: t0}
-	if err := s.Commit(Commit{Key: key(1), Track: []TrackedInvoice{a}}); err != nil {
+	a := bot.Tracked{InvoiceID: "inv-a", Session: key(1), Status: "unpaid", Created: t0, NextCheck: t0}
+	if err := s.Commit(bot.Commit{Key: key(1), Track: []bot.Tracked{a}}); err != nil {
 		t.Fatal(err)
 	}
 	upd := a
@@ -192,13 +193,13 @@ func TestUpdateTracked(t *testing.T) {
 		t.Fatalf("after UpdateTracked: %+v %v %v", got, ok, err)
 	}
 
-	if err := s.UpdateTracked(TrackedInvoice{InvoiceID: "inv-gone", Status: "complete"}); err != nil {
+	if err := s.UpdateTracked(bot.Tracked{InvoiceID: "inv-gone", Status: "complete"}); err != nil {
 		t.Fatalf("UpdateTracked on untracked: %v", err)
 	}
 	if _, ok, _ := s.TrackedInvoice("inv-gone"); ok {
 		t.Fatal("UpdateTracked resurrected an untracked invoice")
 	}
-	if err := s.Commit(Commit{Key: key(1), Untrack: []string{"inv-a"}}); err != nil {
+	if err := s.Commit(bot.Commit{Key: key(1), Untrack: []string{"inv-a"}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.UpdateTracked(upd); err != nil {
@@ -250,9 +251,9 @@ func TestConcurrentCommits(t *testing.T) {
 					for i := range steps {
 						st := sampleState(w)
 						st.Menu = i
-						c := Commit{Key: key(w), State: st}
+						c := bot.Commit{Key: key(w), State: st}
 						if i == steps-2 {
-							c.Track = []TrackedInvoice{{InvoiceID: key(w).User + "-inv", Created: time.Unix(int64(w), 0)}}
+							c.Track = []bot.Tracked{{InvoiceID: key(w).User + "-inv", Created: time.Unix(int64(w), 0)}}
 						}
 						if i == steps-1 && w%2 == 0 {
 							c.Untrack = []string{key(w).User + "-inv"}
@@ -287,8 +288,8 @@ func TestConcurrentCommits(t *testing.T) {
 // Batch may run a commit's function twice; doing so must change nothing.
 func TestCommitApplyIdempotent(t *testing.T) {
 	s, _ := openTemp(t, Options{NoSync: true})
-	c := Commit{Key: key(1), State: sampleState(1),
-		Track:   []TrackedInvoice{{InvoiceID: "a"}, {InvoiceID: "b"}},
+	c := bot.Commit{Key: key(1), State: sampleState(1),
+		Track:   []bot.Tracked{{InvoiceID: "a"}, {InvoiceID: "b"}},
 		Untrack: []string{"b", "c"}}
 	ops, err := s.prepareCommit(c)
 	if err != nil {
@@ -318,7 +319,7 @@ func TestCommitApplyIdempotent(t *testing.T) {
 func TestBackup(t *testing.T) {
 	s, _ := openTemp(t, Options{})
 	for i := range 10 {
-		if err := s.Commit(Commit{Key: key(i), State: sampleState(i)}); err != nil {
+		if err := s.Commit(bot.Commit{Key: key(i), State: sampleState(i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -372,7 +373,7 @@ func TestUnreadableRecords(t *testing.T) {
 	}
 
 	// One bad tracked record neither hides the good ones nor goes unreported.
-	if err := s.Commit(Commit{Key: key(4), Track: []TrackedInvoice{{InvoiceID: "good"}}}); err != nil {
+	if err := s.Commit(bot.Commit{Key: key(4), Track: []bot.Tracked{{InvoiceID: "good"}}}); err != nil {
 		t.Fatal(err)
 	}
 	put(bucketInvoices, "future", `{"v":2}`)
@@ -381,9 +382,9 @@ func TestUnreadableRecords(t *testing.T) {
 		t.Errorf("Tracked with a newer record: %+v, %v", list, err)
 	}
 	if _, _, err := s.TrackedInvoice("future"); !errors.Is(err, ErrVersion) {
-		t.Errorf("TrackedInvoice newer: %v", err)
+		t.Errorf("bot.Tracked newer: %v", err)
 	}
-	if err := s.UpdateTracked(TrackedInvoice{InvoiceID: "future", Status: "x"}); !errors.Is(err, ErrVersion) {
+	if err := s.UpdateTracked(bot.Tracked{InvoiceID: "future", Status: "x"}); !errors.Is(err, ErrVersion) {
 		t.Errorf("UpdateTracked over a newer record: %v", err)
 	}
 

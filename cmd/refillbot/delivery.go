@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,7 +39,7 @@ func (c *config) deliveryFlags(fs *flag.FlagSet, getenv func(string) string) err
 		}
 		fs.StringVar(s.dst, s.flag, def, s.help+" ($"+s.env+")")
 	}
-	// Test only: make the process die at a crash point (bot.CrashCommitted...).
+	// Test only: make the process die at a crash point (crash.go).
 	c.TestCrash = getenv("REFILLBOT_TEST_CRASH")
 	return nil
 }
@@ -99,12 +98,11 @@ func deliveryConfig(bcfg *bot.Config, cfg config, secret string, stderr io.Write
 	}
 	bcfg.HideCodesAfter = cfg.HideCodesAfter
 	bcfg.BackupDir, bcfg.BackupKeep = cfg.backupDir(), cfg.backupKeep()
-	if point := cfg.TestCrash; point != "" {
-		bcfg.Crash = func(p string) {
-			if p == point {
-				fmt.Fprintln(stderr, "refillbot: REFILLBOT_TEST_CRASH: dying at", p)
-				os.Exit(86)
-			}
+	if cfg.TestCrash != "" { // crash.go
+		c := crasher{point: cfg.TestCrash, stderr: stderr}
+		bcfg.Store = c.store(bcfg.Store)
+		for name, p := range bcfg.Platforms {
+			bcfg.Platforms[name] = c.platform(p)
 		}
 	}
 }

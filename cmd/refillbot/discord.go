@@ -47,12 +47,12 @@ func discordPlatform(cfg config, api *bitrefill.Client, cat *catalog.Catalog, st
 // runDiscord handles interactions until ctx ends. Each one's work is
 // cancelled when workCtx is (the shutdown grace period ran out).
 func runDiscord(ctx, workCtx context.Context, dc *discord.Adapter, b *bot.Bot) error {
-	return dc.Run(ctx, func(ictx context.Context, in discord.Incoming) {
+	return dc.Run(ctx, func(ictx context.Context, in bot.Incoming) {
 		hctx, cancel := context.WithCancel(ictx)
 		stop := context.AfterFunc(workCtx, cancel)
 		defer stop()
 		defer cancel()
-		b.Handle(hctx, bot.Incoming(in))
+		b.Handle(hctx, in)
 	})
 }
 

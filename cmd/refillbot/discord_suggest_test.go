@@ -30,7 +30,7 @@ func TestDiscordSuggestions(t *testing.T) {
 		if k != me {
 			return conversation.State{}, false, nil
 		}
-		return conversation.State{ESIMs: []conversation.OwnedESIM{{ICCID: iccid, Product: "bitrefill-esim-europe", Name: "Bitrefill eSIM Europe"}}}, true, nil
+		return conversation.State{Profile: conversation.Profile{ESIMs: []conversation.OwnedESIM{{ICCID: iccid, Product: "bitrefill-esim-europe", Name: "Bitrefill eSIM Europe"}}}}, true, nil
 	}
 	s := newSuggester(api, nil, sessions, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx := context.Background()
@@ -78,7 +78,7 @@ func TestDiscordSuggestionsFromCatalogue(t *testing.T) {
 	}
 	me := conversation.SessionKey{Platform: discord.Platform, User: "42"}
 	sessions := func(k conversation.SessionKey) (conversation.State, bool, error) {
-		return conversation.State{Country: "DE"}, k == me, nil
+		return conversation.State{Profile: conversation.Profile{Country: "DE"}}, k == me, nil
 	}
 	s := newSuggester(api, cat, sessions, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	before := len(fake.Requests())

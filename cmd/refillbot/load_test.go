@@ -217,3 +217,52 @@ func TestLoad(t *testing.T) {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// TestIdle measures the real binary doing nothing: no users, Telegram by
+// long polling against the fake, the sandbox. Guarded by REFILLBOT_IDLE,
+// the time to watch, e.g.
+//
+//	REFILLBOT_IDLE=60s go test -run TestIdle -v ./cmd/refillbot
+//
+// It reports the share of a core used and the Bot API calls made while
+// idle; start-up (the catalogue, the command menus) is left out.
+func TestIdle(t *testing.T) {
+	spec, ok := os.LookupEnv("REFILLBOT_IDLE")
+	if !ok {
+		t.Skip("the idle measurement runs only with REFILLBOT_IDLE set (see BENCHMARKS.md)")
+	}
+	window, err := time.ParseDuration(spec)
+	if err != nil {
+		t.Fatalf("REFILLBOT_IDLE: %v", err)
+	}
+	srv := telegramtest.NewServer(t, telegramtest.Options{})
+	p := startProc(t, map[string]string{
+		"TELEGRAM_BOT_TOKEN":  srv.Token(),
+		"TELEGRAM_API_URL":    srv.URL(),
+		"REFILLBOT_DB":        filepath.Join(t.TempDir(), "bot.db"),
+		"REFILLBOT_LOG_LEVEL": "warn",
+	})
+	u := srv.NewUser("Idle", "en")
+	d := u.In(u.Chat())
+	d.Say("/start") // up and serving
+	if _, err := d.Await("Welcome"); err != nil {
+		t.Fatal(err)
+	}
+	calls0 := srv.CallCounts()
+	cpu0, _ := procStat(t, p.cmd.Process.Pid)
+	start := time.Now()
+	time.Sleep(window) // the measurement itself: the bot left alone
+	cpu1, hwm := procStat(t, p.cmd.Process.Pid)
+	elapsed := time.Since(start)
+	calls := srv.CallCounts()
+	p.stop()
+	var made []string
+	for m, n := range calls {
+		if n > calls0[m] {
+			made = append(made, fmt.Sprintf("%s %d", m, n-calls0[m]))
+		}
+	}
+	slices.Sort(made)
+	t.Logf("idle %v: CPU %v = %.3f%% of a core; peak RSS %.1f MB; Bot API calls: %s",
+		elapsed.Round(time.Second), cpu1-cpu0, 100*(cpu1-cpu0).Seconds()/elapsed.Seconds(), float64(hwm)/1024, strings.Join(made, ", "))
+}

@@ -22,7 +22,6 @@ import (
 	"refillbot/platforms/discord"
 	"refillbot/platforms/telegram"
 	"refillbot/storage"
-	"refillbot/storage/botstore"
 )
 
 // Compile-time checks that the concrete adapters fit the shell's interfaces.
@@ -112,7 +111,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	var term *console.Adapter
 	if len(platforms) == 0 {
-		term = console.New(console.Options{In: stdin, Out: stdout, Color: isTerminal(stdout)})
+		term = console.New(console.Options{In: stdin, Out: stdout, Color: isTerminal(stdout), Locale: getenv("LANG")})
 		platforms[console.Platform] = term
 	}
 	poll := cfg.Poll
@@ -125,7 +124,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	eng, _ := cfg.engine(sim != nil) // checked by parseConfig
 	bcfg := bot.Config{
 		API:       api,
-		Store:     botstore.New(st),
+		Store:     st,
 		Platforms: platforms,
 		Engine:    eng,
 		PollSpec:  poll,
@@ -174,9 +173,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if term != nil {
 		running++
 		go func() {
-			done <- term.Run(runCtx, func(_ context.Context, in console.Incoming) {
-				b.Handle(workCtx, bot.Incoming{Key: in.Key, Address: in.Address, Event: in.Event, Locale: getenv("LANG")})
-			})
+			// The terminal's events finish under workCtx: the end of input
+			// must not cut short the purchase it was answering.
+			done <- term.Run(runCtx, func(_ context.Context, in bot.Incoming) { b.Handle(workCtx, in) })
 		}()
 	}
 	err = <-done

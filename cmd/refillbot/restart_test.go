@@ -180,9 +180,9 @@ func TestRestartAtCrashPoints(t *testing.T) {
 		point string
 		want  int
 	}{
-		{bot.CrashCommitted, 1}, // stored, not sent: the restart sends it
-		{bot.CrashSent, 2},      // shown, not marked: the restart shows it again
-		{bot.CrashMarked, 1},    // shown and marked: nothing left to send
+		{crashCommitted, 1}, // stored, not sent: the restart sends it
+		{crashSent, 2},      // shown, not marked: the restart shows it again
+		{crashMarked, 1},    // shown and marked: nothing left to send
 	} {
 		t.Run(tc.point, func(t *testing.T) {
 			e := newRestartEnv(t)

@@ -62,7 +62,5 @@ func mountTelegram(mux *http.ServeMux, tg *telegram.Adapter) {
 
 // runTelegram receives Telegram updates until ctx ends.
 func runTelegram(ctx context.Context, tg *telegram.Adapter, b *bot.Bot) error {
-	return tg.Run(ctx, func(ctx context.Context, in telegram.Incoming) {
-		b.Handle(ctx, bot.Incoming{Key: in.Key, Address: in.Address, Event: in.Event, Locale: in.Locale})
-	})
+	return tg.Run(ctx, b.Handle)
 }

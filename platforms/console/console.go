@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"refillbot/bot"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,13 +41,9 @@ type Options struct {
 	User string
 	// Color enables ANSI emphasis (bold, italic, code). Leave false for pipes and tests.
 	Color bool
-}
-
-// Incoming is one event from the terminal user, addressed for the shell.
-type Incoming struct {
-	Key     conversation.SessionKey // {Platform: "console", User: opts.User}
-	Address conversation.Address    // {Platform: "console", Chat: opts.User, Private: true}
-	Event   conversation.Event      // Start, Command, Text or Chose
+	// Locale is the user's language as the system reports it ($LANG,
+	// e.g. "es_ES.UTF-8"): it seeds a new session's language and country.
+	Locale string
 }
 
 // Adapter is the terminal chat. Send is safe for concurrent use; Run is meant
@@ -81,11 +78,12 @@ func New(opts Options) *Adapter {
 	return a
 }
 
-func (a *Adapter) incoming(ev conversation.Event) Incoming {
-	return Incoming{
+func (a *Adapter) incoming(ev conversation.Event) bot.Incoming {
+	return bot.Incoming{
 		Key:     conversation.SessionKey{Platform: Platform, User: a.opts.User},
 		Address: conversation.Address{Platform: Platform, Chat: a.opts.User, Private: true},
 		Event:   ev,
+		Locale:  a.opts.Locale,
 	}
 }
 
@@ -101,7 +99,7 @@ type readResult struct {
 // Lines are read one at a time on demand by a goroutine; when ctx is cancelled
 // Run returns at once and that goroutine exits as soon as its pending Read
 // returns (for real stdin possibly never, which is harmless at shutdown).
-func (a *Adapter) Run(ctx context.Context, handle func(context.Context, Incoming)) error {
+func (a *Adapter) Run(ctx context.Context, handle func(context.Context, bot.Incoming)) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}

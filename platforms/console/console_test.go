@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"refillbot/bot"
 	"reflect"
 	"strconv"
 	"strings"
@@ -67,11 +68,11 @@ type recorder struct {
 	a      *Adapter
 	script script
 	mu     sync.Mutex
-	in     []Incoming
+	in     []bot.Incoming
 	seen   chan conversation.Event // every event, if not nil (buffered)
 }
 
-func (r *recorder) handle(ctx context.Context, in Incoming) {
+func (r *recorder) handle(ctx context.Context, in bot.Incoming) {
 	r.mu.Lock()
 	n := len(r.in)
 	r.in = append(r.in, in)
@@ -332,7 +333,7 @@ func TestRunCancelledByHandle(t *testing.T) {
 	defer cancel()
 	a := New(Options{In: strings.NewReader("quit\nnever\n"), Out: io.Discard})
 	var got []conversation.Event
-	err := a.Run(ctx, func(_ context.Context, in Incoming) {
+	err := a.Run(ctx, func(_ context.Context, in bot.Incoming) {
 		got = append(got, in.Event)
 		if in.Event == (conversation.Text{Text: "quit"}) {
 			cancel()
@@ -352,7 +353,7 @@ func (errReader) Read([]byte) (int, error) { return 0, errors.New("boom") }
 
 func TestRunReadError(t *testing.T) {
 	a := New(Options{In: errReader{}, Out: io.Discard})
-	err := a.Run(context.Background(), func(context.Context, Incoming) {})
+	err := a.Run(context.Background(), func(context.Context, bot.Incoming) {})
 	if err == nil || !strings.Contains(err.Error(), "boom") {
 		t.Fatalf("Run = %v, want the read error", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"refillbot/bot"
 	"strconv"
 	"strings"
 	"sync"
@@ -59,14 +60,6 @@ type Options struct {
 	Logger     *slog.Logger
 }
 
-// Incoming is one event from a Discord user, addressed for the shell.
-type Incoming struct {
-	Key     conversation.SessionKey // {Platform: "discord", User: <user id>}
-	Address conversation.Address    // {Platform: "discord", Chat: <user id>, Private: true}
-	Event   conversation.Event
-	Locale  string // the user's client locale, e.g. "es-ES"
-}
-
 // Adapter is the Discord chat platform. Send, Edit and Delete are safe for
 // concurrent use; Run is called once.
 type Adapter struct {
@@ -74,7 +67,7 @@ type Adapter struct {
 	log  *slog.Logger
 	s    *discordgo.Session
 
-	handle  func(context.Context, Incoming)
+	handle  func(context.Context, bot.Incoming)
 	base    context.Context // parent of the handlers' contexts
 	running sync.WaitGroup  // interactions being handled
 
@@ -169,7 +162,7 @@ func (t rewrite) RoundTrip(r *http.Request) (*http.Response, error) {
 // context carries the interaction, so replies sent with it answer there.
 // In-flight handlers keep their context when ctx ends (they finish their
 // work); cancel them through the context the caller's handle derives.
-func (a *Adapter) Run(ctx context.Context, handle func(context.Context, Incoming)) error {
+func (a *Adapter) Run(ctx context.Context, handle func(context.Context, bot.Incoming)) error {
 	a.handle = handle
 	a.base = context.WithoutCancel(ctx)
 	cmds := Commands()
@@ -276,7 +269,7 @@ func (a *Adapter) onInteraction(i *discordgo.Interaction) {
 	a.mu.Unlock()
 	lang := conversation.LangFromLocale(locale)
 	key := conversation.SessionKey{Platform: Platform, User: u.ID}
-	in := Incoming{Key: key, Address: conversation.Address{Platform: Platform, Chat: u.ID, Private: true}, Locale: locale}
+	in := bot.Incoming{Key: key, Address: conversation.Address{Platform: Platform, Chat: u.ID, Private: true}, Locale: locale}
 
 	switch i.Type {
 	case discordgo.InteractionApplicationCommandAutocomplete:

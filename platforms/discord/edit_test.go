@@ -9,7 +9,6 @@ import (
 	"refillbot/bot"
 	"refillbot/conversation"
 	"refillbot/platforms/discord"
-	"refillbot/storage/botstore"
 )
 
 // The invoice was shown more than fifteen minutes ago: its interaction's
@@ -50,7 +49,7 @@ func TestReferencesAfterRestart(t *testing.T) {
 	var view bot.View
 	waitFor(t, "the invoice's stored view", func() bool {
 		e.bot.FlushMarks()
-		v, ok, err := botstore.New(e.store).InvoiceView(id)
+		v, ok, err := e.store.InvoiceView(id)
 		view = v
 		return err == nil && ok
 	})

@@ -2,6 +2,7 @@ package discord_test
 
 import (
 	"encoding/json"
+	"refillbot/bot"
 	"strings"
 	"testing"
 	"time"
@@ -9,7 +10,6 @@ import (
 	"refillbot/bitrefill"
 	"refillbot/conversation"
 	"refillbot/platforms/discord/discordtest"
-	"refillbot/storage"
 )
 
 // /esim topup of an eSIM bought earlier, end to end: autocomplete offers
@@ -21,9 +21,9 @@ func TestESIMTopup(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	nia := e.newUser("nia", "en-US")
 	iccid, product := e.boughtESIM()
-	st := conversation.State{V: conversation.SchemaVersion, Nonce: "n1aN0nce", Lang: "en",
-		ESIMs: []conversation.OwnedESIM{{ICCID: iccid, Product: product, Name: "Bitrefill eSIM Europe"}}}
-	if err := e.store.Commit(storage.Commit{Key: nia.key(), State: st}); err != nil {
+	st := conversation.State{V: conversation.SchemaVersion, Profile: conversation.Profile{Nonce: "n1aN0nce", Lang: "en",
+		ESIMs: []conversation.OwnedESIM{{ICCID: iccid, Product: product, Name: "Bitrefill eSIM Europe"}}}}
+	if err := e.store.Commit(bot.Commit{Key: nia.key(), State: st}); err != nil {
 		t.Fatal(err)
 	}
 	before, err := e.api.ESIM(e.ctx, iccid)

@@ -23,7 +23,6 @@ import (
 	"refillbot/platforms/discord"
 	"refillbot/platforms/discord/discordtest"
 	"refillbot/storage"
-	"refillbot/storage/botstore"
 )
 
 var (
@@ -129,7 +128,7 @@ func newEnv(tb testing.TB, o envOptions) *env {
 	}
 	e.ad = ad
 	b, err := bot.New(bot.Config{
-		API: api, Store: botstore.New(st),
+		API: api, Store: st,
 		Platforms: map[string]bot.Platform{discord.Platform: ad},
 		Engine:    conversation.Engine{Methods: []string{bitrefill.PayBitcoin, bitrefill.PayLightning}, Sandbox: true},
 		Simulator: e.fake, Logger: logger,
@@ -140,7 +139,7 @@ func newEnv(tb testing.TB, o envOptions) *env {
 	e.bot = b
 	runErr := make(chan error, 1)
 	go func() {
-		runErr <- ad.Run(ctx, func(ctx context.Context, in discord.Incoming) { b.Handle(ctx, bot.Incoming(in)) })
+		runErr <- ad.Run(ctx, b.Handle)
 	}()
 	tb.Cleanup(func() {
 		cancel()

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"refillbot/bot"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -363,7 +364,7 @@ func TestWebhookNeedsHTTPS(t *testing.T) {
 		}
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan error, 1)
-		go func() { done <- ad.Run(ctx, func(context.Context, telegram.Incoming) {}) }()
+		go func() { done <- ad.Run(ctx, func(context.Context, bot.Incoming) {}) }()
 		if !local {
 			select {
 			case err := <-done:

@@ -3,6 +3,7 @@ package telegram_test
 import (
 	"context"
 	"log/slog"
+	"refillbot/bot"
 	"strconv"
 	"sync"
 	"testing"
@@ -14,7 +15,7 @@ import (
 )
 
 // runCapture runs an adapter whose handler is fn, until the test ends.
-func runCapture(t *testing.T, srv *telegramtest.Server, fn func(context.Context, telegram.Incoming)) {
+func runCapture(t *testing.T, srv *telegramtest.Server, fn func(context.Context, bot.Incoming)) {
 	t.Helper()
 	ad, err := telegram.New(t.Context(), telegram.Options{Token: srv.Token(), APIURL: srv.URL(), NoPacing: true, PollTimeout: 5 * time.Second, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -24,7 +25,7 @@ func runCapture(t *testing.T, srv *telegramtest.Server, fn func(context.Context,
 }
 
 // runAdapter runs ad with the handler fn until the test ends.
-func runAdapter(t *testing.T, ad *telegram.Adapter, fn func(context.Context, telegram.Incoming)) {
+func runAdapter(t *testing.T, ad *telegram.Adapter, fn func(context.Context, bot.Incoming)) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- ad.Run(ctx, fn) }()
@@ -40,8 +41,8 @@ func runAdapter(t *testing.T, ad *telegram.Adapter, fn func(context.Context, tel
 // private chat's address and the user's language.
 func TestIncomingEvents(t *testing.T) {
 	srv := telegramtest.NewServer(t, telegramtest.Options{})
-	got := make(chan telegram.Incoming, 10)
-	runCapture(t, srv, func(_ context.Context, in telegram.Incoming) { got <- in })
+	got := make(chan bot.Incoming, 10)
+	runCapture(t, srv, func(_ context.Context, in bot.Incoming) { got <- in })
 	u := srv.NewUser("Lola", "es")
 	id := strconv.FormatInt(u.ID, 10)
 	u.Send(u.Chat(), "/start@"+srv.BotUsername()+" amazon-us")
@@ -81,7 +82,7 @@ func TestChatsInOrderAndInParallel(t *testing.T) {
 	busy := map[string]bool{}
 	allA := make(chan struct{})
 	const n = 30
-	runCapture(t, srv, func(_ context.Context, in telegram.Incoming) {
+	runCapture(t, srv, func(_ context.Context, in bot.Incoming) {
 		txt := in.Event.(conversation.Text).Text
 		mu.Lock()
 		if busy[in.Key.User] {
@@ -154,7 +155,7 @@ func TestShutdownKeepsUnhandledUpdates(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- newAdapter().Run(ctx, func(ctx context.Context, in telegram.Incoming) {
+		done <- newAdapter().Run(ctx, func(ctx context.Context, in bot.Incoming) {
 			mu.Lock()
 			first = append(first, in.Event.(conversation.Text).Text)
 			n := len(first)
@@ -188,7 +189,7 @@ func TestShutdownKeepsUnhandledUpdates(t *testing.T) {
 
 	got := make(chan string, 3)
 	ad := newAdapter()
-	runAdapter(t, ad, func(_ context.Context, in telegram.Incoming) { got <- in.Event.(conversation.Text).Text })
+	runAdapter(t, ad, func(_ context.Context, in bot.Incoming) { got <- in.Event.(conversation.Text).Text })
 	for _, want := range []string{"one", "two", "three"} {
 		select {
 		case s := <-got:

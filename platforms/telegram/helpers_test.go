@@ -22,7 +22,6 @@ import (
 	"refillbot/platforms/telegram"
 	"refillbot/platforms/telegram/telegramtest"
 	"refillbot/storage"
-	"refillbot/storage/botstore"
 )
 
 // What the engine shows, in one place: the engine's texts may change.
@@ -130,7 +129,7 @@ func (e *env) start() {
 	}
 	b, err := bot.New(bot.Config{
 		API:       e.api,
-		Store:     botstore.New(st),
+		Store:     st,
 		Platforms: map[string]bot.Platform{telegram.Platform: ad},
 		Engine:    conversation.Engine{Methods: []string{bitrefill.PayBitcoin, bitrefill.PayLightning}, Sandbox: true},
 		Simulator: e.fake,
@@ -144,9 +143,7 @@ func (e *env) start() {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(e.ctx))
 	e.cancel, e.done = cancel, make(chan error, 1)
 	go func() {
-		e.done <- ad.Run(ctx, func(ctx context.Context, in telegram.Incoming) {
-			b.Handle(ctx, bot.Incoming{Key: in.Key, Address: in.Address, Event: in.Event, Locale: in.Locale})
-		})
+		e.done <- ad.Run(ctx, b.Handle)
 	}()
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"refillbot/bot"
 	"strconv"
 	"strings"
 	"testing"
@@ -155,7 +156,7 @@ func TestRefreshWithLongTextKeepsOneInvoice(t *testing.T) {
 	img1, img2 := qrPNG(t, "bitcoin:one"), qrPNG(t, "bitcoin:two")
 	long := txtInvoice + " " + strings.Repeat("y", 1500)
 	refs := make(chan string, 4)
-	handle := func(ctx context.Context, in telegram.Incoming) {
+	handle := func(ctx context.Context, in bot.Incoming) {
 		r := reply(txtInvoice, lblRefresh)
 		png := img1
 		if _, ok := in.Event.(conversation.Chose); ok {

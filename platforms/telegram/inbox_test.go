@@ -85,7 +85,7 @@ func TestPollingConfirmsAtOnce(t *testing.T) {
 	}
 	release := make(chan struct{})
 	var handled atomic.Int64
-	runAdapter(t, ad, func(ctx context.Context, in telegram.Incoming) {
+	runAdapter(t, ad, func(ctx context.Context, in bot.Incoming) {
 		<-release
 		handled.Add(1)
 	})
@@ -151,7 +151,7 @@ func TestWebhookStoresBeforeAnswering(t *testing.T) {
 	h.Store(&handler)
 	var mu sync.Mutex
 	var got []string
-	runAdapter(t, ad, func(ctx context.Context, in telegram.Incoming) {
+	runAdapter(t, ad, func(ctx context.Context, in bot.Incoming) {
 		mu.Lock()
 		defer mu.Unlock()
 		got = append(got, in.Event.(conversation.Text).Text)

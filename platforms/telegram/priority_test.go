@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"refillbot/bot"
 	"refillbot/conversation"
 	"refillbot/platforms/telegram"
 	"refillbot/platforms/telegram/telegramtest"
@@ -45,7 +46,7 @@ func TestReplyNotDelayedByBulk(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- ad.Run(ctx, func(ctx context.Context, in telegram.Incoming) {
+		done <- ad.Run(ctx, func(ctx context.Context, in bot.Incoming) {
 			seen.Add(1)
 			if in.Key.User != strconv.FormatInt(buyer.ID, 10) {
 				return
@@ -126,7 +127,7 @@ func TestPacingHoldsTelegramLimits(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- ad.Run(ctx, func(ctx context.Context, in telegram.Incoming) {
+		done <- ad.Run(ctx, func(ctx context.Context, in bot.Incoming) {
 			if txt, ok := in.Event.(conversation.Text); ok {
 				if _, err := ad.Send(ctx, in.Address, textReply("re: "+txt.Text), nil); err != nil {
 					t.Errorf("reply: %v", err)

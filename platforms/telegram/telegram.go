@@ -66,15 +66,6 @@ type Options struct {
 	Inbox bot.Inbox
 }
 
-// Incoming is one event from Telegram, addressed for the shell (cmd converts
-// it to bot.Incoming).
-type Incoming struct {
-	Key     conversation.SessionKey // {Platform: "telegram", User: <user id>}
-	Address conversation.Address    // {Platform: "telegram", Chat: <chat id>, Private: true}
-	Event   conversation.Event      // Start, Command, Text or Chose
-	Locale  string                  // the user's language_code
-}
-
 // Adapter is the Telegram platform. Send, Edit and Delete are safe for
 // concurrent use; Run is called once.
 type Adapter struct {
@@ -95,7 +86,7 @@ type Adapter struct {
 	resuming sync.RWMutex
 
 	mu       sync.Mutex
-	handle   func(context.Context, Incoming)
+	handle   func(context.Context, bot.Incoming)
 	workCtx  context.Context
 	queues   map[int64]*chatQueue
 	stopping bool
@@ -245,7 +236,7 @@ func (a *Adapter) redact(err error) error {
 // finish after ctx ends (after it their Bot API calls fail fast, and events
 // still queued are not handed over): those not handled stay in the inbox
 // for the next run. It returns nil after a clean shutdown.
-func (a *Adapter) Run(ctx context.Context, handle func(context.Context, Incoming)) error {
+func (a *Adapter) Run(ctx context.Context, handle func(context.Context, bot.Incoming)) error {
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 	stopGrace := context.AfterFunc(ctx, func() { time.AfterFunc(a.opts.ShutdownGrace, cancelWork) })
@@ -557,7 +548,7 @@ type pressed struct {
 	used  bool // the event has had its first reply
 }
 
-func (a *Adapter) process(ctx context.Context, handle func(context.Context, Incoming), u *models.Update) {
+func (a *Adapter) process(ctx context.Context, handle func(context.Context, bot.Incoming), u *models.Update) {
 	if c, ok := updateChat(u); ok {
 		ctx = withReplyTo(ctx, c)
 	}
@@ -618,8 +609,8 @@ func updateChat(u *models.Update) (int64, bool) {
 	return 0, false
 }
 
-func (a *Adapter) incoming(from *models.User, chat int64, ev conversation.Event) Incoming {
-	return Incoming{
+func (a *Adapter) incoming(from *models.User, chat int64, ev conversation.Event) bot.Incoming {
+	return bot.Incoming{
 		Key:     conversation.SessionKey{Platform: Platform, User: strconv.FormatInt(from.ID, 10)},
 		Address: conversation.Address{Platform: Platform, Chat: strconv.FormatInt(chat, 10), Private: true},
 		Event:   ev,

@@ -5,7 +5,60 @@ import (
 	"strings"
 )
 
-// The start menu and browsing by kind, category and country.
+// The start menu, deep links and browsing by kind, category and country.
+
+// StepKinds is picking a gift card category.
+const StepKinds Step = "kinds"
+
+const (
+	doKind     ActionKind = "kind"     // browse a product kind
+	doCategory ActionKind = "category" // browse a gift card category
+)
+
+func (t *turn) start(payload string) {
+	t.clearFlow()
+	if id := strings.TrimSpace(payload); id != "" && validProductID(id) {
+		t.load(id)
+		return
+	}
+	spans := t.tx("welcome")
+	if t.e.Sandbox {
+		spans = appendText(spans, t.s.Lang, "welcome.sandbox")
+	}
+	t.welcomeMenu(spans)
+}
+
+// validProductID accepts the characters Bitrefill uses in slugs, so a deep-link
+// payload cannot smuggle anything else into an API path.
+func validProductID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// buyCommand loads a product by id, or searches when the words are not one.
+func (t *turn) buyCommand(args string) {
+	id := strings.ToLower(strings.TrimSpace(args))
+	switch {
+	case id == "":
+		t.clearFlow()
+		t.s.Actions = nil
+		t.say(t.tx("ask.query"))
+	case validProductID(id) && strings.ContainsAny(id, "-_"):
+		t.clearFlow()
+		t.say(t.tx("loading", id))
+		t.load(id)
+	default:
+		t.search(args)
+	}
+}
 
 // home is the start menu: what can be bought, the cart, the country.
 func (t *turn) welcomeMenu(spans []Span) { t.home(spans) }
@@ -83,26 +136,8 @@ func (t *turn) browse(kind, category, country string, keep bool) {
 	}
 	t.s.Step, t.s.Query, t.s.Kind, t.s.Results, t.s.Page = StepSearching, "", kind, nil, 0
 	t.s.Actions = nil
-	t.s.Mode = country
+	t.s.BrowseCountry = country
 	t.out = append(t.out, SearchProducts{Kind: kind, Category: category, Country: country})
-}
-
-func (t *turn) resultsTitle(page, pages int) []Span {
-	if t.s.Query != "" {
-		return t.tx("results", t.s.Query, strconv.Itoa(page), strconv.Itoa(pages))
-	}
-	kind := lookup(t.s.Lang, Msg("kinds."+t.s.Kind))
-	if c := t.s.Mode; c != "" && len(c) == 2 {
-		return t.tx("results.kind.in", kind, countryName(t.s.Lang, c), strconv.Itoa(page), strconv.Itoa(pages))
-	}
-	return t.tx("results.kind", kind, strconv.Itoa(page), strconv.Itoa(pages))
-}
-
-func (t *turn) resultsExtra(o *options) {
-	if t.s.Query == "" && t.s.Kind == KindESIM {
-		o.add(lookup(t.s.Lang, "opt.destination"), doDest, "")
-	}
-	t.opt(o, "opt.back", doBack)
 }
 
 // backFromBrowse leaves browsed results for where they were opened from.
@@ -120,53 +155,4 @@ func (t *turn) backFromBrowse() bool {
 		t.home(nil)
 	}
 	return true
-}
-
-func (t *turn) noResults() {
-	if q := t.s.Query; q != "" {
-		t.clearFlow()
-		t.s.Actions = nil
-		// Never a dead end: the home menu's options come with the news.
-		why := t.tx("results.none", q)
-		if looksLikePhone(q) {
-			why = appendText(why, t.s.Lang, "results.none.phone")
-		}
-		t.home(why)
-		return
-	}
-	kind := lookup(t.s.Lang, Msg("kinds."+t.s.Kind))
-	where := t.s.Mode
-	esim := t.s.Kind == KindESIM
-	if !t.s.TopUp {
-		t.clearFlow()
-	}
-	t.s.Step = StepIdle
-	var o options
-	if esim {
-		o.add(lookup(t.s.Lang, "opt.destination"), doDest, "")
-	} else {
-		t.opt(&o, "opt.country.other", doCountryAsk)
-	}
-	t.opt(&o, "opt.search", doAsk)
-	if where != "" {
-		t.menu(t.tx("results.kind.none.in", kind, countryName(t.s.Lang, where)), ExpectQuery, o.acts, o.labels)
-		return
-	}
-	t.menu(t.tx("results.kind.none", kind), ExpectQuery, o.acts, o.labels)
-}
-
-// looksLikePhone: seven or more digits and nothing but what people type in
-// phone numbers — a search for it was probably meant as a top-up.
-func looksLikePhone(s string) bool {
-	digits := 0
-	for _, r := range s {
-		switch {
-		case r >= '0' && r <= '9':
-			digits++
-		case strings.ContainsRune("+-() .", r):
-		default:
-			return false
-		}
-	}
-	return digits >= 7
 }

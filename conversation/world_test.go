@@ -4,13 +4,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"testing"
 	"time"
 	"unicode/utf8"
 )
 
-// The transcript world's answers to the complete conversation's effects:
-// browsing by kind and country, phone lookups, eSIM status, balance payments.
+// The transcript world's catalogue, eSIMs and balance prices, and the limits
+// every reply is held to.
 
 var categoriesOf = map[string][]string{
 	"amazon-us": {"shopping"}, "amazon-de": {"shopping"}, "netflix-us": {"streaming"}, "steam-us": {"games"},
@@ -70,74 +69,6 @@ var worldESIMs = map[string]ESIM{
 	}},
 }
 
-func (w *world) effectMore(e Effect) (Event, bool) {
-	switch e := e.(type) {
-	case CheckPhone:
-		w.out.WriteString("   = check phone " + e.Number + " (country " + orDash(e.Country) + ")\n")
-		if f := w.failure(OpCheckPhone); f != nil {
-			return f, true
-		}
-		switch {
-		case strings.HasPrefix(e.Number, "+1"):
-			return PhoneChecked{Number: e.Number, Operators: w.search(SearchProducts{Kind: KindPhoneRefill, Country: "US"})}, true
-		case strings.HasPrefix(e.Number, "+52"):
-			p, _ := findFixture("claro-mx")
-			return PhoneChecked{Number: e.Number, Found: true, Product: p}, true
-		}
-		return Failed{Op: OpCheckPhone, Kind: ErrNotFound}, true
-	case LoadESIM:
-		w.out.WriteString("   = load esim " + e.ICCID + "\n")
-		if f := w.failure(OpLoadESIM); f != nil {
-			return f, true
-		}
-		if es, ok := worldESIMs[e.ICCID]; ok {
-			return ESIMLoaded{ESIM: es}, true
-		}
-		return Failed{Op: OpLoadESIM, Kind: ErrNotFound}, true
-	case PayInvoice:
-		w.out.WriteString("   = pay invoice " + shortID(e.InvoiceID) + " from the balance\n")
-		if f := w.failure(OpPay); f != nil {
-			return f, true
-		}
-		// Bitrefill first reports a balance payment as detected, as the
-		// terminal chat showed: the reply must not talk of a network.
-		inv := w.invoices[e.InvoiceID]
-		inv.Status = StatusPaymentDetected
-		w.invoices[inv.ID] = inv
-		return InvoiceUpdated{Invoice: inv}, true
-	}
-	return nil, false
-}
-
-// steerMore: "@locale es-MX" (a new session from that locale), "@balance 50"
-// (this user may pay up to 50 USD a day from the balance), "@idle 30m",
-// "@own ICCID product name…" (an eSIM the user bought).
-func (w *world) steerMore(args []string) bool {
-	switch args[0] {
-	case "locale":
-		w.s = NewState(SessionKey{Platform: "test", User: "u1"}, "n0", args[1])
-	case "user":
-		w.s.User = "test:u1"
-	case "balance":
-		a, prob := ParseAmount(args[1], "")
-		if prob != AmountOK {
-			w.t.Fatalf("@balance %s: %s", args[1], prob)
-		}
-		w.eng.Balance = BalancePolicy{Users: map[string]bool{"test:u1": true}, DailyCap: a}
-	case "idle":
-		d, err := time.ParseDuration(args[1])
-		if err != nil {
-			w.t.Fatal(err)
-		}
-		w.eng.IdleAfter = d
-	case "own":
-		w.s.ESIMs = append(w.s.ESIMs, OwnedESIM{ICCID: args[1], Product: args[2], Name: strings.Join(args[3:], " ")})
-	default:
-		return false
-	}
-	return true
-}
-
 func (w *world) balancePrice(lines []Line) string {
 	var total Amount
 	for _, l := range lines {
@@ -158,7 +89,8 @@ func (w *world) balancePrice(lines []Line) string {
 	return fmt.Sprintf("%d.%02d", total/100, total%100)
 }
 
-func searchExtra(e SearchProducts) string {
+// searchFilters shows what narrows a search.
+func searchFilters(e SearchProducts) string {
 	var s string
 	for _, f := range [][2]string{{"kind", e.Kind}, {"category", e.Category}, {"country", e.Country}} {
 		if f[1] != "" {
@@ -168,7 +100,8 @@ func searchExtra(e SearchProducts) string {
 	return s
 }
 
-func lineExtra(l Line) string {
+// lineTargets shows the phone or eSIM a line tops up.
+func lineTargets(l Line) string {
 	var s string
 	if l.PhoneNumber != "" {
 		s += " phone=" + l.PhoneNumber
@@ -193,43 +126,4 @@ func (w *world) checkReply(r Reply) {
 			w.t.Errorf("token %q longer than 64 bytes", o.Token)
 		}
 	}
-}
-
-// Every user-visible text exists in every language, with the same arguments.
-func TestCatalogueComplete(t *testing.T) {
-	for _, lang := range Languages {
-		for _, other := range Languages {
-			for k, v := range catalog[lang] {
-				w, ok := catalog[other][k]
-				if !ok {
-					t.Errorf("%q has no %s text (%s: %q)", k, other, lang, v)
-					continue
-				}
-				if a, b := placeholders(v), placeholders(w); a != b {
-					t.Errorf("%q: %s uses %s, %s uses %s", k, lang, a, other, b)
-				}
-			}
-		}
-	}
-	for lang := range catalog {
-		if !slices.Contains(Languages, lang) {
-			t.Errorf("catalogue has %q, which Languages does not list", lang)
-		}
-	}
-}
-
-func placeholders(s string) string {
-	var seen [10]bool
-	for i := 0; i+2 < len(s); i++ {
-		if s[i] == '{' && s[i+2] == '}' && s[i+1] >= '1' && s[i+1] <= '9' {
-			seen[s[i+1]-'0'] = true
-		}
-	}
-	var b strings.Builder
-	for i, ok := range seen {
-		if ok {
-			b.WriteByte(byte('0' + i))
-		}
-	}
-	return "{" + b.String() + "}"
 }

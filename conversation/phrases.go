@@ -1,45 +1,5 @@
 package conversation
 
-import "strings"
-
-// Languages are the catalogue's languages, the default first.
-var Languages = []string{"en", "es"}
-
-// LangFromLocale picks the catalogue language for a platform locale such as
-// "es", "es-MX" or "en_GB"; anything unknown gets DefaultLang.
-func LangFromLocale(locale string) string {
-	l := strings.ToLower(locale)
-	if i := strings.IndexAny(l, "-_"); i >= 0 {
-		l = l[:i]
-	}
-	for _, x := range Languages {
-		if x == l {
-			return x
-		}
-	}
-	return DefaultLang
-}
-
-// CommandInfo is one command as a platform's command menu lists it.
-type CommandInfo struct {
-	Name        string
-	Description string
-}
-
-// commandNames are the commands every platform registers, in menu order.
-var commandNames = []string{"start", "search", "cart", "orders", "esims", "country", "language", "help", "cancel"}
-
-// Commands lists the commands with their descriptions in lang, for
-// platforms that register a command menu (Telegram setMyCommands, Discord
-// slash commands).
-func Commands(lang string) []CommandInfo {
-	out := make([]CommandInfo, len(commandNames))
-	for i, n := range commandNames {
-		out[i] = CommandInfo{Name: n, Description: lookup(lang, Msg("cmd."+n))}
-	}
-	return out
-}
-
 // Adapter chrome: the few words a platform adapter shows on its own (toasts,
 // modal titles, the way to a private chat). They live in the catalogue so a
 // missing translation fails the same test as the engine's texts.

@@ -1,0 +1,153 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"refillbot/conversation"
+)
+
+// courier hands one claimed outbox record to its platform and records the
+// outcome in the outbox: sent (its mark queued), or failed (a retry with
+// back-off, or, for a code the platform keeps refusing, a plain notice in
+// its place). Which records to send, and in what order, is the Bot's
+// business (send.go); how to send one is the courier's.
+type courier struct {
+	out       *outbox
+	platforms map[string]Platform
+	hideAfter time.Duration                        // Config.HideCodesAfter
+	lang      func(conversation.SessionKey) string // the session's language, for the fallback notice
+	log       *slog.Logger
+	// flushLater starts writing the queued marks after markDelay.
+	flushLater func()
+}
+
+// attempt sends one claimed record and records the outcome: whether it was
+// sent, and how long the platform asked everyone to wait (RetryAfter).
+func (c *courier) attempt(ctx context.Context, r OutboxRecord, now time.Time) (bool, time.Duration) {
+	ref, err := c.deliverSafe(ctx, &r)
+	if err == nil {
+		c.sent(r, ref, now)
+		return true, 0
+	}
+	r.Attempts++
+	if r.Reply.Secret && r.Attempts >= codeFallbackAfter && !unreachable(err) && retryAfterOf(err) == 0 && c.fallback(ctx, r) {
+		// The chat takes messages but refuses this one (too long, a markup
+		// error): the buyer learns where the code is, and what they are
+		// sent next no longer waits behind it. The code stays in /orders.
+		c.log.Error("code message refused by the platform; sent a pointer to /orders instead", "platform", r.Address.Platform, "attempts", r.Attempts, "err", err)
+		c.sent(r, "", now)
+		return true, 0
+	}
+	wait, drop := retryDelay(err, r.Attempts)
+	if drop && r.Reply.Secret {
+		wait, drop = maxRetryWait, false // a code is given up on only for the fallback above
+	}
+	// Never log the text: it may hold a code.
+	if drop {
+		c.log.Error("message dropped after repeated failures", "platform", r.Address.Platform, "attempts", r.Attempts, "err", err)
+		c.sent(r, "", now)
+		return true, 0
+	}
+	c.log.Warn("send failed; will retry", "platform", r.Address.Platform, "attempts", r.Attempts, "retry_in", wait, "secret", r.Reply.Secret, "err", err)
+	c.out.setWaiting(r.Session, true)
+	if serr := c.out.store.OutboxRetry(r.ID, r.Attempts, now.Add(wait)); serr != nil {
+		c.log.Error("outbox: record retry", "err", serr)
+	}
+	c.out.release(r.ID)
+	return false, retryAfterOf(err)
+}
+
+// codeFallbackAfter is how many ordinary failures (neither "unreachable"
+// nor "slow down") a code message gets before the plain fallback is tried.
+const codeFallbackAfter = 5
+
+// fallback sends the short plain notice that stands in for a code message
+// the platform keeps refusing; it reports whether the platform took it.
+func (c *courier) fallback(ctx context.Context, r OutboxRecord) bool {
+	fb := r
+	fb.Reply = conversation.CodeUndeliverableNotice(c.lang(r.Session))
+	fb.Invoice, fb.Edit, fb.View, fb.Hide = "", false, false, false
+	_, err := c.deliverSafe(ctx, &fb)
+	if err != nil {
+		c.log.Warn("code fallback notice failed", "platform", r.Address.Platform, "err", err)
+	}
+	return err == nil
+}
+
+// errPlatformPanic stands for a send during which the adapter panicked: the
+// record is retried like any failed send, and the bot keeps running.
+var errPlatformPanic = errors.New("platform panicked while sending")
+
+// deliverSafe is deliver with an adapter's panic turned into a failed send.
+// The panic value is not logged: it may quote the message.
+func (c *courier) deliverSafe(ctx context.Context, r *OutboxRecord) (ref string, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			c.log.Error("platform panicked while sending", "platform", r.Address.Platform, "panic_type", fmt.Sprintf("%T", v), "stack", string(debug.Stack()))
+			ref, err = "", errPlatformPanic
+		}
+	}()
+	return c.deliver(ctx, r)
+}
+
+// deliver hands a record to its platform: an edit of the invoice's message
+// where possible, else a new message. When an edit falls back to a new
+// message, that message becomes the invoice's (r.View), so later reports
+// edit it rather than failing on the old one each time.
+func (c *courier) deliver(ctx context.Context, r *OutboxRecord) (string, error) {
+	p, ok := c.platforms[r.Address.Platform]
+	if !ok {
+		return "", errNoPlatform
+	}
+	var png []byte
+	if r.Reply.QR != "" {
+		var err error
+		if png, err = renderBarcode(r.Reply.QR, r.Reply.Barcode); err != nil {
+			// The text shows the value, so the message still goes. Neither
+			// the value nor gozxing's error (which quotes it) is logged: it
+			// is usually a redemption code.
+			c.log.Warn("barcode not drawn; sending the text alone", "format", r.Reply.Barcode, "err", err)
+			png = nil
+		}
+	}
+	if ed, ok := p.(Editor); ok && r.Edit {
+		if v, found := c.out.view(r.Invoice); found && v.Address.Chat == r.Address.Chat && v.Address.Platform == r.Address.Platform {
+			err := ed.Edit(ctx, r.Address, v.Ref, r.Reply, png)
+			if err == nil || unreachable(err) || retryAfterOf(err) > 0 {
+				return v.Ref, err
+			}
+			// The message may be gone or too old to edit: say it anew.
+			c.log.Debug("edit failed; sending a new message", "platform", r.Address.Platform, "err", err)
+			r.View = true
+		}
+	}
+	return p.Send(ctx, r.Address, r.Reply, png)
+}
+
+var errNoPlatform = errors.New("no platform for the address")
+
+// sent queues the record's mark (and its view or hide) and makes sure a
+// flush is under way. The mark is written shortly after, by one goroutine,
+// for every record sent meanwhile: the hot path does not wait for a second
+// fsync per message.
+func (c *courier) sent(r OutboxRecord, ref string, now time.Time) {
+	var view *View
+	var hide *Scheduled
+	if r.View && ref != "" {
+		view = &View{InvoiceID: r.Invoice, Address: r.Address, Ref: ref}
+	}
+	if r.Hide && ref != "" {
+		if _, ok := c.platforms[r.Address.Platform].(Deleter); ok {
+			hide = &Scheduled{Due: now.Add(c.hideAfter), Name: "hide:" + r.Address.Platform + ":" + r.Address.Chat + ":" + ref,
+				Kind: schedHide, Session: r.Session, Address: r.Address, Ref: ref}
+		}
+	}
+	if c.out.sent(r.ID, view, hide) {
+		c.flushLater()
+	}
+}

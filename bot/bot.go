@@ -38,6 +38,13 @@ type Config struct {
 	APITimeout time.Duration
 	Logger     *slog.Logger
 	Now        func() time.Time
+	// InterimGrace is how long a step's interim message ("Searching…") is
+	// held back for the answer to replace it (interim.go); default 300ms,
+	// negative sends it at once. AfterFunc runs f after d and returns a
+	// function that stops it (default time.AfterFunc's): tests make the
+	// grace deterministic with it.
+	InterimGrace time.Duration
+	AfterFunc    func(d time.Duration, f func()) (stop func() bool)
 
 	// --- catalogue (issue 3; see search.go) ---
 	// Catalog, when set, serves searches from memory and Run keeps it
@@ -99,6 +106,12 @@ func New(cfg Config) (*Bot, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.InterimGrace == 0 {
+		cfg.InterimGrace = defaultInterimGrace
+	}
+	if cfg.AfterFunc == nil {
+		cfg.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
 	if cfg.DrainSpec == "" {
 		cfg.DrainSpec = "@every 2s"
@@ -182,10 +195,12 @@ func (b *Bot) process(ctx context.Context, key conversation.SessionKey, addr con
 			ok = false
 		}
 	}()
+	held := &interim{} // interim.go
+	defer b.settle(ctx, held, nil)
 	queue := []conversation.Event{ev}
 	for len(queue) > 0 {
 		ev, queue = queue[0], queue[1:]
-		next, err := b.step(ctx, key, addr, ev)
+		next, err := b.step(ctx, key, addr, ev, held)
 		if err != nil {
 			b.log.Error("step failed", "session", key.String(), "event", fmt.Sprintf("%T", ev), "err", err)
 			return false
@@ -195,8 +210,10 @@ func (b *Bot) process(ctx context.Context, key conversation.SessionKey, addr con
 	return true
 }
 
-// step is the shell's loop body: load, Step, persist, then send and run effects.
-func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conversation.Address, ev conversation.Event) ([]conversation.Event, error) {
+// step is the shell's loop body: load, Step, persist, then send and run
+// effects. held is the interim message of the step before, if any
+// (interim.go): this step's replies answer it.
+func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conversation.Address, ev conversation.Event, held *interim) ([]conversation.Event, error) {
 	state, found, err := b.cfg.Store.Session(key)
 	if err != nil {
 		return nil, fmt.Errorf("load session: %w", err)
@@ -237,7 +254,12 @@ func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conver
 	if err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
 	}
-	b.deliverNow(ctx, commit.Outbox)
+	editRef := b.settle(ctx, held, commit.Outbox)
+	if b.cfg.InterimGrace > 0 && holdable(effects, commit.Outbox) {
+		b.hold(ctx, held, commit.Outbox)
+	} else {
+		b.deliverAnswer(ctx, commit.Outbox, editRef)
+	}
 
 	var next []conversation.Event
 	for _, e := range effects {

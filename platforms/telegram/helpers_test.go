@@ -56,6 +56,8 @@ type envOptions struct {
 	tgOpts  telegramtest.Options
 	fake    bitrefilltest.Options // Sandbox is always on
 	noStart bool
+	// tune changes the shell's configuration before it is built.
+	tune func(*bot.Config)
 }
 
 type env struct {
@@ -127,14 +129,18 @@ func (e *env) start() {
 		st.Close()
 		e.tb.Fatal(err)
 	}
-	b, err := bot.New(bot.Config{
+	cfg := bot.Config{
 		API:       e.api,
 		Store:     st,
 		Platforms: map[string]bot.Platform{telegram.Platform: ad},
 		Engine:    conversation.Engine{Methods: []string{bitrefill.PayBitcoin, bitrefill.PayLightning}, Sandbox: true},
 		Simulator: e.fake,
 		Logger:    slog.New(slog.DiscardHandler),
-	})
+	}
+	if e.o.tune != nil {
+		e.o.tune(&cfg)
+	}
+	b, err := bot.New(cfg)
 	if err != nil {
 		st.Close()
 		e.tb.Fatal(err)

@@ -249,10 +249,17 @@ func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conver
 	}
 	commit.Outbox = b.outgoing(key, addr, replies, now)
 	commit.Done = b.out.takeMarks()
+	handled := inboxUpdate(ctx) // inbox.go: done with the update's first commit
+	if handled != nil {
+		commit.Handled = &handled.ref
+	}
 	err = b.cfg.Store.Commit(commit)
 	b.out.marksWritten(commit.Done, err == nil)
 	if err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
+	}
+	if handled != nil {
+		handled.committed.Store(true)
 	}
 	editRef := b.settle(ctx, held, commit.Outbox)
 	if b.cfg.InterimGrace > 0 && holdable(effects, commit.Outbox) {

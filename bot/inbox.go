@@ -1,5 +1,10 @@
 package bot
 
+import (
+	"context"
+	"sync/atomic"
+)
+
 // InboxUpdate is one update a chat platform delivered, kept as received.
 type InboxUpdate struct {
 	// ID is the platform's id for the update (Telegram's update_id):
@@ -32,10 +37,14 @@ type InboxUpdate struct {
 //   - DoneUpdate records that an update has been handled, durably when it
 //     returns: it is no longer pending, and is still seen by PutUpdates.
 //     Marking an update done that is unknown or already done is not an
-//     error. A store may also mark an update done in the transaction that
-//     commits the step it caused (see Commit), which closes the window in
-//     which a crash after the step's commit and before DoneUpdate would
-//     hand the update over again.
+//     error.
+//   - Sessions.Commit with Commit.Handled set marks that update done in
+//     the commit's transaction: the step an update caused and its done mark
+//     are durable together, so a crash can neither lose the update nor
+//     apply it twice. (DoneUpdate after Handle returns leaves a window: a
+//     crash between the step's commit and the mark hands the update over
+//     again after the restart. The shell closes it for every update that
+//     commits a step; see HandledUpdate.)
 //
 // With several replicas sharing one store, PutUpdates decides which of
 // them saw an update first: only that one gets it back as fresh.
@@ -43,4 +52,44 @@ type Inbox interface {
 	PutUpdates(platform string, batch []InboxUpdate) (fresh []InboxUpdate, err error)
 	PendingUpdates(platform string) ([]InboxUpdate, error)
 	DoneUpdate(platform string, id int64) error
+}
+
+// InboxRef names one update in the inbox.
+type InboxRef struct {
+	Platform string
+	ID       int64
+}
+
+// HandledUpdate is what an adapter learns of the update it handed over:
+// whether the shell marked it done in the inbox with the first commit the
+// update caused (Commit.Handled), so that the state it changed and its
+// done mark are durable together. An update that committed nothing — an
+// ignored message, a press of an old menu — is still pending: the adapter
+// marks it done itself (Inbox.DoneUpdate) once Handle returns.
+type HandledUpdate struct {
+	ref       InboxRef
+	committed atomic.Bool
+}
+
+// Committed reports whether a commit marked the update done.
+func (h *HandledUpdate) Committed() bool { return h.committed.Load() }
+
+type handledKey struct{}
+
+// WithInboxUpdate tells the shell, through the context given to Handle,
+// which inbox update the event comes from. The adapter's inbox must be the
+// shell's store: that is where the commit marks it.
+func WithInboxUpdate(ctx context.Context, platform string, id int64) (context.Context, *HandledUpdate) {
+	h := &HandledUpdate{ref: InboxRef{Platform: platform, ID: id}}
+	return context.WithValue(ctx, handledKey{}, h), h
+}
+
+// inboxUpdate is the update ctx's event comes from, if it still needs its
+// done mark.
+func inboxUpdate(ctx context.Context) *HandledUpdate {
+	h, _ := ctx.Value(handledKey{}).(*HandledUpdate)
+	if h == nil || h.committed.Load() {
+		return nil
+	}
+	return h
 }

@@ -129,6 +129,7 @@ func (e *env) start() {
 		st.Close()
 		e.tb.Fatal(err)
 	}
+	ad.UseInbox(st) // as the binary does: updates kept in the store
 	cfg := bot.Config{
 		API:       e.api,
 		Store:     st,

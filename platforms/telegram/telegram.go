@@ -525,8 +525,11 @@ func (a *Adapter) work(q *chatQueue) {
 		if ctx.Err() != nil {
 			continue
 		}
-		a.process(ctx, handle, u)
-		if ctx.Err() == nil {
+		// The shell marks the update done with the first commit it causes;
+		// one that committed nothing is marked here, once handled.
+		hctx, handled := bot.WithInboxUpdate(ctx, inboxPlatform, u.ID)
+		a.process(hctx, handle, u)
+		if ctx.Err() == nil && !handled.Committed() {
 			a.done(u.ID)
 		}
 		a.mu.Lock()

@@ -14,6 +14,7 @@ package main
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -150,6 +151,10 @@ func TestLoad(t *testing.T) {
 	for _, d := range buyers {
 		wg.Go(func() {
 			mine := make([][]time.Duration, len(purchaseSteps))
+			if c.think > 0 {
+				// Buyers arrive spread over a think time, not all at once.
+				time.Sleep(rand.N(c.think))
+			}
 			for range c.rounds {
 				for i, s := range purchaseSteps {
 					if c.think > 0 {

@@ -184,6 +184,11 @@ func TestLoad(t *testing.T) {
 	cpu1, hwm := procStat(t, p.cmd.Process.Pid)
 	calls1 := srv.CallCounts()
 	throttled := len(srv.Throttled())
+	for i, c := range srv.Throttled() {
+		if i < 5 {
+			t.Logf("429: %s to chat %d at %s: %s", c.Method, c.Chat, c.At.Format("15:04:05.000"), c.Error)
+		}
+	}
 	p.stop()
 	if t.Failed() {
 		t.Fatalf("stderr:\n%s", p.stderr.String())

@@ -93,9 +93,10 @@ func TestReplyNotDelayedByBulk(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Telegram's pace for one chat is about a message a second: a
-		// buyer who waits for each answer gets it within that, not after
-		// the minute the reminders ahead of it would take.
-		if d := ev.At.Sub(t0); d > 3*time.Second {
+		// buyer who waits for each answer gets it within that (the bound
+		// leaves room for a busy machine), not after the minute the
+		// reminders ahead of it would take.
+		if d := ev.At.Sub(t0); d > 10*time.Second {
 			t.Errorf("reply %d came after %v, behind the reminders", i, d)
 		}
 	}

@@ -183,6 +183,9 @@ func TestLoad(t *testing.T) {
 	elapsed := time.Since(start)
 	cpu1, hwm := procStat(t, p.cmd.Process.Pid)
 	calls1 := srv.CallCounts()
+	if n := srv.WebhookFailures(); n > 0 {
+		t.Logf("webhook posts failed %d times; last: %s", n, srv.WebhookError())
+	}
 	throttled := len(srv.Throttled())
 	for i, c := range srv.Throttled() {
 		if i < 5 {

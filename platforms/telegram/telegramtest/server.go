@@ -29,6 +29,10 @@ type Options struct {
 	BotName     string // default "Refill Test Bot"
 	// WaitTimeout bounds every wait of the scripted users; default 10s.
 	WaitTimeout time.Duration
+	// WebhookConnections is how many updates are posted to a webhook at
+	// once (Telegram's max_connections); default 40, Telegram's default.
+	// One chat's updates go one at a time, in order.
+	WebhookConnections int
 	// WebhookClient posts updates to a webhook; default a client with a 5s
 	// timeout. A test serving its webhook with httptest.NewTLSServer passes
 	// that server's Client(), which trusts its certificate.
@@ -215,8 +219,21 @@ func (c *chat) notify() {
 
 type pendingUpdate struct {
 	id     int64
+	chat   int64 // the chat it comes from, 0 if none
 	raw    json.RawMessage
 	served bool // handed out by getUpdates already
+}
+
+// chatOfUpdate is the chat an update comes from: a message's, or the
+// pressed message's for a callback query.
+func chatOfUpdate(u map[string]any) int64 {
+	m, _ := u["message"].(map[string]any)
+	if cq, ok := u["callback_query"].(map[string]any); ok {
+		m, _ = cq["message"].(map[string]any)
+	}
+	c, _ := m["chat"].(map[string]any)
+	id, _ := c["id"].(int64)
+	return id
 }
 
 type query struct {
@@ -231,31 +248,32 @@ type Server struct {
 	opts Options
 	http *httptest.Server
 
-	mu          sync.Mutex
-	changed     chan struct{} // closed and replaced on every change
-	closed      bool
-	nextUpdate  int64
-	pending     []pendingUpdate
-	nextUser    int64
-	nextGroup   int64
-	nextQuery   int
-	nextFile    int
-	chats       map[int64]*chat
-	queries     map[string]*query
-	calls       []Call
-	counts      map[string]int // calls by method, as in the URL
-	throttled   []Call
-	flood       *flood
-	faults      []*Fault
-	commands    map[string][]Command // by scope type + "/" + language code
-	webhook     string
-	secret      string
-	lastHookErr string
-	delivered   int
-	redelivered int
-	files       map[string][]byte
-	stop        chan struct{}
-	wg          sync.WaitGroup
+	mu           sync.Mutex
+	changed      chan struct{} // closed and replaced on every change
+	closed       bool
+	nextUpdate   int64
+	pending      []pendingUpdate
+	nextUser     int64
+	nextGroup    int64
+	nextQuery    int
+	nextFile     int
+	chats        map[int64]*chat
+	queries      map[string]*query
+	calls        []Call
+	counts       map[string]int // calls by method, as in the URL
+	throttled    []Call
+	flood        *flood
+	faults       []*Fault
+	commands     map[string][]Command // by scope type + "/" + language code
+	webhook      string
+	secret       string
+	lastHookErr  string
+	delivered    int
+	redelivered  int
+	hookFailures int
+	files        map[string][]byte
+	stop         chan struct{}
+	wg           sync.WaitGroup
 }
 
 // New starts a fake server. Close it when done (NewServer does that for a test).
@@ -271,6 +289,9 @@ func New(opts Options) *Server {
 	}
 	if opts.WaitTimeout <= 0 {
 		opts.WaitTimeout = 10 * time.Second
+	}
+	if opts.WebhookConnections <= 0 {
+		opts.WebhookConnections = 40
 	}
 	if opts.WebhookClient == nil {
 		opts.WebhookClient = &http.Client{Timeout: 5 * time.Second}
@@ -669,7 +690,7 @@ func (s *Server) pushUpdate(build func(id int64) map[string]any) int64 {
 	if err != nil {
 		panic(err)
 	}
-	s.pending = append(s.pending, pendingUpdate{id: id, raw: raw})
+	s.pending = append(s.pending, pendingUpdate{id: id, chat: chatOfUpdate(u), raw: raw})
 	s.notifyLocked()
 	return id
 }
@@ -764,9 +785,16 @@ func (s *Server) webhookInfo() any {
 	return info
 }
 
-// deliverWebhooks posts pending updates, in order, while a webhook is set.
+// deliverWebhooks posts pending updates while a webhook is set, as
+// Telegram does: on up to Options.WebhookConnections connections at once,
+// one chat's updates in order (the next only once the one before was
+// answered 2xx), a refused one again after a pause.
 func (s *Server) deliverWebhooks() {
 	defer s.wg.Done()
+	var inflight sync.WaitGroup
+	defer inflight.Wait()
+	sending := map[int64]bool{} // update ids being posted, under s.mu
+	busy := map[int64]bool{}    // chats with an update being posted, under s.mu
 	for {
 		s.mu.Lock()
 		if s.closed {
@@ -774,12 +802,24 @@ func (s *Server) deliverWebhooks() {
 			return
 		}
 		hook, secret, ch := s.webhook, s.secret, s.changed
-		var next *pendingUpdate
-		if hook != "" && len(s.pending) > 0 {
-			next = &s.pending[0]
+		var start []pendingUpdate
+		if hook != "" {
+			held := map[int64]bool{} // chats with an earlier update still to go
+			for _, p := range s.pending {
+				if len(sending)+len(start) >= s.opts.WebhookConnections {
+					break
+				}
+				if !sending[p.id] && !busy[p.chat] && !held[p.chat] {
+					start = append(start, p)
+				}
+				held[p.chat] = true
+			}
+			for _, p := range start {
+				sending[p.id], busy[p.chat] = true, true
+			}
 		}
 		s.mu.Unlock()
-		if next == nil {
+		if len(start) == 0 {
 			select {
 			case <-ch:
 			case <-s.stop:
@@ -787,47 +827,69 @@ func (s *Server) deliverWebhooks() {
 			}
 			continue
 		}
-		req, err := http.NewRequest(http.MethodPost, hook, bytes.NewReader(next.raw))
-		if err != nil {
-			s.hookFailed(err.Error())
-			continue
+		for _, p := range start {
+			inflight.Go(func() {
+				err := s.postUpdate(hook, secret, p.raw)
+				if err != nil {
+					s.hookFailed(err.Error())
+				}
+				s.mu.Lock()
+				delete(sending, p.id)
+				delete(busy, p.chat)
+				if err == nil {
+					if i := slices.IndexFunc(s.pending, func(q pendingUpdate) bool { return q.id == p.id }); i >= 0 {
+						s.pending = slices.Delete(s.pending, i, i+1)
+					}
+					s.delivered++
+					s.lastHookErr = ""
+				}
+				s.notifyLocked()
+				s.mu.Unlock()
+			})
 		}
-		req.Header.Set("Content-Type", "application/json")
-		if secret != "" {
-			req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
-		}
-		resp, err := s.opts.WebhookClient.Do(req)
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode/100 != 2 {
-				err = fmt.Errorf("Wrong response from the webhook: %s", resp.Status)
-			}
-		}
-		if err != nil {
-			s.hookFailed(err.Error())
-			continue
-		}
-		s.mu.Lock()
-		if len(s.pending) > 0 && s.pending[0].id == next.id {
-			s.pending = s.pending[1:]
-		}
-		s.delivered++
-		s.lastHookErr = ""
-		s.notifyLocked()
-		s.mu.Unlock()
 	}
+}
+
+// postUpdate posts one update to the webhook; an answer other than 2xx is
+// an error.
+func (s *Server) postUpdate(hook, secret string, raw []byte) error {
+	req, err := http.NewRequest(http.MethodPost, hook, bytes.NewReader(raw))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if secret != "" {
+		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
+	}
+	resp, err := s.opts.WebhookClient.Do(req)
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("Wrong response from the webhook: %s", resp.Status)
+	}
+	return nil
 }
 
 func (s *Server) hookFailed(msg string) {
 	s.mu.Lock()
 	s.lastHookErr = msg
+	s.hookFailures++
 	s.notifyLocked()
 	s.mu.Unlock()
 	select {
 	case <-time.After(50 * time.Millisecond):
 	case <-s.stop:
 	}
+}
+
+// WebhookFailures is how many webhook posts failed (no 2xx answer).
+func (s *Server) WebhookFailures() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hookFailures
 }
 
 // WebhookError is the last delivery error, "" after a success.

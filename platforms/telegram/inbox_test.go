@@ -91,6 +91,7 @@ func TestPollingConfirmsAtOnce(t *testing.T) {
 	})
 	u := srv.NewUser("Slow", "en")
 	const n = 8
+	start := time.Now()
 	for i := range n {
 		u.Send(u.Chat(), "msg "+string(rune('a'+i)))
 		// Each one stored before the next is sent: a batch each.
@@ -102,8 +103,10 @@ func TestPollingConfirmsAtOnce(t *testing.T) {
 	if r := srv.Redelivered(); r != 0 {
 		t.Errorf("getUpdates handed out %d updates again while the first was being handled", r)
 	}
-	if c := len(srv.CallsTo("getUpdates")); c > n+1 {
-		t.Errorf("%d getUpdates calls for %d updates, want one per batch (and the one waiting)", c, n)
+	// One call per batch, the one waiting now, and one per long poll that
+	// ran out (4s) on a slow machine.
+	if c, most := len(srv.CallsTo("getUpdates")), n+1+int(time.Since(start)/(4*time.Second)); c > most {
+		t.Errorf("%d getUpdates calls for %d updates, want at most %d: one per batch", c, n, most)
 	}
 	close(release)
 	waitFor(t, "all handled", func() bool { return handled.Load() == n })

@@ -20,7 +20,8 @@ func countMessageCalls(counts map[string]int) (n int) {
 }
 
 // graceNeverEnds is a grace timer that never fires: every answer comes
-// within the interim grace, whatever the machine's speed.
+// within the interim grace, whatever the machine's speed. The harness
+// uses it unless a test says otherwise.
 func graceNeverEnds(c *bot.Config) {
 	c.AfterFunc = func(time.Duration, func()) func() bool { return func() bool { return true } }
 }

@@ -138,6 +138,7 @@ func (e *env) start() {
 		Simulator: e.fake,
 		Logger:    slog.New(slog.DiscardHandler),
 	}
+	graceNeverEnds(&cfg) // deterministic whatever the machine's speed (budget_test.go)
 	if e.o.tune != nil {
 		e.o.tune(&cfg)
 	}

@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -195,6 +196,10 @@ func TestLoad(t *testing.T) {
 	p.stop()
 	if t.Failed() {
 		t.Fatalf("stderr:\n%s", p.stderr.String())
+	}
+	if ru, ok := p.cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		t.Logf("rusage of the whole run, start-up and shutdown included: user %v, system %v, max RSS %.1f MB",
+			time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano()), float64(ru.Maxrss)/1024)
 	}
 
 	purchases := c.users * c.rounds

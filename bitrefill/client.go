@@ -39,6 +39,20 @@ type Config struct {
 	// set) so the caller can reschedule; 0 means one minute.
 	MaxRetryWait time.Duration
 	UserAgent    string
+	// Clock is the time the request budget runs on; nil means the system
+	// clock. Tests that move time by hand pass theirs.
+	Clock Clock
+	// Limits is the request budget every call passes through (see
+	// ParseLimits and DefaultLimits); nil limits nothing, for tests and the
+	// sandbox. A 429 pauses its class for every caller whatever the limits.
+	Limits Limits
+}
+
+// Clock is a source of time with timers, for the request budget.
+type Clock interface {
+	Now() time.Time
+	// AfterFunc calls f in its own goroutine after d; stop cancels it.
+	AfterFunc(d time.Duration, f func()) (stop func() bool)
 }
 
 // Client is a Bitrefill API v2 client. It is safe for concurrent use.
@@ -55,6 +69,8 @@ type Client struct {
 	userAgent  string
 	now        func() time.Time
 	sleep      func(ctx context.Context, d time.Duration) error
+
+	budget *budget
 
 	mu sync.Mutex
 	rl RateLimit
@@ -146,11 +162,24 @@ func New(cfg Config) (*Client, error) {
 	if c.userAgent == "" {
 		c.userAgent = "refillbot-bitrefill/1"
 	}
+	afterFunc := realAfterFunc
+	if cfg.Clock != nil {
+		c.now, afterFunc = cfg.Clock.Now, cfg.Clock.AfterFunc
+	}
+	c.budget = newBudget(cfg.Limits, c.now, afterFunc)
 	return c, nil
 }
 
 // BaseURL returns the API base the client talks to.
 func (c *Client) BaseURL() string { return c.base.String() }
+
+// Delay estimates how long a request of ctx's priority (see WithPriority)
+// in class would wait for its turn in the request budget if sent now: 0
+// when it would go at once. A caller about to make a user wait uses it to
+// say "about N minutes" before queueing the request.
+func (c *Client) Delay(ctx context.Context, class Class) time.Duration {
+	return c.budget.delay(class, PriorityOf(ctx))
+}
 
 // RateLimit returns the last rate-limit state seen in response headers.
 func (c *Client) RateLimit() RateLimit {
@@ -195,6 +224,7 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 	if idempotent {
 		attempts += c.maxRetries
 	}
+	class := ClassOf(method, path)
 	var lastErr *Error
 	for attempt := 0; attempt < attempts; attempt++ {
 		if err := ctx.Err(); err != nil {
@@ -203,6 +233,21 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 				return nil, lastErr
 			}
 			return nil, &Error{Method: method, Endpoint: path, Message: "not sent", Err: err}
+		}
+		if eta, err := c.budget.acquire(ctx, class); err != nil {
+			e := &Error{Method: method, Endpoint: path, Err: err, RetryAfter: eta, Temporary: true}
+			if !errors.Is(err, ErrBudgetSpent) {
+				e.Message = "not sent"
+			}
+			if lastErr != nil {
+				e.Err = joinErr(lastErr, err)
+			}
+			return nil, e
+		}
+		if f, ok := ctx.Value(beforeSendKey{}).(func() error); ok && f != nil {
+			if err := f(); err != nil {
+				return nil, &Error{Method: method, Endpoint: path, Message: "not sent", Err: err}
+			}
 		}
 		resp, wait, err := c.once(ctx, method, path, target, payload, attempt)
 		if err == nil {
@@ -279,7 +324,12 @@ func (c *Client) once(ctx context.Context, method, path, target string, payload 
 	}
 	defer res.Body.Close()
 	data, rerr := io.ReadAll(io.LimitReader(res.Body, maxBody))
-	c.noteRateLimit(res.Header)
+	if reset, empty := c.noteRateLimit(res.Header); empty && res.StatusCode != http.StatusTooManyRequests {
+		// Bitrefill says nothing is left (another process may share the
+		// account): the class rests until the window resets. A 429's own
+		// Retry-After decides below.
+		c.budget.pause(ClassOf(method, path), reset)
+	}
 	c.log.LogAttrs(ctx, slog.LevelDebug, "bitrefill request",
 		slog.String("method", method), slog.String("path", path),
 		slog.Int("status", res.StatusCode), slog.Int("attempt", attempt+1),
@@ -291,7 +341,13 @@ func (c *Client) once(ctx context.Context, method, path, target string, payload 
 		switch {
 		case res.StatusCode == http.StatusTooManyRequests:
 			e.Temporary = true
-			e.RetryAfter = c.retryAfter(res.Header)
+			var named bool
+			e.RetryAfter, named = c.retryAfter(res.Header)
+			pause := e.RetryAfter
+			if !named {
+				pause = c.budget.minPause(ClassOf(method, path))
+			}
+			c.budget.pause(ClassOf(method, path), c.now().Add(pause))
 		case res.StatusCode >= 500:
 			e.Temporary = true
 			e.Ambiguous = post
@@ -444,18 +500,20 @@ func (c *Client) retryAfterHeader(h http.Header) time.Duration {
 }
 
 // retryAfter is how long a 429 asks to wait: Retry-After, else the time to
-// the rate-limit reset.
-func (c *Client) retryAfter(h http.Header) time.Duration {
+// the rate-limit reset (X-RateLimit-Reset, documented as unix time, or the
+// lower-case ratelimit-reset seen in seconds; header names are matched in
+// any case). named is false when the reply named no time at all.
+func (c *Client) retryAfter(h http.Header) (wait time.Duration, named bool) {
 	if strings.TrimSpace(h.Get("Retry-After")) != "" {
-		return c.retryAfterHeader(h)
+		return c.retryAfterHeader(h), true
 	}
 	now := c.now()
 	for _, k := range []string{"X-RateLimit-Reset", "RateLimit-Reset"} {
 		if t, ok := parseReset(h.Get(k), now); ok {
-			return max(t.Sub(now), 0)
+			return max(t.Sub(now), 0), true
 		}
 	}
-	return 0
+	return 0, false
 }
 
 // parseReset reads a reset header: unix seconds when large enough to be a
@@ -481,7 +539,9 @@ func parseReset(v string, now time.Time) (time.Time, bool) {
 	}
 }
 
-func (c *Client) noteRateLimit(h http.Header) {
+// noteRateLimit records the rate-limit headers; empty reports a reply that
+// says no request is left before reset.
+func (c *Client) noteRateLimit(h http.Header) (reset time.Time, empty bool) {
 	first := func(keys ...string) (int, bool) {
 		for _, k := range keys {
 			if v := strings.TrimSpace(h.Get(k)); v != "" {
@@ -494,7 +554,6 @@ func (c *Client) noteRateLimit(h http.Header) {
 	}
 	limit, okL := first("X-RateLimit-Limit", "RateLimit-Limit")
 	rem, okR := first("X-RateLimit-Remaining", "RateLimit-Remaining")
-	var reset time.Time
 	okT := false
 	for _, k := range []string{"X-RateLimit-Reset", "RateLimit-Reset"} {
 		if t, ok := parseReset(h.Get(k), c.now()); ok {
@@ -503,7 +562,7 @@ func (c *Client) noteRateLimit(h http.Header) {
 		}
 	}
 	if !okL && !okR && !okT {
-		return
+		return time.Time{}, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -516,6 +575,7 @@ func (c *Client) noteRateLimit(h http.Header) {
 	if okT {
 		c.rl.Reset = reset
 	}
+	return reset, okR && okT && rem <= 0
 }
 
 // backoff is exponential with full jitter: a uniform wait between MinBackoff

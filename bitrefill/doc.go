@@ -1,8 +1,25 @@
 // Package bitrefill is a typed client for the Bitrefill API v2.
 //
-// It imports only the standard library so that the bot core depends on nothing
-// that could move under it, and so the wire contract in shared/bitrefill-api.md
-// is the single source of truth for what is sent and accepted.
+// It imports only the standard library and golang.org/x/time/rate, so that
+// the bot core depends on nothing that could move under it, and so the wire
+// contract in shared/bitrefill-api.md is the single source of truth for what
+// is sent and accepted.
+//
+// # The request budget
+//
+// Bitrefill's limits, not CPU or chat platforms, cap how much a shop sells:
+// most endpoints allow 60 requests per 10 minutes. Every request therefore
+// passes one budget (Config.Limits, read from BITREFILL_RATE_LIMITS by
+// ParseLimits) with a class per documented limit (ClassOf) and three
+// priorities set on the context (WithPriority): Paid fetches of codes
+// already paid for go first and alone may spend a reserve; Interactive
+// requests (the default) come next; Background work takes only what is
+// left. A request the budget would see refused is not sent: it waits its
+// turn, or, past WithMaxWait or the context's deadline, fails at once with
+// ErrBudgetSpent and RetryAfter saying when its turn comes (Client.Delay
+// estimates it beforehand), so a caller can tell a user "about N minutes".
+// A 429, or a reply reporting nothing remaining, pauses the class for every
+// caller until the time Bitrefill names.
 //
 // # Leniency
 //

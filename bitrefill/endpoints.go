@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -265,6 +266,68 @@ func (c *Client) BuyESIM(ctx context.Context, r InvoiceRequest) (Invoice, error)
 // ESIMs lists the account's eSIMs.
 func (c *Client) ESIMs(ctx context.Context) ([]ESIM, error) {
 	return getAll[ESIM](ctx, c, "/esims", url.Values{}, 0)
+}
+
+// FindESIMs finds the account's eSIMs whose activation string
+// (barcode_value) is one of lpas, and returns them by LPA: how an order's
+// ICCID is learned when the order does not name it, which is Bitrefill's
+// documented shape. It reads GET /esims newest first and stops as soon as
+// every LPA is found, so eSIMs bought moments ago cost one request however
+// many orders ask. LPAs not found are absent from the map.
+func (c *Client) FindESIMs(ctx context.Context, lpas ...string) (map[string]ESIM, error) {
+	want := map[string]bool{}
+	for _, l := range lpas {
+		if l = strings.TrimSpace(l); l != "" {
+			want[l] = true
+		}
+	}
+	found := map[string]ESIM{}
+	start := 0
+	for range maxPages {
+		if len(found) == len(want) {
+			return found, nil
+		}
+		p, err := getPage[ESIM](ctx, c, "/esims", url.Values{}, start, pageLimit)
+		if err != nil {
+			return found, err
+		}
+		for _, e := range p.Items {
+			if l := strings.TrimSpace(e.BarcodeValue); want[l] {
+				found[l] = e
+			}
+		}
+		if !p.Next || p.n == 0 {
+			return found, nil
+		}
+		start = p.NextStart()
+	}
+	return found, nil
+}
+
+// OrdersOf fetches the orders of the given invoices with list calls
+// (GET /orders from after on, 50 a page, redemption_info included) rather
+// than one GET /orders/{id} each: a webhook burst of ten paid invoices costs
+// one request instead of ten. after must be no later than the oldest
+// invoice's creation. Invoices with no order found are absent.
+func (c *Client) OrdersOf(ctx context.Context, after time.Time, invoiceIDs ...string) (map[string][]Order, error) {
+	want := map[string]bool{}
+	for _, id := range invoiceIDs {
+		want[id] = true
+	}
+	out := map[string][]Order{}
+	if len(want) == 0 {
+		return out, nil
+	}
+	all, err := c.Orders(ctx, ListFilter{After: after})
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range slices.Backward(all) { // oldest first, as in the invoice
+		if want[o.InvoiceID] {
+			out[o.InvoiceID] = append(out[o.InvoiceID], o)
+		}
+	}
+	return out, nil
 }
 
 // ESIM returns one eSIM by ICCID.

@@ -98,7 +98,7 @@ const (
 	KindCanceled                 // the caller's context ended
 	KindAuth                     // 401/403 other than funds: credentials are wrong
 	KindNotFound                 // 404 / not_found
-	KindRateLimited              // 429
+	KindRateLimited              // 429, or not sent because the request budget was spent
 	KindInvalid                  // 400: missing/invalid params, too many items, bad phone, ...
 	KindOutOfStock               // out_of_stock
 	KindInsufficient             // balance_too_low / not enough funds
@@ -119,6 +119,8 @@ func (k Kind) String() string {
 // Kind classifies e.
 func (e *Error) Kind() Kind {
 	switch {
+	case errors.Is(e.Err, ErrBudgetSpent):
+		return KindRateLimited
 	case errors.Is(e.Err, context.Canceled) || errors.Is(e.Err, context.DeadlineExceeded):
 		return KindCanceled
 	case e.Status == 0:
@@ -179,6 +181,20 @@ func IsNotFound(err error) bool { return ErrorKind(err) == KindNotFound }
 
 // IsRateLimited reports a 429.
 func IsRateLimited(err error) bool { return ErrorKind(err) == KindRateLimited }
+
+// IsBudgetSpent reports a request the client held back because the request
+// budget would have refused it; its RetryAfter says when its turn comes.
+func IsBudgetSpent(err error) bool { return errors.Is(err, ErrBudgetSpent) }
+
+// RetryAfter is how long err says to wait before trying again: a 429's
+// Retry-After or the budget's estimate; 0 when it says nothing.
+func RetryAfter(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
+}
 
 // IsAmbiguous reports a POST whose outcome is unknown; see ErrAmbiguous.
 func IsAmbiguous(err error) bool { return errors.Is(err, ErrAmbiguous) }

@@ -417,7 +417,10 @@ type Order struct {
 	CreatedTime   time.Time    `json:"created_time,omitzero"`
 	DeliveredTime time.Time    `json:"delivered_time,omitzero"`
 	Redemption    *Redemption  `json:"redemption_info,omitempty"`
-	// ESIMID is the ICCID of the eSIM an eSIM order created or topped up, when sent.
+	// ESIMID is the ICCID of the eSIM an eSIM order created or topped up,
+	// when the order names it (esim_id, iccid or
+	// redemption_info.extra_fields.iccid, all seen, none documented).
+	// Otherwise find it with Client.FindESIMs and the order's LPA.
 	ESIMID string `json:"esim_id,omitempty"`
 	// Message explains a failure, when the server gives one.
 	Message string `json:"message,omitempty"`
@@ -475,7 +478,31 @@ func (o *Order) UnmarshalJSON(b []byte) error {
 		o.Product.Currency = strings.ToUpper(f.str("currency"))
 	}
 	o.Redemption = decodeRedemption(f.get("redemption_info", "redemption", "redemptionInfo"))
+	if o.ESIMID == "" && o.Redemption != nil {
+		// Seen: the ICCID among the provider's extra fields.
+		for _, k := range []string{"iccid", "esim_id", "ICCID"} {
+			if v := strings.TrimSpace(o.Redemption.Extra[k]); v != "" {
+				o.ESIMID = v
+				break
+			}
+		}
+	}
 	return nil
+}
+
+// LPA is the eSIM activation string a delivered eSIM order carries in its
+// redemption_info (barcode_value, "LPA:1$…"), or "". It is what links the
+// order to its eSIM in ESIMs when the order names no ICCID, which is the
+// documented shape; see Client.FindESIMs.
+func (o Order) LPA() string {
+	if o.Redemption == nil {
+		return ""
+	}
+	v := strings.TrimSpace(o.Redemption.BarcodeValue)
+	if len(v) < 4 || !strings.EqualFold(v[:4], "LPA:") {
+		return ""
+	}
+	return v
 }
 
 // Redemption is what the end user needs to use a delivered order. All fields

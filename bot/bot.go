@@ -29,11 +29,6 @@ type Config struct {
 	WebhookURL string
 	// PollSpec is the robfig/cron schedule of the invoice poller (default "@every 10s").
 	PollSpec string
-	// PollBudget caps the invoice requests the background checks (poller,
-	// expiry) start per 10 minutes, counting those users cause. Zero means
-	// 50, inside Bitrefill's 60; negative means no cap. With a Simulator
-	// (the in-process sandbox, which has no rate limit) zero means no cap.
-	PollBudget int
 	// APITimeout bounds each Bitrefill call made for a user (default 20s).
 	APITimeout time.Duration
 	Logger     *slog.Logger
@@ -79,6 +74,12 @@ type Bot struct {
 	checks checks         // checks.go: invoice checks under way and their pacing
 	// esimTurn is where the next eSIM reminder run starts (jobs.go).
 	esimTurn rota
+	// paid gathers final webhooks whose orders are fetched together (paid.go).
+	paid paidQueue
+	// life ends when Run stops: work that outlives an event (a checkout
+	// waiting for its turn, queue.go) ends with it.
+	life    context.Context
+	endLife context.CancelFunc
 }
 
 // New checks the configuration and returns a Bot ready to Handle events.
@@ -127,12 +128,7 @@ func New(cfg Config) (*Bot, error) {
 		return nil, fmt.Errorf("bot: outbox: %w", err)
 	}
 	b := &Bot{cfg: cfg, log: cfg.Logger.With("component", "bot")}
-	switch {
-	case cfg.PollBudget > 0:
-		b.checks.budget.limit = cfg.PollBudget
-	case cfg.PollBudget == 0 && cfg.Simulator == nil:
-		b.checks.budget.limit = defaultPollBudget
-	}
+	b.life, b.endLife = context.WithCancel(context.Background())
 	b.out = newOutbox(cfg.Store, last, b.log)
 	b.send = &courier{out: b.out, platforms: cfg.Platforms, hideAfter: cfg.HideCodesAfter, lang: b.lang, log: b.log,
 		flushLater: func() {
@@ -173,6 +169,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	// Whatever a previous process left unsent goes out now, not at the first tick.
 	b.Drain(ctx, b.cfg.Now())
 	<-ctx.Done()
+	b.endLife()
 	<-c.Stop().Done()
 	b.wg.Wait()
 	b.FlushMarks()
@@ -226,10 +223,16 @@ func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conver
 
 	commit := Commit{Key: key, State: state, Address: addr}
 	var replies []conversation.Reply
+	queued := map[string]bool{} // checkouts waiting for their turn (queue.go)
 	for _, e := range effects {
 		switch e := e.(type) {
 		case conversation.Reply:
 			replies = append(replies, e)
+		case conversation.CreateInvoice:
+			if wait, ok := b.checkoutWait(ctx, e); ok {
+				queued[e.Checkout] = true
+				replies = append(replies, conversation.QueuedNotice(state.Lang, wait))
+			}
 		case conversation.TrackInvoice:
 			if e.Untrack {
 				commit.Untrack = append(commit.Untrack, e.InvoiceID)
@@ -273,6 +276,10 @@ func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conver
 		if _, ok := e.(conversation.Reply); ok {
 			continue
 		}
+		if ci, ok := e.(conversation.CreateInvoice); ok && queued[ci.Checkout] {
+			b.queueCheckout(key, addr, ci) // queue.go: it waits its turn in the request budget
+			continue
+		}
 		if ev := b.run(ctx, e); ev != nil {
 			next = append(next, ev)
 		}
@@ -289,6 +296,11 @@ func (b *Bot) run(ctx context.Context, e conversation.Effect) conversation.Event
 	case conversation.SearchProducts:
 		return b.searchProducts(ctx, e) // search.go
 	case conversation.LoadProduct:
+		if cat := b.cfg.Catalog; cat != nil {
+			if p, ok := cat.Card(e.ID, b.cfg.Now()); ok {
+				return conversation.ProductLoaded{Product: product(p)} // no request: the catalogue has it
+			}
+		}
 		p, err := b.cfg.API.Product(ctx, e.ID)
 		if err != nil {
 			return b.failed(conversation.OpLoadProduct, err)
@@ -413,27 +425,70 @@ func (b *Bot) findCreated(started time.Time, method string, lines []conversation
 }
 
 // fetchInvoice gets an invoice with the redemption details of its delivered
-// orders, which the invoice object itself may not carry.
+// orders, which the invoice object itself may not carry. The orders are
+// fetched as Paid, whoever asked: they are what a buyer already paid for,
+// and the request budget keeps a reserve for them.
 func (b *Bot) fetchInvoice(ctx context.Context, id string) (conversation.Invoice, error) {
-	b.checks.budget.note(b.cfg.Now(), 1) // counted for the poller's budget (poller.go)
 	inv, err := b.cfg.API.Invoice(ctx, id)
 	if err != nil {
 		return conversation.Invoice{}, err
 	}
-	for i, o := range inv.Orders {
-		if o.Status == bitrefill.OrderDelivered && o.Redemption.IsEmpty() {
-			b.checks.budget.note(b.cfg.Now(), 1)
-			full, err := b.cfg.API.Order(ctx, o.ID)
-			if err != nil {
-				return conversation.Invoice{}, err
-			}
-			inv.Orders[i].Redemption = full.Redemption
-			if inv.Orders[i].ESIMID == "" {
-				inv.Orders[i].ESIMID = full.ESIMID // the invoice's order list omits it; kept for top-ups
-			}
+	return b.completeOrders(ctx, inv)
+}
+
+// batchOrders is the client's list fetch of several invoices' orders.
+type batchOrders interface {
+	OrdersOf(ctx context.Context, after time.Time, invoiceIDs ...string) (map[string][]bitrefill.Order, error)
+}
+
+// completeOrders fetches the delivered orders of inv that carry no
+// redemption details, as Paid: codes only ever come from these
+// authenticated order fetches. Several orders cost one list call; a single
+// one, or what the list missed, its own GET /orders/{id}. The fetched order
+// is what counts, its status included.
+func (b *Bot) completeOrders(ctx context.Context, inv bitrefill.Invoice) (conversation.Invoice, error) {
+	paid := bitrefill.WithPriority(ctx, bitrefill.Paid)
+	apply := func(i int, full bitrefill.Order) {
+		o := &inv.Orders[i]
+		o.Status, o.Redemption = full.Status, full.Redemption
+		if o.ESIMID == "" {
+			o.ESIMID = full.ESIMID // the invoice's order list omits it; kept for top-ups
 		}
 	}
-	b.esimDetails(ctx, &inv) // delivery.go
+	var need []int
+	for i, o := range inv.Orders {
+		if o.Status == bitrefill.OrderDelivered && o.Redemption.IsEmpty() {
+			need = append(need, i)
+		}
+	}
+	if api, ok := b.cfg.API.(batchOrders); ok && len(need) > 1 && !inv.CreatedTime.IsZero() {
+		if got, err := api.OrdersOf(paid, inv.CreatedTime.Add(-time.Minute), inv.ID); err == nil {
+			byID := map[string]bitrefill.Order{}
+			for _, o := range got[inv.ID] {
+				byID[o.ID] = o
+			}
+			left := need[:0]
+			for _, i := range need {
+				if full, ok := byID[inv.Orders[i].ID]; ok {
+					apply(i, full)
+				} else {
+					left = append(left, i)
+				}
+			}
+			need = left
+		}
+	}
+	for _, i := range need {
+		full, err := b.cfg.API.Order(paid, inv.Orders[i].ID)
+		if err != nil {
+			return conversation.Invoice{}, err
+		}
+		if full.InvoiceID != "" && full.InvoiceID != inv.ID {
+			return conversation.Invoice{}, fmt.Errorf("order %s belongs to another invoice", inv.Orders[i].ID)
+		}
+		apply(i, full)
+	}
+	b.esimDetails(paid, &inv) // delivery.go
 	return invoice(inv), nil
 }
 

@@ -7,7 +7,8 @@ import (
 
 // checks is the poller's and the webhooks' shared memory of invoice checks,
 // under its own lock: which checks are running, when each invoice is next
-// due, what its last fetch showed, and whether Bitrefill asked us to pause.
+// due and what its last fetch showed. (The request budget, and the pauses
+// Bitrefill asks for, are the client's: bitrefill.Client.)
 // It is kept in memory only: after a restart every open invoice is checked
 // once, which is what a restart wants anyway.
 //
@@ -20,11 +21,6 @@ type checks struct {
 	more    map[string]bool
 	next    map[string]time.Time
 	seen    map[string]string // invoice id -> fingerprint of the last fetch
-	// pausedUntil is set by a 429.
-	pausedUntil time.Time
-
-	// budget counts invoice requests (its own lock).
-	budget budget
 }
 
 // start claims the check of id; false means one is running, and it will run
@@ -59,18 +55,6 @@ func (c *checks) end(id string) {
 	defer c.mu.Unlock()
 	delete(c.running, id)
 	delete(c.more, id)
-}
-
-func (c *checks) pause(until time.Time) {
-	c.mu.Lock()
-	c.pausedUntil = until
-	c.mu.Unlock()
-}
-
-func (c *checks) paused(now time.Time) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return now.Before(c.pausedUntil)
 }
 
 // nextCheck is when t is due: what this process decided, else the store's.

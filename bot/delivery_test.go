@@ -7,6 +7,7 @@ package bot_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"image/png"
 	"log/slog"
@@ -1049,5 +1050,42 @@ func TestPollerWaitsQuietlyForConfirmations(t *testing.T) {
 	e.bot.PollAt(e.ctx, time.Now())
 	if _, err := u.awaitSecret(0); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A final webhook at the secret URL is not confirmed with GET
+// /invoices/{id}: its orders are fetched (that is where codes come from),
+// and that is all one purchase costs after the invoice was created.
+func TestWebhookAtTheSecretURLIsNotConfirmed(t *testing.T) {
+	e := newEnv(t, envOptions{tune: withSecret})
+	h := e.bot.WebhookHandler(e.ctx)
+	u := e.newUser(true)
+	_, err := u.toInvoice()
+	check(t, err)
+	id := u.invoiceID()
+	m := u.mark()
+	check(t, e.fake.MarkPaid(id))
+	inv, err := e.api.Invoice(e.ctx, id) // what Bitrefill would post
+	check(t, err)
+	body, err := json.Marshal(inv)
+	check(t, err)
+	before := e.fake.Counts()
+	if code := post(h, bot.WebhookPath+secret, string(body)); code != 200 {
+		t.Fatalf("webhook: %d", code)
+	}
+	s, err := u.awaitSecret(m)
+	check(t, err)
+	e.bot.Wait()
+	for _, c := range e.codes(id) {
+		if !strings.Contains(s.Text, c) {
+			t.Errorf("delivery %q lacks the code %s", s.Text, c)
+		}
+	}
+	after := e.fake.Counts()
+	if n := after["GET /invoices/{id}"] - before["GET /invoices/{id}"]; n != 0 {
+		t.Errorf("%d invoice fetches to confirm a webhook at the secret URL, want 0", n)
+	}
+	if n := after["GET /orders/{id}"] - before["GET /orders/{id}"]; n != 1 {
+		t.Errorf("%d order fetches for one order, want 1", n)
 	}
 }

@@ -17,10 +17,14 @@
 // keeps the process's side of it under its own lock — ids, records being
 // sent, marks not yet written; send.go decides what to send and in what
 // order, and the courier (courier.go) hands each record to its platform.
-// Invoices are tracked by webhooks (webhook.go: the body is only a hint, the
-// API is asked) and by a poller that makes one list call per tick
-// (poller.go); both funnel into one check per invoice at a time (checks.go),
-// and the engine announces each change once.
+// Invoices are tracked by webhooks (webhook.go: a final invoice at the
+// secret URL is trusted for its status, codes come only from order fetches,
+// batched in paid.go) and by a poller for invoices whose webhook is overdue,
+// or every tick without webhooks (poller.go); both funnel into one check per
+// invoice at a time (checks.go), and the engine announces each change once.
+// Every Bitrefill request passes the client's budget (bitrefill.Client):
+// the shell only says whose request it is (Paid, Interactive, Background),
+// and a checkout whose turn is minutes away waits for it (queue.go).
 // Scheduled work (jobs.go) is a set of plain functions of now.
 //
 // A step that starts work and only says so ("Searching…") has its replies

@@ -160,6 +160,8 @@ type envOptions struct {
 	fake *bitrefilltest.Options
 	key  []byte
 	tune func(e *env, c *bot.Config)
+	// client is a last word on the Bitrefill client's configuration.
+	client func(c *bitrefill.Config)
 }
 
 type env struct {
@@ -204,6 +206,9 @@ func newEnv(tb testing.TB, o envOptions) *env {
 		f, s := bitrefilltest.NewServer(tb, opts)
 		e.fake = f
 		cfg.BaseURL, cfg.HTTPClient = s.URL+"/v2", s.Client()
+	}
+	if o.client != nil {
+		o.client(&cfg)
 	}
 	api, err := bitrefill.New(cfg)
 	if err != nil {
@@ -481,5 +486,59 @@ func check(tb testing.TB, err error) {
 	tb.Helper()
 	if err != nil {
 		tb.Fatal(err)
+	}
+}
+
+// handClock is a clock the test sets; the budget's timers fire when it
+// passes them. The bot's jobs take their time as an argument (PollAt and
+// the like), and the Bitrefill client's budget and the fake read this.
+type handClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	timers []*handTimer
+}
+
+type handTimer struct {
+	at   time.Time
+	f    func()
+	done bool
+}
+
+func newHandClock(at time.Time) *handClock { return &handClock{now: at} }
+
+func (c *handClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *handClock) AfterFunc(d time.Duration, f func()) func() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := &handTimer{at: c.now.Add(d), f: f}
+	c.timers = append(c.timers, t)
+	return func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		was := !t.done
+		t.done = true
+		return was
+	}
+}
+
+// Set moves the clock to at and runs the timers that came due.
+func (c *handClock) Set(at time.Time) {
+	c.mu.Lock()
+	c.now = at
+	var due []*handTimer
+	for _, t := range c.timers {
+		if !t.done && !t.at.After(at) {
+			t.done = true
+			due = append(due, t)
+		}
+	}
+	c.mu.Unlock()
+	for _, t := range due {
+		t.f()
 	}
 }

@@ -77,15 +77,16 @@ func (b *Bot) ExpireAt(ctx context.Context, now time.Time) {
 			oldest = t.Created
 		}
 	}
-	if len(due) == 0 || b.checks.paused(now) || !b.checks.budget.take(now, listReserve) {
+	if len(due) == 0 {
 		return
 	}
-	listed, lerr := b.listSince(ctx, oldest.Add(-10*time.Minute), now)
+	ctx = background(ctx)
+	listed, lerr := b.listSince(ctx, oldest.Add(-10*time.Minute))
 	if bitrefill.IsRateLimited(lerr) {
 		return
 	}
 	for _, t := range due {
-		if ctx.Err() != nil || b.checks.paused(now) {
+		if ctx.Err() != nil {
 			return
 		}
 		pastGrace := now.After(t.Expires.Add(expiryGrace))
@@ -98,9 +99,6 @@ func (b *Bot) ExpireAt(ctx context.Context, now time.Time) {
 			}
 			continue
 		}
-		if !b.checks.budget.room(now) {
-			return
-		}
 		b.checks.setNextCheck(t.InvoiceID, now.Add(5*time.Minute))
 		cctx, cancel := context.WithTimeout(ctx, b.cfg.APITimeout)
 		inv, err := b.fetchInvoice(cctx, t.InvoiceID)
@@ -108,9 +106,11 @@ func (b *Bot) ExpireAt(ctx context.Context, now time.Time) {
 		switch {
 		case err != nil && kind(err) == conversation.ErrNotFound:
 			inv = conversation.Invoice{ID: t.InvoiceID, Status: conversation.StatusExpired}
+		case err != nil && bitrefill.IsRateLimited(err):
+			b.checks.setNextCheck(t.InvoiceID, now) // it keeps its turn
+			return
 		case err != nil:
 			b.log.Warn("expiry: fetch invoice", "invoice", t.InvoiceID, "err", err)
-			b.rateLimited(err, now)
 			continue
 		case inv.Status == conversation.StatusUnpaid && pastGrace:
 			inv.Status = conversation.StatusExpired
@@ -258,6 +258,7 @@ func parseDate(s string) (time.Time, bool) {
 // esimAPI is the eSIM status call (*bitrefill.Client has it).
 type esimAPI interface {
 	ESIM(ctx context.Context, iccid string) (bitrefill.ESIM, error)
+	FindESIMs(ctx context.Context, lpas ...string) (map[string]bitrefill.ESIM, error)
 }
 
 // ESIMRemindersAt looks at the eSIMs users bought here and reminds them,
@@ -301,6 +302,7 @@ func (b *Bot) ESIMRemindersAt(ctx context.Context, now time.Time) {
 	// Only esimLookupsPerRun eSIMs fit in a run; a cursor carried from run
 	// to run makes every eSIM's turn come, not just the first ones'.
 	start, n := b.esimTurn.next(len(all), esimLookupsPerRun)
+	ctx = background(ctx)
 	var notes []OutboxRecord
 	for i := range n {
 		if ctx.Err() != nil {
@@ -310,6 +312,9 @@ func (b *Bot) ESIMRemindersAt(ctx context.Context, now time.Time) {
 		cctx, cancel := context.WithTimeout(ctx, b.cfg.APITimeout)
 		e, err := api.ESIM(cctx, o.esim.ICCID)
 		cancel()
+		if bitrefill.IsRateLimited(err) {
+			break // the budget is spent: the next run carries on
+		}
 		if err != nil {
 			b.log.Warn("esim reminders: status", "err", err)
 			continue

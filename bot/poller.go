@@ -2,9 +2,7 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"strings"
-	"sync"
 	"time"
 
 	"refillbot/bitrefill"
@@ -40,6 +38,7 @@ func (b *Bot) Poll(ctx context.Context) { b.PollAt(ctx, b.cfg.Now()) }
 func (b *Bot) PollAt(ctx context.Context, now time.Time) {
 	b.wg.Add(1)
 	defer b.wg.Done()
+	ctx = background(ctx)
 	tracked, err := b.cfg.Store.Tracked()
 	if err != nil {
 		b.log.Error("poll: list tracked invoices", "err", err)
@@ -53,6 +52,9 @@ func (b *Bot) PollAt(ctx context.Context, now time.Time) {
 		if now.Before(b.checks.nextCheck(t)) {
 			continue
 		}
+		if b.cfg.WebhookURL != "" && now.Sub(t.Created) < webhookOverdue {
+			continue // Bitrefill will call: polling is for webhooks overdue
+		}
 		if t.Status == conversation.StatusUnpaid && !t.Expires.IsZero() && now.After(t.Expires.Add(expiryGrace)) {
 			continue // the expiry job closes it
 		}
@@ -64,55 +66,62 @@ func (b *Bot) PollAt(ctx context.Context, now time.Time) {
 			}
 		}
 	}
-	if len(due) == 0 || b.checks.paused(now) {
+	if len(due) == 0 {
 		return
 	}
 	var listed map[string]bitrefill.Invoice
 	var lerr error
 	if young { // something young enough to list
-		if !b.checks.budget.take(now, listReserve) {
-			return
-		}
-		listed, lerr = b.listSince(ctx, oldest.Add(-10*time.Minute), now)
+		listed, lerr = b.listSince(ctx, oldest.Add(-10*time.Minute))
 		if bitrefill.IsRateLimited(lerr) {
-			return
+			return // the budget is spent (or Bitrefill said so): next tick
 		}
 	}
 	for _, t := range due {
-		if ctx.Err() != nil || b.checks.paused(now) {
+		if ctx.Err() != nil {
 			return
 		}
 		if inv, ok := listed[t.InvoiceID]; ok &&
 			((string(inv.Status) == t.Status && t.Status == conversation.StatusUnpaid) || // still waiting: the common case
 				b.checks.seenAs(t.InvoiceID) == listedPrint(inv)) { // paid, waiting for confirmations: nothing moved since the last fetch
-			b.checks.setNextCheck(t.InvoiceID, now.Add(backoff(now.Sub(t.Created))))
+			b.checks.setNextCheck(t.InvoiceID, now.Add(b.pollEvery(now.Sub(t.Created))))
 			continue
 		}
 		// It moved, or the list did not show it (or failed): fetch it alone,
 		// if the budget allows; if not, it keeps its turn for the next tick.
-		if !b.checks.budget.room(now) {
+		// An invoice the list shows paid is a buyer waiting for a code.
+		fctx := ctx
+		if inv, ok := listed[t.InvoiceID]; ok && inv.Status != bitrefill.InvoiceUnpaid {
+			fctx = bitrefill.WithPriority(ctx, bitrefill.Paid)
+		}
+		b.checks.setNextCheck(t.InvoiceID, now.Add(b.pollEvery(now.Sub(t.Created))))
+		if !b.checkInvoice(fctx, t.InvoiceID) {
+			b.checks.setNextCheck(t.InvoiceID, now) // it keeps its turn
 			return
 		}
-		b.checks.setNextCheck(t.InvoiceID, now.Add(backoff(now.Sub(t.Created))))
-		b.checkInvoice(ctx, t.InvoiceID)
 	}
+}
+
+// background marks ctx's Bitrefill requests as background work that never
+// waits for a turn: the budget serves users first, and the job tries again
+// at its next tick.
+func background(ctx context.Context) context.Context {
+	return bitrefill.WithMaxWait(bitrefill.WithPriority(ctx, bitrefill.Background), 0)
 }
 
 // listSince returns the invoices created since after, by id. On failure it
 // returns what it has with the error: the caller then fetches alone only
 // what the budget allows, and nothing at all after a 429.
-func (b *Bot) listSince(ctx context.Context, after, now time.Time) (map[string]bitrefill.Invoice, error) {
+func (b *Bot) listSince(ctx context.Context, after time.Time) (map[string]bitrefill.Invoice, error) {
 	out := map[string]bitrefill.Invoice{}
 	for page := 0; page < listMaxPages; page++ {
-		if page > 0 && !b.checks.budget.take(now, listReserve) {
-			return out, errBudget
-		}
 		cctx, cancel := context.WithTimeout(ctx, b.cfg.APITimeout)
 		list, err := b.cfg.API.Invoices(cctx, bitrefill.ListFilter{After: after, Start: page * listPageLimit, Limit: listPageLimit})
 		cancel()
 		if err != nil {
-			b.log.Warn("poll: list invoices", "err", err)
-			b.rateLimited(err, now)
+			if !bitrefill.IsBudgetSpent(err) {
+				b.log.Warn("poll: list invoices", "err", err)
+			}
 			return out, err
 		}
 		for _, inv := range list {
@@ -125,87 +134,20 @@ func (b *Bot) listSince(ctx context.Context, after, now time.Time) (map[string]b
 	return out, nil
 }
 
-var errBudget = errors.New("poll: request budget spent")
+// webhookOverdue is how long after its creation an invoice is left to its
+// webhook before the poller looks at it: with webhooks working, Bitrefill
+// calls when an invoice is final, and polling it meanwhile would spend the
+// budget users need. (A user can still ask for the status at any time.)
+const webhookOverdue = 30 * time.Minute
 
-// The request budget. Bitrefill allows about 60 requests per 10 minutes on
-// the invoice endpoints, shared with what users do. Every invoice request
-// the bot makes is counted (fetchInvoice, list calls); the background work
-// (poller, expiry) only starts a request while the count of the last ten
-// minutes is under Config.PollBudget, and list calls leave 30 % of it to
-// the fetches that deliver codes.
-const (
-	budgetWindow      = 10 * time.Minute
-	defaultPollBudget = 50
-)
-
-type budget struct {
-	mu    sync.Mutex
-	limit int // 0: no limit
-	at    []time.Time
-}
-
-// take counts one request at now if the window before it leaves room, with
-// reserve requests' worth kept back for others (listReserve for lists).
-func (u *budget) take(now time.Time, reserve float64) bool {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.limit <= 0 {
-		return true
+// pollEvery is how often an invoice of age is polled: backoff, or with
+// webhooks working at most every webhookOverdue, so that an idle shop with
+// open invoices spends next to nothing.
+func (b *Bot) pollEvery(age time.Duration) time.Duration {
+	if b.cfg.WebhookURL != "" {
+		return max(backoff(age), webhookOverdue)
 	}
-	u.prune(now)
-	if float64(len(u.at)) >= float64(u.limit)*(1-reserve) {
-		return false
-	}
-	u.at = append(u.at, now)
-	return true
-}
-
-// listReserve is the share of the budget list calls leave to fetches.
-const listReserve = 0.3
-
-// room reports whether a background request may start at now.
-func (u *budget) room(now time.Time) bool {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.limit <= 0 {
-		return true
-	}
-	u.prune(now)
-	return len(u.at) < u.limit
-}
-
-// note counts n requests made at now, whatever the budget says (a user
-// waiting for an answer is never refused).
-func (u *budget) note(now time.Time, n int) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.limit <= 0 {
-		return
-	}
-	u.prune(now)
-	for range n {
-		u.at = append(u.at, now)
-	}
-}
-
-func (u *budget) prune(now time.Time) {
-	i := 0
-	for i < len(u.at) && now.Sub(u.at[i]) >= budgetWindow {
-		i++
-	}
-	u.at = u.at[i:]
-}
-
-// rateLimited pauses the background checks after a 429, for as long as
-// Bitrefill asked (at least a minute): retrying sooner, or fetching every
-// invoice alone instead, would only prolong the ban.
-func (b *Bot) rateLimited(err error, now time.Time) {
-	if !bitrefill.IsRateLimited(err) {
-		return
-	}
-	wait := max(retryAfter(err), time.Minute)
-	b.checks.pause(now.Add(wait))
-	b.log.Warn("poll: rate limited by Bitrefill; pausing background checks", "for", wait)
+	return backoff(age)
 }
 
 // backoff checks young invoices often (people pay within minutes) and old ones
@@ -253,46 +195,81 @@ func fetchedPrint(inv conversation.Invoice) string {
 
 // checkInvoice fetches an invoice with its orders and hands it to the owning
 // session. It returns at once if a check of it is under way (which will run
-// once more).
-func (b *Bot) checkInvoice(ctx context.Context, id string) {
+// once more). It reports false when the request budget (or a 429) held the
+// fetch back, so that a caller going through many invoices stops there.
+func (b *Bot) checkInvoice(ctx context.Context, id string) bool {
+	return b.checkInvoiceFrom(ctx, id, nil)
+}
+
+// checkInvoiceFrom is checkInvoice starting from an invoice a webhook
+// delivered to the secret URL instead of fetching it: only its status and
+// order list are used; redemption details always come from order fetches.
+// A rerun (news arrived meanwhile) fetches.
+func (b *Bot) checkInvoiceFrom(ctx context.Context, id string, hint *bitrefill.Invoice) bool {
 	if !b.checks.start(id) {
-		return
+		return true
 	}
 	// Deferred, so that a panic below (recovered by the webhook goroutine
 	// or cron) cannot leave the invoice marked "check running" for good.
 	defer b.checks.end(id)
 	for {
-		b.checkOnce(ctx, id)
+		if !b.checkOnce(ctx, id, hint) {
+			return false
+		}
+		hint = nil
 		if !b.checks.again(id) || ctx.Err() != nil {
-			return
+			return true
 		}
 	}
 }
 
-func (b *Bot) checkOnce(ctx context.Context, id string) {
+// contradicted reports a webhook body whose delivered orders the order
+// fetches did not find delivered.
+func contradicted(hint bitrefill.Invoice, got conversation.Invoice) bool {
+	for i, o := range hint.Orders {
+		if o.Status == bitrefill.OrderDelivered && (i >= len(got.Orders) || got.Orders[i].Status != string(bitrefill.OrderDelivered)) {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *Bot) checkOnce(ctx context.Context, id string, hint *bitrefill.Invoice) bool {
 	t, ok, err := b.cfg.Store.TrackedInvoice(id)
 	if err != nil {
 		b.log.Error("check invoice: tracked", "invoice", id, "err", err)
-		return
+		return true
 	}
 	if !ok {
-		return // settled meanwhile, or never ours
+		return true // settled meanwhile, or never ours
 	}
 	cctx, cancel := context.WithTimeout(ctx, b.cfg.APITimeout)
-	inv, err := b.fetchInvoice(cctx, id)
+	var inv conversation.Invoice
+	if hint != nil {
+		inv, err = b.completeOrders(cctx, *hint)
+		if err != nil && !bitrefill.IsRateLimited(err) || err == nil && contradicted(*hint, inv) {
+			// The orders say otherwise (a body that lies, or is stale):
+			// what the API says of the invoice is what counts.
+			inv, err = b.fetchInvoice(cctx, id)
+		}
+	} else {
+		inv, err = b.fetchInvoice(cctx, id)
+	}
 	cancel()
 	if err != nil {
+		if bitrefill.IsRateLimited(err) {
+			return false
+		}
 		b.log.Warn("check invoice: fetch", "invoice", id, "err", err)
-		b.rateLimited(err, b.cfg.Now())
-		return
+		return true
 	}
 	// The fingerprint is what lets the poller skip an invoice, so it is
 	// recorded only once the session took the news in (its step
 	// committed): after a failed commit the next poll must try again.
-	if !b.update(ctx, t, inv) {
-		return
+	if b.update(ctx, t, inv) {
+		b.checks.setSeen(id, fetchedPrint(inv))
 	}
-	b.checks.setSeen(id, fetchedPrint(inv))
+	return true
 }
 
 // update feeds an invoice's latest state to its session; it reports whether

@@ -272,25 +272,36 @@ func TestPollerBacksOffAfter429(t *testing.T) {
 // Ten minutes of polling every 10 seconds with open invoices stays well
 // inside Bitrefill's 60 requests per 10 minutes, payments included.
 func TestPollingStaysInsideTheBudget(t *testing.T) {
-	// The default budget: the sandbox's simulator would lift it.
-	e := newEnv(t, envOptions{tune: func(e *env, c *bot.Config) { c.Simulator = nil }})
+	// The documented budget, enforced by the fake too, on the poller's clock.
+	clk := newHandClock(time.Now())
+	e := newEnv(t, envOptions{
+		fake:   &bitrefilltest.Options{Now: clk.Now, Limits: bitrefilltest.DocumentedLimits()},
+		client: func(c *bitrefill.Config) { c.Clock, c.Limits = clk, bitrefill.DefaultLimits() },
+		tune:   func(e *env, c *bot.Config) { c.Simulator = nil },
+	})
 	var users []*user
 	for range 3 {
+		clk.Set(clk.Now().Add(time.Minute)) // a user a minute: the budget has room for each
 		u := e.newUser(true)
 		_, err := u.toInvoice()
 		check(t, err)
 		users = append(users, u)
 	}
 	before := len(e.fake.Requests())
-	now := time.Now()
+	now := clk.Now()
 	for i := range 60 {
 		if i == 30 {
 			check(t, e.fake.MarkPaid(users[1].invoiceID()))
 		}
-		e.bot.PollAt(e.ctx, now.Add(time.Duration(i)*10*time.Second))
+		at := now.Add(time.Duration(i) * 10 * time.Second)
+		clk.Set(at)
+		e.bot.PollAt(e.ctx, at)
 	}
 	if n := len(e.fake.Requests()) - before; n > 50 {
 		t.Errorf("%d requests in 10 minutes of polling, want at most 50", n)
+	}
+	if got := e.fake.RateLimited(); len(got) != 0 {
+		t.Errorf("%d requests answered 429", len(got))
 	}
 	if _, err := users[1].awaitSecret(0); err != nil {
 		t.Errorf("the paid invoice was not delivered within the budget: %v", err)
@@ -412,5 +423,34 @@ func TestRefundAfterFailureIsAnnounced(t *testing.T) {
 	}
 	if len(e.tracked()) != 0 {
 		t.Error("still watching the invoice after its refund")
+	}
+}
+
+// With webhooks working, an idle shop spends nothing: invoices left open
+// are Bitrefill's to report, and the poller only looks at one whose
+// webhook is overdue.
+func TestIdleWithWebhooksSpendsNothing(t *testing.T) {
+	e := newEnv(t, envOptions{tune: func(e *env, c *bot.Config) {
+		c.Simulator = nil
+		c.WebhookURL = bot.WebhookURL("https://bot.example", secret)
+		c.WebhookSecret = secret
+	}})
+	for range 3 {
+		_, err := e.newUser(true).toInvoice()
+		check(t, err)
+	}
+	before := len(e.fake.Requests())
+	now := time.Now()
+	for i := range 60 { // ten minutes of the poller's ticks, and the expiry job's
+		e.bot.PollAt(e.ctx, now.Add(time.Duration(i)*10*time.Second))
+		e.bot.ExpireAt(e.ctx, now.Add(time.Duration(i)*10*time.Second))
+	}
+	if n := len(e.fake.Requests()) - before; n != 0 {
+		t.Errorf("%d requests in 10 idle minutes with webhooks, want 0", n)
+	}
+	// An invoice whose webhook is overdue is still looked at.
+	e.bot.PollAt(e.ctx, now.Add(31*time.Minute))
+	if n := e.count("GET", "/invoices"); n == 0 {
+		t.Error("no look at invoices whose webhook is 31 minutes overdue")
 	}
 }

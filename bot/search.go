@@ -119,7 +119,8 @@ func (b *Bot) refreshCatalog(ctx context.Context) {
 	if ctx.Err() != nil || !cat.Due(now) {
 		return
 	}
-	if err := cat.Refresh(ctx, now); err != nil {
+	// Background: a user's search or card goes first.
+	if err := cat.Refresh(bitrefill.WithPriority(ctx, bitrefill.Background), now); err != nil {
 		var paused *catalog.PausedError
 		if errors.As(err, &paused) || errors.Is(err, catalog.ErrBusy) {
 			b.log.Debug("catalogue refresh continues later", "err", err)

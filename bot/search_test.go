@@ -237,3 +237,32 @@ func TestRunRejectsABadCatalogSchedule(t *testing.T) {
 		t.Error("Run accepted a malformed catalogue schedule")
 	}
 }
+
+// A product card comes from the catalogue when it holds the product: no
+// request, and the plan prices with it.
+func TestCardServedFromTheCatalogue(t *testing.T) {
+	e, _ := newSearchEnv(t, searchT0.Add(time.Hour), refreshed(t))
+	r := e.say(t, "bitrefill esim europe")
+	tok := ""
+	for _, o := range r.Options {
+		if strings.Contains(o.Label, "Bitrefill eSIM Europe") {
+			tok = o.Token
+		}
+	}
+	if tok == "" {
+		t.Fatalf("no Europe plan among %q", r.Options)
+	}
+	before := e.fake.Counts()
+	e.bot.Handle(t.Context(), bot.Incoming{Key: searchUser, Address: conversation.Address{Platform: "test", Chat: "c", Private: true},
+		Event: conversation.Chose{Token: tok}})
+	card := e.plat.last()
+	if !strings.Contains(conversation.PlainText(card.Text), "1GB, 7 Days — 4.50 USD") {
+		t.Errorf("card %q does not price the plan", conversation.PlainText(card.Text))
+	}
+	after := e.fake.Counts()
+	for k, n := range after {
+		if n != before[k] {
+			t.Errorf("%d requests to %s for a card the catalogue holds", n-before[k], k)
+		}
+	}
+}

@@ -25,6 +25,8 @@ func product(p bitrefill.Product) conversation.Product {
 		cp := conversation.Package{ID: pk.ID, Label: pk.Value}
 		if a, prob := conversation.ParseAmount(pk.Value, ""); prob == conversation.AmountOK {
 			cp.Amount = a
+		} else if c, err := pk.Price.Cents(); err == nil && c > 0 {
+			cp.Price = conversation.Amount(c) // a plan: its price, when Bitrefill gives one
 		}
 		if cp.ID == "" {
 			cp.ID = p.ID + "<&>" + pk.Value

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+
+	"refillbot/bitrefill"
 )
 
 // WebhookPath is where Bitrefill's webhooks arrive, followed by the
@@ -83,10 +85,49 @@ func (b *Bot) WebhookHandler(ctx context.Context) http.Handler {
 					b.log.Error("panic in webhook check", "invoice", t.InvoiceID, "panic_type", fmt.Sprintf("%T", v), "stack", string(debug.Stack()))
 				}
 			}()
-			b.checkInvoice(ctx, t.InvoiceID)
+			// Paid: a final webhook means a buyer waiting for a code.
+			if inv := webhookInvoice(body, t.InvoiceID); inv != nil {
+				b.deliverPaid(ctx, *inv) // paid.go
+			} else {
+				b.checkInvoiceFrom(bitrefill.WithPriority(ctx, bitrefill.Paid), t.InvoiceID, nil)
+			}
 		}()
 		w.WriteHeader(http.StatusOK)
 	})
+}
+
+// webhookInvoice reads the invoice a webhook carries, when it is whole and
+// final (Bitrefill posts the invoice object when it reaches complete, denied
+// or payment_error), so the check can skip GET /invoices/{id}: the secret
+// URL is the authentication, and a forged body still cannot yield a code,
+// since codes come only from authenticated order fetches. Redemption
+// details and eSIM ids in the body are dropped for that reason. nil means
+// fetch the invoice instead.
+func webhookInvoice(body []byte, id string) *bitrefill.Invoice {
+	for _, raw := range []json.RawMessage{body, field(body, "data"), field(body, "invoice")} {
+		var inv bitrefill.Invoice
+		if len(raw) == 0 || json.Unmarshal(raw, &inv) != nil || inv.ID != id || len(inv.Orders) == 0 {
+			continue
+		}
+		switch inv.Status {
+		case bitrefill.InvoiceComplete, bitrefill.InvoiceDenied, bitrefill.InvoicePaymentError:
+		default:
+			return nil
+		}
+		for i := range inv.Orders {
+			inv.Orders[i].Redemption, inv.Orders[i].ESIMID = nil, ""
+		}
+		return &inv
+	}
+	return nil
+}
+
+func field(body []byte, name string) json.RawMessage {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return nil
+	}
+	return m[name]
 }
 
 // webhookInvoiceID finds the invoice id in a webhook body: the invoice

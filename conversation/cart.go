@@ -99,9 +99,12 @@ func (t *turn) cartText(head Msg) []Span {
 		case it.ESIMID != "":
 			spans = appendText(spans, lang, "cart.line.esim", it.ESIMID)
 		}
-		if it.Amount > 0 {
+		switch {
+		case it.Amount > 0:
 			totals[it.Currency] += it.Amount * Amount(it.Quantity)
-		} else {
+		case it.Price > 0:
+			totals[it.Currency] += it.Price * Amount(it.Quantity)
+		default:
 			unpriced += it.Quantity
 		}
 	}

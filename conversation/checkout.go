@@ -3,6 +3,7 @@ package conversation
 import (
 	"slices"
 	"strconv"
+	"time"
 )
 
 // Confirming a value, choosing how to pay, and creating the one invoice of a
@@ -34,15 +35,18 @@ func (t *turn) confirm() {
 }
 
 func (t *turn) confirmText(p *Product, c *Choice) []Span {
+	total := c.Label
+	switch {
+	case c.Amount == 0 && c.Price > 0:
+		total = c.Price.String() + " " + p.Currency
+	case c.Amount == 0:
+		total = lookup(t.s.Lang, "confirm.on_invoice") // a plan Bitrefill gave no price for: the invoice names it
+	}
 	switch {
 	case p.NeedsPhone && t.s.Phone != "":
 		return t.tx("confirm.phone", p.Name, c.Label, t.s.Phone)
 	case t.s.TopUp && t.s.ESIMTarget != "":
-		return t.tx("confirm.esim", p.Name, c.Label, t.s.ESIMTarget)
-	}
-	total := c.Label
-	if c.Amount == 0 {
-		total = lookup(t.s.Lang, "confirm.on_invoice") // a plan, not a sum: the invoice names the price
+		return t.tx("confirm.esim", p.Name, c.Label, t.s.ESIMTarget, total)
 	}
 	return t.tx("confirm", p.Name, c.Label, total)
 }
@@ -123,10 +127,28 @@ func (t *turn) checkout(method string, items []CartItem, summary string, cart bo
 
 func (t *turn) checkoutID() string { return t.s.Nonce + "-" + strconv.Itoa(t.s.Checkouts) }
 
+// AwaitsInvoice reports whether the session is still waiting for the
+// invoice of checkout: the shell asks before sending a checkout that waited
+// for its turn in Bitrefill's request budget, so a buyer who gave up gets no
+// invoice.
+func (s State) AwaitsInvoice(checkout string) bool {
+	return s.Step == StepCreating && checkout == s.Nonce+"-"+strconv.Itoa(s.Checkouts)
+}
+
+// QueuedNotice tells a buyer, in plain words, that Bitrefill's request limit
+// makes their invoice wait about wait, that it will appear in the chat once
+// created, and how to give up instead.
+func QueuedNotice(lang string, wait time.Duration) Reply {
+	return Reply{
+		Text:    text(lang, "creating.queued", about(lang, wait)),
+		Options: []Option{{Label: lookup(lang, "opt.cancel"), Token: CommandToken("cancel", "")}},
+	}
+}
+
 // item is the product and value on the card as a cart line.
 func (t *turn) item() CartItem {
 	p, c := t.s.Product, t.s.Choice
-	it := CartItem{ProductID: p.ID, Name: p.Name, Kind: p.Kind, PackageID: c.PackageID, Label: c.Label, Amount: c.Amount, Currency: p.Currency, Quantity: 1}
+	it := CartItem{ProductID: p.ID, Name: p.Name, Kind: p.Kind, PackageID: c.PackageID, Label: c.Label, Amount: c.Amount, Price: c.Price, Currency: p.Currency, Quantity: 1}
 	if p.NeedsPhone {
 		it.PhoneNumber = t.s.Phone
 	}

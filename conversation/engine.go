@@ -270,14 +270,23 @@ func (t *turn) offerSearch(q string, why []Span) {
 	}
 }
 
+// about says a wait in plain words: seconds under a minute and a half,
+// else whole minutes, rounded up.
+func about(lang string, d time.Duration) string {
+	secs := int((d + time.Second - 1) / time.Second)
+	if secs < 90 {
+		return strings.Replace(lookup(lang, "dur.seconds"), "{1}", strconv.Itoa(max(secs, 1)), 1)
+	}
+	return strings.Replace(lookup(lang, "dur.minutes"), "{1}", strconv.Itoa((secs+59)/60), 1)
+}
+
 // failed explains an operation that did not work and shows where the user
 // stands, if the answer is still awaited.
 func (t *turn) failed(ev Failed) {
 	lang := t.s.Lang
 	reason := lookup(lang, Msg("err."+string(ev.Kind)))
 	if ev.Kind == ErrRateLimited {
-		secs := int(ev.RetryAfter.Round(time.Second) / time.Second)
-		reason = strings.Replace(reason, "{1}", strconv.Itoa(max(secs, 1)), 1)
+		reason = strings.Replace(reason, "{1}", about(lang, ev.RetryAfter), 1)
 	}
 	if reason == "err."+string(ev.Kind) {
 		reason = lookup(lang, "err.internal")

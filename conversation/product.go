@@ -119,9 +119,13 @@ func (t *turn) cardWith(why []Span) {
 		if len(p.Packages) > 0 {
 			labels := make([]string, 0, len(p.Packages))
 			for i, pk := range p.Packages {
-				labels = append(labels, pk.Label)
+				label := pk.Label
+				if pk.Amount == 0 {
+					label = pricedLabel(pk, p.Currency)
+				}
+				labels = append(labels, label)
 				if i < maxPackageOpts {
-					o.add(packageLabel(pk, p.Currency), doPackage, pk.ID)
+					o.add(pricedLabel(pk, p.Currency), doPackage, pk.ID)
 				}
 			}
 			money := currencyIfMoney(p)
@@ -238,6 +242,16 @@ func packageLabel(pk Package, currency string) string {
 	return pk.Label
 }
 
+// pricedLabel is how a package is offered: its value, and for a plan whose
+// value is not money its price when Bitrefill gives one ("1GB, 7 Days —
+// 4.50 USD"), so nobody learns the price only from the invoice.
+func pricedLabel(pk Package, currency string) string {
+	if pk.Amount == 0 && pk.Price > 0 {
+		return pk.Label + " — " + pk.Price.String() + " " + currency
+	}
+	return packageLabel(pk, currency)
+}
+
 // listSep joins values: plan names such as "5GB, 30 Days" contain commas, so
 // a list of them needs a separator that cannot be mistaken for part of one.
 func listSep(money string) string {
@@ -290,7 +304,7 @@ func (t *turn) pickPackage(id string) {
 	}
 	for _, pk := range p.Packages {
 		if pk.ID == id {
-			t.s.Choice = &Choice{PackageID: pk.ID, Label: packageLabel(pk, p.Currency), Amount: pk.Amount}
+			t.s.Choice = &Choice{PackageID: pk.ID, Label: packageLabel(pk, p.Currency), Amount: pk.Amount, Price: pk.Price}
 			t.confirm()
 			return
 		}

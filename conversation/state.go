@@ -168,6 +168,7 @@ type Choice struct {
 	PackageID string `json:"package_id,omitempty"`
 	Label     string `json:"label"`
 	Amount    Amount `json:"amount,omitempty"`
+	Price     Amount `json:"price,omitempty"` // a plan's price, when known (Package.Price)
 }
 
 // Purchase is an invoice this session is waiting on. Announced records, per

@@ -69,7 +69,7 @@ var fixture = []Product{
 	{ID: "steam-us", Name: "Steam US", Kind: KindGiftCard, Country: "US", Currency: "USD", InStock: false,
 		Packages: []Package{{ID: "steam-us<&>20", Label: "20", Amount: 2000}}},
 	{ID: "bitrefill-esim-europe", Name: "Bitrefill eSIM Europe", Kind: KindESIM, Currency: "USD", InStock: true,
-		Packages: []Package{{ID: "bitrefill-esim-europe<&>1GB, 7 Days", Label: "1GB, 7 Days"}, {ID: "bitrefill-esim-europe<&>5GB, 30 Days", Label: "5GB, 30 Days"}}},
+		Packages: []Package{{ID: "bitrefill-esim-europe<&>1GB, 7 Days", Label: "1GB, 7 Days", Price: 450}, {ID: "bitrefill-esim-europe<&>5GB, 30 Days", Label: "5GB, 30 Days", Price: 1600}}},
 	{ID: "at-t-usa", Name: "AT&T USA", Kind: KindPhoneRefill, Country: "US", Currency: "USD", InStock: true, NeedsPhone: true,
 		Packages: []Package{{ID: "at-t-usa<&>25", Label: "25", Amount: 2500}}},
 }

@@ -344,6 +344,9 @@ type Package struct {
 	ID     string `json:"id"`
 	Label  string `json:"label"`
 	Amount Amount `json:"amount,omitempty"`
+	// Price is what a package whose value is not money (an eSIM plan)
+	// costs, in the product's currency, when Bitrefill says; 0 when not.
+	Price Amount `json:"price,omitempty"`
 }
 
 // Range is a free amount: Min <= v <= Max and (v-Min) a multiple of Step.
@@ -462,6 +465,7 @@ type CartItem struct {
 	PackageID   string `json:"package_id,omitempty"`
 	Label       string `json:"label"`
 	Amount      Amount `json:"amount,omitempty"`
+	Price       Amount `json:"price,omitempty"` // a plan's price, when Bitrefill gave one
 	Currency    string `json:"currency,omitempty"`
 	Quantity    int    `json:"quantity"`
 	PhoneNumber string `json:"phone_number,omitempty"`

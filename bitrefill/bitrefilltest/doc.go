@@ -20,6 +20,16 @@
 // product may already have stored. Redemption details are derived from the
 // order id, so their shape is fixed per product while values differ per order.
 //
+// Options.Limits makes the fake enforce Bitrefill's documented rate limits
+// (DocumentedLimits, or FasterLimits for tests that cannot wait ten minutes)
+// in sliding windows, the strictest reading, answering 429 with Retry-After;
+// the request log records each answer's status, so a test can assert that
+// no 429 was given and count requests per endpoint (Counts).
+//
+// Options.ESIMShape picks how a delivered eSIM order names its eSIM: as
+// documented (the LPA, PIN and instructions, no ICCID: the ICCID is learned
+// from GET /esims by the LPA) or one of the shapes seen on the wire.
+//
 // Time-driven transitions (confirmation, delivery, expiry) are measured on
 // Options.Now and evaluated lazily on every request, on Advance, and by Run;
 // tests drive a mutable clock instead of sleeping.

@@ -9,6 +9,36 @@ import (
 
 const rspURL = "smdp.example"
 
+// ESIMShape is how a delivered order for a new eSIM tells the buyer which
+// eSIM it is. Bitrefill documents no ICCID on the order: the order's
+// redemption_info carries the LPA activation string, and the ICCID is the id
+// of the eSIM in GET /esims whose barcode_value is that LPA. Other shapes
+// were seen on the wire; clients must cope with all of them.
+type ESIMShape int
+
+const (
+	// ESIMShapeDefault is ESIMDocumented: the fake behaves as documented
+	// unless a test asks for a shape seen on the wire.
+	ESIMShapeDefault ESIMShape = iota
+	// ESIMDocumented: redemption_info has barcode_format QRCODE, the LPA in
+	// barcode_value, the PIN and instructions; no ICCID anywhere.
+	ESIMDocumented
+	// ESIMWithID (seen): the order carries esim_id; redemption_info has the
+	// QR code and instructions but no PIN.
+	ESIMWithID
+	// ESIMWithICCID (seen): like ESIMWithID, spelled iccid.
+	ESIMWithICCID
+	// ESIMWithExtraICCID (seen): the ICCID in redemption_info.extra_fields.iccid.
+	ESIMWithExtraICCID
+)
+
+func (f *Fake) esimShape() ESIMShape {
+	if f.opts.ESIMShape == ESIMShapeDefault {
+		return ESIMDocumented
+	}
+	return f.opts.ESIMShape
+}
+
 type esim struct {
 	id, matching, pin string
 	created           time.Time

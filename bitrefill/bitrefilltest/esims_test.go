@@ -21,8 +21,13 @@ func TestESIMPurchaseAndTopUp(t *testing.T) {
 		t.Fatalf("invoice %v", r.data()["status"])
 	}
 	o := a.mustOK(a.get("/orders/" + orderIDs(inv)[0])).data()
-	iccid := str(o["esim_id"])
 	ri := o["redemption_info"].(map[string]any)
+	iccid := ""
+	for _, e := range a.mustOK(a.get("/esims")).list() { // as documented: matched on the LPA
+		if e := e.(map[string]any); e["barcode_value"] == ri["barcode_value"] {
+			iccid = str(e["id"])
+		}
+	}
 	if ri["barcode_format"] != "QRCODE" || !strings.HasPrefix(str(ri["barcode_value"]), "LPA:1$smdp.example$") {
 		t.Errorf("eSIM redemption %v", ri)
 	}
@@ -59,7 +64,7 @@ func TestESIMPurchaseAndTopUp(t *testing.T) {
 	if h1 := hist[1].(map[string]any); h1["package_name"] != "3GB, 30 Days" || h1["status"] != "active" {
 		t.Errorf("top-up bundle %v", h1)
 	}
-	if to := a.mustOK(a.get("/orders/" + orderIDs(top)[0])).data(); to["esim_id"] != iccid {
+	if to := a.mustOK(a.get("/orders/" + orderIDs(top)[0])).data(); to["status"] != "delivered" || to["esim_id"] != nil {
 		t.Errorf("top-up order %v", to)
 	}
 

@@ -40,6 +40,13 @@ type Options struct {
 	HTTPClient *http.Client
 	// Balance is the starting account balance in USD, e.g. "100.00" (the default).
 	Balance string
+	// Limits are enforced when set: a request beyond them is answered 429
+	// with Retry-After, and the rate-limit headers report what is left.
+	// DocumentedLimits are Bitrefill's; FasterLimits scales them for tests.
+	// Unset, the fake reports limits but enforces none (faults still can).
+	Limits []Limit
+	// ESIMShape is how a delivered eSIM order names its eSIM; see ESIMShape.
+	ESIMShape ESIMShape
 }
 
 // ErrNotFound and ErrState are wrapped by the lifecycle controls' errors.
@@ -55,6 +62,7 @@ type Request struct {
 	RawQuery string
 	Auth     string // "bearer", "basic" or "none", by scheme, whether or not the credentials were right
 	Body     []byte
+	Status   int // the status answered; 0 while in flight or when the connection was dropped
 }
 
 // Fake is an in-memory Bitrefill API v2. Safe for concurrent use.
@@ -79,6 +87,7 @@ type Fake struct {
 	faults   []*Fault
 	reqs     []Request
 	rl       map[string]*rlWindow
+	accepted map[int][]time.Time // by index in opts.Limits: when each counted request came
 	closed   bool
 	wg       sync.WaitGroup
 }
@@ -110,6 +119,7 @@ func New(opts Options) *Fake {
 		orderIdx:   map[string]*order{},
 		esimIdx:    map[string]*esim{},
 		rl:         map[string]*rlWindow{},
+		accepted:   map[int][]time.Time{},
 	}
 	if f.now == nil {
 		f.now = time.Now
@@ -255,13 +265,38 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) outcome {
 	if r.Body != nil {
 		body, _ = io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	}
+	endpoint := strings.TrimPrefix(strings.TrimSuffix(r.URL.Path, "/"), "/v2")
 	f.mu.Lock()
+	idx := len(f.reqs)
 	f.reqs = append(f.reqs, Request{
 		Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery,
 		Auth: authScheme(r.Header.Get("Authorization")), Body: append([]byte(nil), body...),
 	})
-	ft := f.takeFaultLocked(r.Method, strings.TrimPrefix(r.URL.Path, "/v2"))
+	ft := f.takeFaultLocked(r.Method, endpoint)
+	var wait time.Duration
+	var enforced *rateState
+	if ft == nil && len(f.opts.Limits) > 0 {
+		now := f.now()
+		var st rateState
+		wait, st.remaining, st.reset = f.admitLocked(limitClass(r.Method, endpoint), now)
+		st.now = now
+		enforced = &st
+	}
 	f.mu.Unlock()
+	sw := &statusWriter{ResponseWriter: w}
+	w = sw
+	defer func() {
+		f.mu.Lock()
+		f.reqs[idx].Status = sw.status
+		f.mu.Unlock()
+	}()
+	if wait > 0 {
+		f.writeRateLimited(w, endpoint, wait, enforced.now)
+		return served
+	}
+	if enforced != nil {
+		w = &rateHeaderWriter{ResponseWriter: sw, st: *enforced}
+	}
 
 	if ft != nil && ft.Latency > 0 {
 		t := time.NewTimer(ft.Latency)
@@ -274,6 +309,9 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) outcome {
 	}
 	if ft == nil || (ft.Status == 0 && !ft.Drop) {
 		f.handle(w, r, body)
+		if sw.status == 0 {
+			sw.status = http.StatusOK // a handler that wrote nothing answered 200
+		}
 		return served
 	}
 	if ft.AfterHandling {
@@ -468,6 +506,10 @@ func rateClass(endpoint string) (string, int, time.Duration) {
 }
 
 func (f *Fake) setRateHeaders(w http.ResponseWriter, endpoint string) {
+	if rw, ok := w.(*rateHeaderWriter); ok {
+		rw.set()
+		return
+	}
 	class, limit, window := rateClass(endpoint)
 	now := f.now()
 	f.mu.Lock()
@@ -487,6 +529,52 @@ func (f *Fake) setRateHeaders(w http.ResponseWriter, endpoint string) {
 	h.Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
 	h["ratelimit-remaining"] = []string{strconv.Itoa(remaining)}
 	h["ratelimit-reset"] = []string{strconv.FormatInt(secs, 10)}
+}
+
+// rateState is what the enforced limits say after admitting a request.
+type rateState struct {
+	now       time.Time
+	remaining int // -1: the class has no enforced limit
+	reset     time.Time
+}
+
+// rateHeaderWriter carries the enforced limits' state to setRateHeaders, so
+// the headers report the truth instead of the lenient defaults.
+type rateHeaderWriter struct {
+	http.ResponseWriter
+	st rateState
+}
+
+func (w *rateHeaderWriter) set() {
+	if w.st.remaining < 0 {
+		return
+	}
+	secs := ceilDiv(int64(max(w.st.reset.Sub(w.st.now), 0)), int64(time.Second))
+	h := w.Header()
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(w.st.remaining))
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(w.st.now.Add(time.Duration(secs)*time.Second).Unix(), 10))
+	h["ratelimit-remaining"] = []string{strconv.Itoa(w.st.remaining)}
+	h["ratelimit-reset"] = []string{strconv.FormatInt(secs, 10)}
+}
+
+// statusWriter remembers the status answered, for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(s int) {
+	if w.status == 0 {
+		w.status = s
+	}
+	w.ResponseWriter.WriteHeader(s)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(p)
 }
 
 // ---- in-process transport ----

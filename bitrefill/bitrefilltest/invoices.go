@@ -463,7 +463,12 @@ func (f *Fake) renderOrder(ord *order) obj {
 		}
 	}
 	if ord.esimID != "" {
-		o = append(o, kv{"esim_id", ord.esimID})
+		switch f.esimShape() {
+		case ESIMWithID:
+			o = append(o, kv{"esim_id", ord.esimID})
+		case ESIMWithICCID:
+			o = append(o, kv{"iccid", ord.esimID})
+		}
 	}
 	if ord.status == "failed" {
 		o = append(o, kv{"error_code", "delivery_failed"}, kv{"message", "Delivery failed; the amount will be refunded."})
@@ -477,6 +482,7 @@ func (f *Fake) renderOrder(ord *order) obj {
 type InvoiceSnapshot struct {
 	ID, Status, PaymentMethod, WebhookURL string
 	Total                                 string // USD, e.g. "50.00"
+	Created                               time.Time
 	Orders                                []OrderSnapshot
 }
 
@@ -518,7 +524,7 @@ func (f *Fake) Invoice(id string) (InvoiceSnapshot, bool) {
 	if inv == nil {
 		return InvoiceSnapshot{}, false
 	}
-	s := InvoiceSnapshot{ID: inv.id, Status: inv.status, PaymentMethod: inv.method, WebhookURL: inv.webhookURL, Total: fmtCents2(inv.totalCents)}
+	s := InvoiceSnapshot{ID: inv.id, Status: inv.status, PaymentMethod: inv.method, WebhookURL: inv.webhookURL, Total: fmtCents2(inv.totalCents), Created: inv.created}
 	for _, o := range inv.orders {
 		os := OrderSnapshot{ID: o.id, ProductID: o.p.id, Value: o.k.label, Status: o.status, ESIMID: o.esimID}
 		if o.status == "delivered" {

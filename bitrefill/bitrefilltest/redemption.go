@@ -62,8 +62,16 @@ func (f *Fake) redemption(o *order) any {
 		if o.esimTo != "" {
 			return obj{{"instructions", "Data added to eSIM " + e.id + "; no new installation needed."}}
 		}
-		return obj{{"barcode_format", "QRCODE"}, {"barcode_value", e.lpa()},
-			{"instructions", "Scan the QR code in your phone's mobile data settings to install the eSIM."}}
+		shape := f.esimShape()
+		ri := obj{{"barcode_format", "QRCODE"}, {"barcode_value", e.lpa()}}
+		if shape == ESIMDocumented {
+			ri = append(ri, kv{"pin", e.pin})
+		}
+		ri = append(ri, kv{"instructions", "Scan the QR code in your phone's mobile data settings to install the eSIM."})
+		if shape == ESIMWithExtraICCID {
+			ri = append(ri, kv{"extra_fields", obj{{"iccid", e.id}}})
+		}
+		return ri
 	}
 	return nil // phone refills: the credit lands on the phone
 }

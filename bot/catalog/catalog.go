@@ -77,6 +77,7 @@ type walk struct {
 	pages    int
 	listed   bool
 	products []Product
+	cards    map[string]bitrefill.Product // by id: whole products, for cards
 }
 
 // New returns an empty catalogue that refreshes from src. Until its first
@@ -154,6 +155,7 @@ func (c *Catalog) Refresh(ctx context.Context, now time.Time) error {
 		}
 		for _, p := range page.Items {
 			w.products = append(w.products, fromAPI(p))
+			w.card(p)
 		}
 		w.pages++
 		next := page.NextStart()
@@ -178,6 +180,7 @@ func (c *Catalog) Refresh(ctx context.Context, now time.Time) error {
 		}
 		for _, p := range list {
 			w.products = append(w.products, fromAPI(p)) // later ones replace earlier ones with the same id
+			w.card(p)
 		}
 	}
 	old := c.snap.Load()
@@ -185,6 +188,7 @@ func (c *Catalog) Refresh(ctx context.Context, now time.Time) error {
 		return c.fail(&walk{started: now}, now, errors.New("catalog: the API listed no products; keeping the previous catalogue"))
 	}
 	s := build(w.products, now)
+	s.cards = w.cards
 	c.snap.Store(s)
 	c.mu.Lock()
 	c.walk, c.notBefore = nil, time.Time{}
@@ -269,10 +273,36 @@ func (c *Catalog) Loaded() time.Time {
 // tests; Refresh is the normal way in.
 func (c *Catalog) Load(ps []bitrefill.Product, now time.Time) {
 	list := make([]Product, len(ps))
+	w := &walk{}
 	for i, p := range ps {
 		list[i] = fromAPI(p)
+		w.card(p)
 	}
-	c.snap.Store(build(list, now))
+	s := build(list, now)
+	s.cards = w.cards
+	c.snap.Store(s)
+}
+
+func (w *walk) card(p bitrefill.Product) {
+	if w.cards == nil {
+		w.cards = map[string]bitrefill.Product{}
+	}
+	if p.ID != "" {
+		w.cards[p.ID] = p
+	}
+}
+
+// Card returns a product as the catalogue fetched it, denominations
+// included, so that a product card costs no request: false when the
+// catalogue does not hold it or is Stale at now. Stock may have changed
+// since; the invoice is the stock check, and out-of-stock is handled there.
+func (c *Catalog) Card(id string, now time.Time) (bitrefill.Product, bool) {
+	s := c.snap.Load()
+	if s == nil || c.Stale(now) {
+		return bitrefill.Product{}, false
+	}
+	p, ok := s.cards[id]
+	return p, ok
 }
 
 // Search returns the best matches for q, best first. It searches whatever

@@ -46,10 +46,11 @@ const weak = 1 << 31
 // word with its letter set, and for each word the products that have it.
 type snapshot struct {
 	loaded   time.Time
-	products []Product // sorted by folded name, then id: the final tie-break
-	fold     []string  // folded name
-	foldID   []string  // folded id, when it differs from the folded name
-	canon    []string  // folded name with the product's own country words as "\x00CC"; "" when the same
+	cards    map[string]bitrefill.Product // whole products by id (Catalog.Card)
+	products []Product                    // sorted by folded name, then id: the final tie-break
+	fold     []string                     // folded name
+	foldID   []string                     // folded id, when it differs from the folded name
+	canon    []string                     // folded name with the product's own country words as "\x00CC"; "" when the same
 
 	words []string    // sorted, distinct
 	masks []uint64    // letterMask of each word

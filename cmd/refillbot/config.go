@@ -9,12 +9,15 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"refillbot/bitrefill"
 )
 
 // config is everything the operator can set. Every field has an environment
 // variable (the public contract in the README) and a flag that overrides it.
 type config struct {
 	APIURL, APIKey, APIID, APISecret string
+	RateLimits                       string
 	DB                               string
 	SecretKey                        string
 	Listen, PublicURL                string
@@ -48,6 +51,7 @@ func (c *config) settings() []setting {
 		{"BITREFILL_API_KEY", "bitrefill-api-key", "", "personal API key (sent as Bearer)", &c.APIKey},
 		{"BITREFILL_API_ID", "bitrefill-api-id", "", "business/affiliate API id (Basic auth, with the secret)", &c.APIID},
 		{"BITREFILL_API_SECRET", "bitrefill-api-secret", "", "business/affiliate API secret", &c.APISecret},
+		{"BITREFILL_RATE_LIMITS", "bitrefill-rate-limits", "", "Bitrefill's request limits, for accounts with raised ones: class=N/period,… over general, products, ping, esims, e.g. general=600/10m,products=300/1m (default the documented 60/10m, 60/1m+1000/1h, 1/3s, 60/10m)", &c.RateLimits},
 		{"REFILLBOT_DB", "db", "./refillbot.db", "path of the bbolt database (created if missing)", &c.DB},
 		{"REFILLBOT_SECRET_KEY", "secret-key", "", "key for encrypting redemption codes at rest (default: generated key file beside the DB)", &c.SecretKey},
 		{"REFILLBOT_LISTEN", "listen", "", "address of the bot's HTTP server (Bitrefill webhooks, Telegram webhook mode, /healthz), e.g. :8080; off when empty", &c.Listen},
@@ -114,6 +118,9 @@ func (c config) validate() error {
 	}
 	if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("BITREFILL_API_URL %q is not an http(s) URL", c.APIURL)
+	}
+	if _, err := bitrefill.ParseLimits(c.RateLimits); err != nil {
+		return fmt.Errorf("BITREFILL_RATE_LIMITS: %w", err)
 	}
 	if c.PublicURL != "" {
 		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -52,7 +52,7 @@ func TestTerminalCartOfEveryKindAndESIMTopUp(t *testing.T) {
 	s.say("bitrefill esim europe")
 	s.pick("Bitrefill eSIM Europe")
 	s.expect(`Works in:`)
-	s.pick("1GB, 7 Days")
+	s.pick("1GB, 7 Days — 4.50 USD") // the plan shows its price
 	s.pick("🛒 Add to cart")
 
 	s.say("comed")
@@ -62,7 +62,7 @@ func TestTerminalCartOfEveryKindAndESIMTopUp(t *testing.T) {
 	s.expect(`below the minimum`)
 	s.say("42.10")
 	s.pick("🛒 Add to cart")
-	s.expect(`Total: 92.10 USD\nPlus 1 eSIM plan`)
+	s.expect(`Total: 96.60 USD\n`) // the eSIM plan's price (4.50 USD) is in the total now
 
 	s.pick("💳 Check out")
 	s.pick("Lightning")
@@ -125,6 +125,7 @@ func TestConversationConfig(t *testing.T) {
 		"bad user":            {env: map[string]string{"REFILLBOT_BALANCE_USERS": "telegram", "REFILLBOT_BALANCE_DAILY_CAP": "50"}, want: "platform:user"},
 		"bad cap":             {env: map[string]string{"REFILLBOT_BALANCE_USERS": "telegram:1", "REFILLBOT_BALANCE_DAILY_CAP": "lots"}, want: "REFILLBOT_BALANCE_DAILY_CAP"},
 		"bad idle timeout":    {env: map[string]string{"REFILLBOT_IDLE_TIMEOUT": "soon"}, want: "REFILLBOT_IDLE_TIMEOUT"},
+		"bad rate limits":     {env: map[string]string{"BITREFILL_RATE_LIMITS": "orders=60/10m"}, want: "BITREFILL_RATE_LIMITS"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := parseConfig([]string{"-db", "x.db"}, func(k string) string { return tc.env[k] }, io.Discard)

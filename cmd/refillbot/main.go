@@ -203,7 +203,11 @@ func bitrefillClient(ctx context.Context, cfg config, logger *slog.Logger) (*bit
 		c, err := bitrefill.New(bitrefill.Config{BaseURL: "http://sandbox.bitrefill.invalid/v2", HTTPClient: fake.Client(), Logger: logger})
 		return c, fake, err
 	}
-	c, err := bitrefill.New(bitrefill.Config{BaseURL: cfg.APIURL, APIKey: cfg.APIKey, APIID: cfg.APIID, APISecret: cfg.APISecret, Logger: logger})
+	limits, err := bitrefill.ParseLimits(cfg.RateLimits) // validated with the config
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := bitrefill.New(bitrefill.Config{BaseURL: cfg.APIURL, APIKey: cfg.APIKey, APIID: cfg.APIID, APISecret: cfg.APISecret, Logger: logger, Limits: limits})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -133,3 +133,38 @@ func (e *env) boughtESIM() (iccid, product string) {
 	}
 	return list[0].ID, id
 }
+
+// An eSIM bought in the chat, from a Bitrefill that names no ICCID on the
+// order (its documented shape: the ICCID is learned from GET /esims by the
+// activation string), is offered by /esim topup's autocomplete.
+func TestESIMBoughtInChatIsOfferedForTopUp(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	nia := e.newUser("nia", "en-US")
+	nia.slash(txtResults, "search", discordtest.Opt{Name: "query", Value: "bitrefill esim europe"})
+	nia.press("Bitrefill eSIM Europe", "Works in:")
+	nia.press("1GB, 7 Days", txtConfirm)
+	nia.payWith(lblBitcoin)
+	id := nia.state().Invoice
+	nia.pay()
+
+	snap, _ := e.fake.Invoice(id)
+	list, err := e.api.ESIMs(e.ctx)
+	if err != nil || len(list) != 1 || snap.Orders[0].ESIMID != list[0].ID {
+		t.Fatalf("eSIMs in the account: %v %v", list, err)
+	}
+	iccid := list[0].ID
+	for _, r := range e.fake.Requests() {
+		if strings.Contains(string(r.Body), iccid) {
+			t.Fatalf("the ICCID reached a request body before it was learned: %s %s", r.Method, r.Path)
+		}
+	}
+	esims, err := nia.u.Autocomplete(nia.at, "esim", discordtest.Opt{Name: "topup", Sub: []discordtest.Opt{{Name: "esim", Value: "", Focused: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(esims) != 1 || esims[0].Value != iccid {
+		t.Fatalf("eSIM choices %+v, want the eSIM just bought, %s", esims, iccid)
+	}
+	nia.slash(txtTopupConf, "esim", discordtest.Opt{Name: "topup", Sub: []discordtest.Opt{
+		{Name: "esim", Value: iccid}, {Name: "plan", Value: "bitrefill-esim-europe<&>3GB, 30 Days"}}})
+}

@@ -105,6 +105,26 @@ func TestESIMPurchaseQR(t *testing.T) {
 	if !strings.HasPrefix(lpa, "LPA:1$") {
 		t.Errorf("eSIM QR decodes to %q, want an LPA:1$ activation string", lpa)
 	}
+
+	// Bitrefill's order named no ICCID (its documented shape); the bot
+	// learned it from the account's eSIMs, so the eSIM can be topped up.
+	list, err := e.api.ESIMs(e.ctx)
+	if err != nil || len(list) != 1 || list[0].BarcodeValue != lpa {
+		t.Fatalf("eSIMs in the account: %+v %v", list, err)
+	}
+	iccid := list[0].ID
+	if _, err := b.say("/esims", iccid); err != nil {
+		t.Fatalf("/esims does not list the eSIM just bought: %v", err)
+	}
+	if _, err := b.say("/topup "+iccid+" bitrefill-esim-usa<&>3GB, 15 Days", "Confirm your eSIM top-up"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.tap(lblBitcoin, txtInvoice); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.tap(lblSimulate, "Data added to eSIM "+iccid); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // t.me/<bot>?start=amazon-us opens Amazon US directly.

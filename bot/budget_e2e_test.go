@@ -1,0 +1,180 @@
+package bot_test
+
+import (
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"refillbot/bitrefill"
+	"refillbot/bitrefill/bitrefilltest"
+	"refillbot/bot"
+	"refillbot/conversation"
+)
+
+// budgetSpeedup runs Bitrefill's documented limits this many times faster,
+// in the fake and in the client alike, so the test sees their shape (60
+// general requests per 10 minutes becomes 60 per 1.2 s) without waiting.
+const budgetSpeedup = 500
+
+// Two hundred gift cards bought through the bot from a Bitrefill enforcing
+// its documented limits, delivery by webhook: all delivered, no 429 from
+// Bitrefill and no rate-limit message to a user (checkouts wait their turn
+// in the budget instead), and each checkout makes exactly one invoice.
+func TestTwoHundredPurchasesInsideTheDocumentedLimits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("about 10 s of purchases")
+	}
+	e := newEnv(t, envOptions{
+		inProcess: true,
+		fake:      &bitrefilltest.Options{Limits: bitrefilltest.FasterLimits(bitrefilltest.DocumentedLimits(), budgetSpeedup)},
+		client:    func(c *bitrefill.Config) { c.Limits = bitrefill.DefaultLimits().Faster(budgetSpeedup) },
+		tune:      withSecret,
+	})
+	h := e.bot.WebhookHandler(e.ctx)
+	// Ten buyers at once, twenty purchases each: invoices are created while
+	// other buyers' codes are being fetched, as in a busy shop.
+	const buyers, each = 10, 20
+	const purchases = buyers * each
+	users := make([]*user, purchases)
+	for i := range users {
+		users[i] = e.newUser(true)
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	for b := range buyers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range each {
+				u := users[b*each+k]
+				if _, err := u.toInvoice(); err != nil {
+					t.Errorf("purchase %s: %v", u.key.User, err)
+					return
+				}
+				id := u.invoiceID()
+				m := u.mark()
+				if err := e.fake.MarkPaid(id); err != nil {
+					t.Error(err)
+					return
+				}
+				if code := post(h, bot.WebhookPath+secret, finalWebhook(t, e.fake, id)); code != 200 {
+					t.Errorf("webhook: %d", code)
+					return
+				}
+				if _, err := u.awaitSecret(m); err != nil {
+					t.Errorf("purchase %s not delivered: %v", u.key.User, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	e.bot.Wait()
+
+	if got := e.fake.RateLimited(); len(got) != 0 {
+		t.Errorf("Bitrefill answered 429 %d times, first to %s", len(got), got[0].Endpoint())
+	}
+	for _, u := range users {
+		for _, s := range u.replies() {
+			if txt := strings.ToLower(conversation.PlainText(s.Reply.Text)); strings.Contains(txt, "request limit") || strings.Contains(txt, "too many requests") {
+				t.Fatalf("a user was told %q", txt)
+			}
+		}
+		if n := u.deliveries(); n != 1 {
+			t.Errorf("user %s got %d deliveries, want 1", u.key.User, n)
+		}
+	}
+	counts := e.fake.Counts()
+	if n := counts["POST /invoices"]; n != purchases {
+		t.Errorf("%d invoices for %d checkouts", n, purchases)
+	}
+	general := 0
+	for ep, n := range counts {
+		if bitrefill.ClassOf(strings.SplitN(ep, " ", 2)[0], strings.SplitN(ep, " ", 2)[1]) == bitrefill.ClassGeneral {
+			general += n
+		}
+	}
+	per10 := float64(purchases) / (float64(elapsed) * budgetSpeedup / float64(10*time.Minute))
+	t.Logf("%d purchases in %v (%v at the documented limits): %.1f purchases per 10 minutes; %.2f general requests per purchase; all requests: %v",
+		purchases, elapsed.Round(time.Millisecond), (elapsed * budgetSpeedup).Round(time.Second), per10, float64(general)/purchases, counts)
+}
+
+// finalWebhook is the body Bitrefill posts when an invoice is final: the
+// invoice object, read from the fake's state without spending a request.
+func finalWebhook(t *testing.T, f *bitrefilltest.Fake, id string) string {
+	t.Helper()
+	snap, ok := f.Invoice(id)
+	if !ok {
+		t.Fatalf("invoice %s unknown", id)
+	}
+	type order struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+	}
+	body := struct {
+		ID      string    `json:"id"`
+		Created time.Time `json:"created_time"`
+		Status  string    `json:"status"`
+		Orders  []order   `json:"orders"`
+	}{ID: id, Created: snap.Created, Status: snap.Status}
+	for _, o := range snap.Orders {
+		body.Orders = append(body.Orders, order{o.ID, o.Status})
+	}
+	b, err := json.Marshal(body)
+	check(t, err)
+	return string(b)
+}
+
+// A checkout whose turn in the budget is minutes away waits for it instead
+// of failing: the buyer is told about how long, the invoice appears in the
+// chat when its turn comes, once; a buyer who cancels meanwhile gets none.
+func TestCheckoutWaitsItsTurn(t *testing.T) {
+	clk := newHandClock(time.Now())
+	e := newEnv(t, envOptions{
+		inProcess: true,
+		client: func(c *bitrefill.Config) {
+			c.Clock, c.Limits = clk, bitrefill.Limits{bitrefill.ClassGeneral: {{N: 1, Per: 10 * time.Minute}}}
+		},
+	})
+	first := e.newUser(true)
+	_, err := first.toInvoice() // spends the budget
+	check(t, err)
+
+	patient, quitter := e.newUser(true), e.newUser(true)
+	for i, u := range []*user{patient, quitter} {
+		check(t, u.toConfirm())
+		m := u.mark()
+		check(t, u.press("Bitcoin"))
+		// One request per 10.2 minutes: the second in the queue waits twice as long.
+		if _, err := u.await(m, []string{"waits its turn: about 11 minutes", "waits its turn: about 21 minutes"}[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := quitter.mark()
+	check(t, quitter.press("Cancel"))
+	if _, err := quitter.await(m, ""); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.count("POST", "/invoices"); n != 1 {
+		t.Fatalf("%d invoices before the turn came, want 1", n)
+	}
+
+	m = patient.mark()
+	clk.Set(clk.Now().Add(11 * time.Minute))
+	if _, err := patient.await(m, "Invoice for"); err != nil {
+		t.Fatal(err)
+	}
+	clk.Set(clk.Now().Add(30 * time.Minute)) // the quitter's turn too
+	e.bot.Wait()
+	if n := e.count("POST", "/invoices"); n != 2 {
+		t.Errorf("%d invoices, want 2: the patient buyer's once, none for the one who cancelled", n)
+	}
+	for _, s := range quitter.replies() {
+		if strings.Contains(s.Text, "Invoice for") {
+			t.Errorf("the buyer who cancelled was shown an invoice: %q", s.Text)
+		}
+	}
+}

@@ -146,7 +146,9 @@ func New(cfg Config) (*Bot, error) {
 func (b *Bot) Wait() { b.wg.Wait() }
 
 // Handle processes one event from a platform, and everything it leads to,
-// before returning. Events of one session are processed in arrival order.
+// before returning — but for a screen load slower than loadInline, whose
+// answer follows on its own (process) and which Wait waits for. Events of
+// one session are processed in arrival order.
 func (b *Bot) Handle(ctx context.Context, in Incoming) {
 	b.wg.Add(1)
 	defer b.wg.Done()
@@ -181,9 +183,23 @@ func (b *Bot) Run(ctx context.Context) error {
 // whether every step was committed. A panic (an engine or adapter bug) is
 // logged and ends this event's processing only: the lock is released and
 // the bot keeps serving everyone else.
+//
+// A screen load (a product card, an eSIM, a phone lookup: offScreenLock)
+// runs with the lock released, so that a user who moves on while Bitrefill
+// is slow is answered at once instead of waiting behind it; its result
+// comes back through the lock as an event, and the engine drops it when the
+// user has left the screen it was for. A load slower than loadInline is
+// left to finish on its own (load), so that Handle returns. Everything else —
+// a search, an invoice — runs under the lock, so a user's events and their
+// answers stay strictly in order and a checkout makes one invoice.
 func (b *Bot) process(ctx context.Context, key conversation.SessionKey, addr conversation.Address, ev conversation.Event) (ok bool) {
 	unlock := b.locks.lock(key.String())
-	defer unlock()
+	locked := true
+	defer func() {
+		if locked {
+			unlock()
+		}
+	}()
 	defer func() {
 		if v := recover(); v != nil {
 			// Not the panic value: it may quote a message or a code.
@@ -197,23 +213,105 @@ func (b *Bot) process(ctx context.Context, key conversation.SessionKey, addr con
 	queue := []conversation.Event{ev}
 	for len(queue) > 0 {
 		ev, queue = queue[0], queue[1:]
-		next, err := b.step(ctx, key, addr, ev, held)
+		next, loads, err := b.step(ctx, key, addr, ev, held)
 		if err != nil {
 			b.log.Error("step failed", "session", key.String(), "event", fmt.Sprintf("%T", ev), "err", err)
 			return false
 		}
 		queue = append(queue, next...)
+		if len(loads) == 0 {
+			continue
+		}
+		// The user's next event need not wait for the load: it may go in
+		// meanwhile, and the result is then for a screen they have left.
+		unlock()
+		locked = false
+		for _, e := range loads {
+			if res, done := b.load(ctx, key, addr, e); done && res != nil {
+				queue = append(queue, res)
+			}
+		}
+		unlock = b.locks.lock(key.String())
+		locked = true
 	}
 	return true
 }
 
+// loadInline is how long the handling of an event waits for a screen load:
+// a quicker answer is shown as the event's own (a platform that takes one
+// chat's events one at a time waits no longer than this for the next).
+const loadInline = 500 * time.Millisecond
+
+// load runs a screen load, outside the session's lock. Its result is
+// returned (done) when it came within loadInline; otherwise the load goes
+// on and its result is processed on its own when it comes. The state that asked
+// for it is committed and its replies sent before: a crash meanwhile
+// leaves a loading screen, which the user's next word or tap replaces.
+// Bot.Wait and Run wait for it.
+func (b *Bot) load(ctx context.Context, key conversation.SessionKey, addr conversation.Address, e conversation.Effect) (res conversation.Event, done bool) {
+	// The event's context carries the platform's reply handle (the pressed
+	// message, the interaction), kept; its end is not the load's end.
+	base := context.WithoutCancel(ctx)
+	lctx, cancel := context.WithCancel(base)
+	stop := context.AfterFunc(b.life, cancel)
+	out := make(chan conversation.Event, 1)
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		defer cancel()
+		defer stop()
+		defer func() {
+			if v := recover(); v != nil {
+				b.log.Error("panic while loading a screen", "session", key.String(), "effect", fmt.Sprintf("%T", e),
+					"panic_type", fmt.Sprintf("%T", v), "stack", string(debug.Stack()))
+				out <- nil
+			}
+		}()
+		out <- b.run(lctx, e)
+	}()
+	t := time.NewTimer(loadInline)
+	defer t.Stop()
+	select {
+	case res := <-out:
+		return res, true
+	case <-t.C:
+	}
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		if res := <-out; res != nil {
+			b.process(base, key, addr, res)
+		}
+	}()
+	return nil, false
+}
+
+// offScreenLock reports whether an effect only fetches what a screen shows:
+// its result is safe to drop, so it need not hold the user's other events
+// back (process).
+func (b *Bot) offScreenLock(e conversation.Effect) bool {
+	switch e := e.(type) {
+	case conversation.LoadProduct:
+		if cat := b.cfg.Catalog; cat != nil {
+			if _, ok := cat.Card(e.ID, b.cfg.Now()); ok {
+				return false // no request: the card is shown at once, in order
+			}
+		}
+		return true
+	case conversation.LoadESIM, conversation.CheckPhone:
+		return true
+	}
+	return false
+}
+
 // step is the shell's loop body: load, Step, persist, then send and run
-// effects. held is the interim message of the step before, if any
-// (interim.go): this step's replies answer it.
-func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conversation.Address, ev conversation.Event, held *interim) ([]conversation.Event, error) {
+// effects. Screen loads are returned for process to run outside the lock.
+// held is the interim message of the step before, if any (interim.go):
+// this step's replies answer it.
+func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conversation.Address, ev conversation.Event, held *interim) (next []conversation.Event, loads []conversation.Effect, err error) {
 	state, found, err := b.cfg.Store.Session(key)
 	if err != nil {
-		return nil, fmt.Errorf("load session: %w", err)
+		return nil, nil, fmt.Errorf("load session: %w", err)
 	}
 	if !found {
 		state = conversation.NewState(key, nonce(), localeOf(ctx))
@@ -259,21 +357,38 @@ func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conver
 	err = b.cfg.Store.Commit(commit)
 	b.out.marksWritten(commit.Done, err == nil)
 	if err != nil {
-		return nil, fmt.Errorf("commit: %w", err)
+		return nil, nil, fmt.Errorf("commit: %w", err)
 	}
 	if handled != nil {
 		handled.committed.Store(true)
 	}
+	// Only work done here, under the lock, has its interim held: a screen
+	// load runs with the lock released (the user may act meanwhile, and a
+	// held line must not go out after their next screen), and a queued
+	// checkout runs later on its own.
+	inline := false
+	for _, e := range effects {
+		switch e := e.(type) {
+		case conversation.Reply, conversation.TrackInvoice:
+		case conversation.CreateInvoice:
+			inline = inline || !queued[e.Checkout]
+		default:
+			inline = inline || !b.offScreenLock(e)
+		}
+	}
 	editRef := b.settle(ctx, held, commit.Outbox)
-	if b.cfg.InterimGrace > 0 && holdable(effects, commit.Outbox) {
+	if b.cfg.InterimGrace > 0 && holdable(inline, commit.Outbox) {
 		b.hold(ctx, held, commit.Outbox)
 	} else {
 		b.deliverAnswer(ctx, commit.Outbox, editRef)
 	}
 
-	var next []conversation.Event
 	for _, e := range effects {
 		if _, ok := e.(conversation.Reply); ok {
+			continue
+		}
+		if b.offScreenLock(e) {
+			loads = append(loads, e)
 			continue
 		}
 		if ci, ok := e.(conversation.CreateInvoice); ok && queued[ci.Checkout] {
@@ -284,7 +399,7 @@ func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conver
 			next = append(next, ev)
 		}
 	}
-	return next, nil
+	return next, loads, nil
 }
 
 // run carries out one piece of work the engine asked for and returns the
@@ -303,7 +418,7 @@ func (b *Bot) run(ctx context.Context, e conversation.Effect) conversation.Event
 		}
 		p, err := b.cfg.API.Product(ctx, e.ID)
 		if err != nil {
-			return b.failed(conversation.OpLoadProduct, err)
+			return b.failedFor(conversation.OpLoadProduct, e.ID, err)
 		}
 		return conversation.ProductLoaded{Product: product(p)}
 	case conversation.CreateInvoice:
@@ -335,6 +450,14 @@ func (b *Bot) run(ctx context.Context, e conversation.Effect) conversation.Event
 	}
 	b.log.Error("unknown effect", "type", fmt.Sprintf("%T", e))
 	return nil
+}
+
+// failedFor is failed for a screen load: the engine drops it when the user
+// has left the screen it was for (process runs loads outside the lock).
+func (b *Bot) failedFor(op, subject string, err error) conversation.Event {
+	f := b.failed(op, err).(conversation.Failed)
+	f.For = subject
+	return f
 }
 
 func (b *Bot) failed(op string, err error) conversation.Event {

@@ -6,7 +6,11 @@
 // changes in one storage transaction, and only then sends the replies and runs
 // the work the engine asked for. Results of that work are fed back as events
 // under the same lock. A crash can therefore lose at most a message in flight,
-// never a session or a paid order.
+// never a session or a paid order. The one exception to holding the lock
+// while the work runs is a screen load (a product card, an eSIM, a phone
+// lookup): it runs outside the lock so the user's next event is not
+// held behind it, and its result, still fed back under the lock, is dropped
+// by the engine when the user has left that screen — no dead menus.
 //
 // Delivery follows the same rule: every reply is written to the
 // outbox in the step's transaction, sent, and marked sent (the record is

@@ -111,6 +111,36 @@ func TestPersistThenSend(t *testing.T) {
 	}
 }
 
+// A product card that takes a moment (well within the time the shell waits
+// for it) does not hold the user's next word back: "/search" typed while it
+// loads is answered at once, and the card, late for a screen the user has
+// left, is dropped instead of arriving after the results as a dead menu.
+func TestSearchWhileACardLoads(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.fake.InjectFault(bitrefilltest.Fault{Method: "GET", Path: "/products/amazon-us", Latency: 400 * time.Millisecond})
+	u := e.newUser(true)
+	m := u.mark()
+	var wg sync.WaitGroup
+	wg.Go(func() { u.handle(conversation.Command{Name: "buy", Args: "amazon-us"}) })
+	_, err := u.await(m, "Loading")
+	check(t, err)
+	left := u.mark()
+	u.handle(conversation.Command{Name: "search", Args: "amazon us"})
+	_, err = u.await(left, "Results for")
+	check(t, err)
+	wg.Wait()
+	e.bot.Wait()
+	for _, r := range u.replies()[left:] {
+		if strings.Contains(r.Text, "Values:") {
+			t.Errorf("the card came after the user moved on: %q", r.Text)
+		}
+	}
+	if st := u.state(); st.Step != conversation.StepResults {
+		t.Errorf("the session is at step %q, want the results shown last", st.Step)
+	}
+	check(t, u.open("Amazon US", "50 USD"))
+}
+
 // One session's events are processed one at a time, in full, while other
 // sessions go on in parallel: 30 searches typed at once into one chat each
 // get their pair of replies, unmixed, and 20 other buyers all get their own

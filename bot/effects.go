@@ -33,13 +33,13 @@ func (b *Bot) runMore(ctx context.Context, e conversation.Effect) (conversation.
 	case conversation.CheckPhone:
 		pc, err := b.cfg.API.CheckPhoneNumber(ctx, e.Number, "")
 		if err != nil {
-			return b.failed(conversation.OpCheckPhone, err), true
+			return b.failedFor(conversation.OpCheckPhone, e.Number, err), true
 		}
 		return phoneChecked(e.Number, pc), true
 	case conversation.LoadESIM:
 		es, err := b.cfg.API.ESIM(ctx, e.ICCID)
 		if err != nil {
-			return b.failed(conversation.OpLoadESIM, err), true
+			return b.failedFor(conversation.OpLoadESIM, e.ICCID, err), true
 		}
 		return conversation.ESIMLoaded{ESIM: esim(es)}, true
 	case conversation.PayInvoice:

@@ -345,6 +345,20 @@ func (u *user) await(mark int, substr string) (sent, error) {
 	})
 }
 
+// open presses label in the last menu and waits for a menu offering want:
+// a product card loads on its own (Bot.process), after Handle returns.
+func (u *user) open(label, want string) error {
+	m := u.mark()
+	if err := u.press(label); err != nil {
+		return err
+	}
+	_, err := u.e.plat.await(u.addr.Chat, m, fmt.Sprintf("offering %q", want), func(s sent) bool {
+		_, ok := optionToken(s.Reply, want)
+		return ok
+	})
+	return err
+}
+
 // awaitSecret waits for a Secret reply after mark.
 func (u *user) awaitSecret(mark int) (sent, error) {
 	return u.e.plat.await(u.addr.Chat, mark, "marked Secret", func(s sent) bool { return s.Reply.Secret })

@@ -44,22 +44,12 @@ const (
 	interimSent                 // out; ref names the last one
 )
 
-// holdable tells whether a step's records are interim: the step started
-// work, and says only plain text — no menu, buttons, expected input,
-// image, invoice or code, which are screens of their own.
-func holdable(effects []conversation.Effect, recs []OutboxRecord) bool {
-	if len(recs) == 0 {
-		return false
-	}
-	work := false
-	for _, e := range effects {
-		switch e.(type) {
-		case conversation.Reply, conversation.TrackInvoice:
-		default:
-			work = true
-		}
-	}
-	if !work {
+// holdable tells whether a step's records are interim: the step starts
+// work that runs at once, under the session's lock (inline), and says only
+// plain text — no menu, buttons, expected input, image, invoice or code,
+// which are screens of their own.
+func holdable(inline bool, recs []OutboxRecord) bool {
+	if !inline || len(recs) == 0 {
 		return false
 	}
 	for _, r := range recs {

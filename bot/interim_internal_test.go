@@ -6,36 +6,33 @@ import (
 	"refillbot/conversation"
 )
 
-// Only a step that starts work and says nothing but plain text is held:
-// menus, buttons, expected input, images, invoices and codes are screens
-// of their own and go at once.
+// Only a step that starts work at once and says nothing but plain text is
+// held: menus, buttons, expected input, images, invoices and codes are
+// screens of their own and go at once.
 func TestHoldable(t *testing.T) {
 	plain := conversation.Reply{Text: []conversation.Span{{Text: "Searching for “amazon”…"}}}
-	search := conversation.SearchProducts{Query: "amazon"}
 	with := func(f func(*conversation.Reply)) conversation.Reply { r := plain; f(&r); return r }
 	for _, c := range []struct {
 		name    string
-		effects []conversation.Effect
+		inline  bool
+		replies []conversation.Reply
 		want    bool
 	}{
-		{"interim before a search", []conversation.Effect{plain, search}, true},
-		{"plain text, no work", []conversation.Effect{plain}, false},
-		{"tracking is no work", []conversation.Effect{plain, conversation.TrackInvoice{InvoiceID: "i"}}, false},
-		{"a menu", []conversation.Effect{with(func(r *conversation.Reply) { r.Menu = true }), search}, false},
-		{"buttons", []conversation.Effect{with(func(r *conversation.Reply) { r.Options = []conversation.Option{{Label: "x", Token: "t"}} }), search}, false},
-		{"expected input", []conversation.Effect{with(func(r *conversation.Reply) { r.Expect = conversation.ExpectQuery }), search}, false},
-		{"an image", []conversation.Effect{with(func(r *conversation.Reply) { r.QR = "bitcoin:x" }), search}, false},
-		{"an invoice report", []conversation.Effect{with(func(r *conversation.Reply) { r.Invoice = "i" }), search}, false},
-		{"a code", []conversation.Effect{with(func(r *conversation.Reply) { r.Secret = true }), search}, false},
-		{"nothing to say", []conversation.Effect{search}, false},
+		{"interim before a search", true, []conversation.Reply{plain}, true},
+		{"plain text, no work here", false, []conversation.Reply{plain}, false},
+		{"a menu", true, []conversation.Reply{with(func(r *conversation.Reply) { r.Menu = true })}, false},
+		{"buttons", true, []conversation.Reply{with(func(r *conversation.Reply) { r.Options = []conversation.Option{{Label: "x", Token: "t"}} })}, false},
+		{"expected input", true, []conversation.Reply{with(func(r *conversation.Reply) { r.Expect = conversation.ExpectQuery })}, false},
+		{"an image", true, []conversation.Reply{with(func(r *conversation.Reply) { r.QR = "bitcoin:x" })}, false},
+		{"an invoice report", true, []conversation.Reply{with(func(r *conversation.Reply) { r.Invoice = "i" })}, false},
+		{"a code", true, []conversation.Reply{plain, with(func(r *conversation.Reply) { r.Secret = true })}, false},
+		{"nothing to say", true, nil, false},
 	} {
 		var recs []OutboxRecord
-		for _, e := range c.effects {
-			if r, ok := e.(conversation.Reply); ok {
-				recs = append(recs, OutboxRecord{Reply: r})
-			}
+		for _, r := range c.replies {
+			recs = append(recs, OutboxRecord{Reply: r})
 		}
-		if got := holdable(c.effects, recs); got != c.want {
+		if got := holdable(c.inline, recs); got != c.want {
 			t.Errorf("%s: holdable = %v, want %v", c.name, got, c.want)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -264,5 +265,41 @@ func TestCardServedFromTheCatalogue(t *testing.T) {
 		if n != before[k] {
 			t.Errorf("%d requests to %s for a card the catalogue holds", n-before[k], k)
 		}
+	}
+}
+
+// "esim france", typed to the bot, lists the plans that work in France and
+// nothing else: local, then regional, then global. Before the catalogue is
+// loaded, Bitrefill's own search finds fewer (it matches names), but what it
+// finds is kept to plans that work there too.
+func TestESIMDestinationTyped(t *testing.T) {
+	works := []string{"bitrefill-esim-france", "bitrefill-esim-europe", "bitrefill-esim-global"}
+	for _, tc := range []struct {
+		name  string
+		cat   func(t *testing.T) func(*bitrefill.Client) *catalog.Catalog
+		exact bool // all of works, in that order
+	}{
+		{"catalogue", refreshed, true},
+		{"API search", func(*testing.T) func(*bitrefill.Client) *catalog.Catalog { return nil }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, _ := newSearchEnv(t, searchT0.Add(time.Hour), tc.cat(t))
+			r := e.say(t, "esim france")
+			var got []string
+			for _, p := range e.results(t) {
+				got = append(got, p.ID)
+			}
+			if tc.exact && !slices.Equal(got, works) {
+				t.Errorf("lists %q, want %q (shown: %q)", got, works, conversation.PlainText(r.Text))
+			}
+			if len(got) == 0 || got[0] != works[0] {
+				t.Errorf("lists %q, want the local plan first", got)
+			}
+			for _, id := range got {
+				if !slices.Contains(works, id) {
+					t.Errorf("lists %s, which does not work in France", id)
+				}
+			}
+		})
 	}
 }

@@ -295,7 +295,7 @@ func (t *turn) failed(ev Failed) {
 	case OpSearch:
 		t.searchFailed(reason)
 	case OpLoadProduct:
-		t.productFailed(reason)
+		t.productFailed(ev, reason)
 	case OpCreateInvoice:
 		t.invoiceFailed(reason)
 	case OpRefreshInvoice:

@@ -203,7 +203,7 @@ func (t *turn) esimLoaded(e ESIM) {
 }
 
 func (t *turn) esimFailed(ev Failed, reason string) {
-	if t.s.Step != StepLoadingESIM {
+	if t.s.Step != StepLoadingESIM || ev.For != "" && ev.For != t.s.ESIMTarget {
 		return
 	}
 	if ev.Kind == ErrNotFound {

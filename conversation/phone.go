@@ -219,7 +219,7 @@ func (t *turn) phoneChecked(ev PhoneChecked) {
 }
 
 func (t *turn) phoneFailed(ev Failed, reason string) {
-	if t.s.Step != StepCheckingPhone {
+	if t.s.Step != StepCheckingPhone || ev.For != "" && ev.For != t.s.Phone {
 		return
 	}
 	var why []Span

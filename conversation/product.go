@@ -60,8 +60,8 @@ func (t *turn) productLoaded(p Product) {
 	t.card()
 }
 
-func (t *turn) productFailed(reason string) {
-	if t.s.Step != StepLoading {
+func (t *turn) productFailed(ev Failed, reason string) {
+	if t.s.Step != StepLoading || ev.For != "" && ev.For != t.s.Loading {
 		return
 	}
 	t.s.Loading = ""

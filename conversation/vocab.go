@@ -83,6 +83,10 @@ type Failed struct {
 	Op         string
 	Kind       ErrorKind
 	RetryAfter time.Duration
+	// For names what a screen load was for (the product ID, ICCID or
+	// phone number); a failure for a screen the user has left is dropped.
+	// Empty: the failure is for whatever is loading.
+	For string
 }
 
 // Op names for Failed.

@@ -33,11 +33,13 @@ type Options struct {
 	// MaxAge is how old it may get before search stops trusting it and
 	// asks the API instead (default 24h, and never less than RefreshEvery).
 	MaxAge time.Duration
-	// PerMinute and PerHour cap the product requests a refresh makes
-	// (defaults 40 and 600). Bitrefill allows 60 and 1000 for /products and
-	// /products/search together, so the rest is left for users' searches
-	// and product cards.
-	PerMinute, PerHour int
+	// MaxWait is how long one page may wait for its turn in the client's
+	// request budget (bitrefill.WithMaxWait) before the refresh pauses and
+	// goes on later (default 10s; negative: not at all). The client's budget
+	// is the only gate: a refresh asks at Background priority, so users'
+	// searches and cards go first and it never takes the last requests of
+	// a window.
+	MaxWait time.Duration
 	// RetryAfter is how long to wait after a failed page before trying
 	// again, unless the server asked for longer (default 5m).
 	RetryAfter time.Duration
@@ -60,7 +62,6 @@ type Catalog struct {
 	src  Source
 	opts Options
 	log  *slog.Logger
-	lim  *limiter
 	snap atomic.Pointer[snapshot]
 
 	refreshing sync.Mutex // held by the one refresh running
@@ -90,11 +91,8 @@ func New(src Source, opts Options) *Catalog {
 		opts.MaxAge = 24 * time.Hour
 	}
 	opts.MaxAge = max(opts.MaxAge, opts.RefreshEvery)
-	if opts.PerMinute <= 0 {
-		opts.PerMinute = 40
-	}
-	if opts.PerHour <= 0 {
-		opts.PerHour = 600
+	if opts.MaxWait == 0 {
+		opts.MaxWait = 10 * time.Second
 	}
 	if opts.RetryAfter <= 0 {
 		opts.RetryAfter = 5 * time.Minute
@@ -104,7 +102,6 @@ func New(src Source, opts Options) *Catalog {
 	}
 	return &Catalog{
 		src: src, opts: opts, log: opts.Logger.With("component", "catalog"),
-		lim: newLimiter(rule{opts.PerMinute, time.Minute}, rule{opts.PerHour, time.Hour}),
 	}
 }
 
@@ -143,14 +140,14 @@ func (c *Catalog) Refresh(ctx context.Context, now time.Time) error {
 	if w == nil || now.Sub(w.started) > c.opts.MaxAge || now.Before(w.started) {
 		w = &walk{started: now}
 	}
+	ctx = bitrefill.WithMaxWait(bitrefill.WithPriority(ctx, bitrefill.Background), max(c.opts.MaxWait, 0))
 	filter := bitrefill.ProductFilter{IncludeTest: c.opts.IncludeTest}
 	for !w.listed {
-		if ok, until := c.lim.take(now); !ok {
-			c.pause(w, until)
-			return &PausedError{Until: until, Fetched: len(w.products)}
-		}
 		page, err := c.src.ProductsPage(ctx, filter, w.next, pageSize)
 		if err != nil {
+			if p := c.paused(w, now, err); p != nil {
+				return p
+			}
 			return c.fail(w, now, fmt.Errorf("catalog: products from %d: %w", w.next, err))
 		}
 		for _, p := range page.Items {
@@ -168,14 +165,11 @@ func (c *Catalog) Refresh(ctx context.Context, now time.Time) error {
 		w.next = next
 	}
 	if es, ok := c.src.(ESIMSource); ok && needESIMs(w.products) {
-		if ok, until := c.lim.take(now); !ok {
-			c.pause(w, until)
-			return &PausedError{Until: until, Fetched: len(w.products)}
-		}
 		list, err := es.ESIMProducts(ctx)
-		// ESIMProducts pages by itself: charge the pages beyond the first.
-		c.lim.charge(now, max(0, (len(list)+pageSize-1)/pageSize-1))
 		if err != nil {
+			if p := c.paused(w, now, err); p != nil {
+				return p
+			}
 			return c.fail(w, now, fmt.Errorf("catalog: eSIM products: %w", err))
 		}
 		for _, p := range list {
@@ -195,6 +189,22 @@ func (c *Catalog) Refresh(ctx context.Context, now time.Time) error {
 	c.mu.Unlock()
 	c.log.Info("catalogue refreshed", "products", len(s.products), "pages", w.pages)
 	return nil
+}
+
+// paused turns a request the client's budget did not send into a pause
+// until its turn (nil for any other error): nothing reached Bitrefill.
+func (c *Catalog) paused(w *walk, now time.Time, err error) *PausedError {
+	if !bitrefill.IsBudgetSpent(err) {
+		return nil
+	}
+	wait := time.Second
+	var be *bitrefill.Error
+	if errors.As(err, &be) {
+		wait = max(wait, be.RetryAfter)
+	}
+	until := now.Add(wait)
+	c.pause(w, until)
+	return &PausedError{Until: until, Fetched: len(w.products)}
 }
 
 func (c *Catalog) pause(w *walk, until time.Time) {

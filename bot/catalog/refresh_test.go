@@ -51,14 +51,16 @@ func TestRefreshFetchesEveryPage(t *testing.T) {
 	}
 }
 
-// A budget of 4 requests a minute and 6 an hour: the walk over 9 pages
-// pauses, goes on when the windows allow, and never exceeds either.
+// The client's request budget is the refresh's only gate. With 4 product
+// requests a minute and 6 an hour, the walk over the pages pauses, goes on
+// when the budget allows, and never exceeds either window.
 func TestRefreshKeepsWithinTheBudget(t *testing.T) {
-	f, api := newFake(t)
-	c := catalog.New(api, catalog.Options{PerMinute: 4, PerHour: 6})
+	f, api, clk := budgeted(t, bitrefill.Limits{bitrefill.ClassProducts: {{N: 4, Per: time.Minute}, {N: 6, Per: time.Hour}}})
+	c := catalog.New(api, catalog.Options{MaxWait: -1})
 	total := pages(f.Products())
 	var log []time.Time // when each request was made, by our clock
 	step := func(now time.Time) error {
+		clk.Set(now)
 		before := count(f, "/products")
 		err := c.Refresh(t.Context(), now)
 		for range count(f, "/products") - before {
@@ -69,7 +71,7 @@ func TestRefreshKeepsWithinTheBudget(t *testing.T) {
 	now := t0
 	var paused *catalog.PausedError
 	for i := 0; ; i++ {
-		if i > 20 {
+		if i > 40 {
 			t.Fatal("refresh never finished")
 		}
 		err := step(now)
@@ -139,12 +141,13 @@ func TestRefreshFailureKeepsTheOldCatalogue(t *testing.T) {
 // A failure in the middle of the first walk: nothing is published, and the
 // next try goes on from the page that failed.
 func TestRefreshResumesAfterAFailedPage(t *testing.T) {
-	f, api := newFake(t)
-	c := catalog.New(api, catalog.Options{PerMinute: 2, RetryAfter: time.Minute})
+	f, api, clk := budgeted(t, bitrefill.Limits{bitrefill.ClassProducts: {{N: 2, Per: time.Minute}}})
+	c := catalog.New(api, catalog.Options{MaxWait: -1, RetryAfter: time.Minute})
 	var paused *catalog.PausedError
 	if err := c.Refresh(t.Context(), t0); !errors.As(err, &paused) {
-		t.Fatalf("want a pause after 2 pages, got %v", err)
+		t.Fatalf("want a pause when the budget is spent, got %v", err)
 	}
+	clk.Set(paused.Until)
 	f.InjectFault(bitrefilltest.Fault{Path: "/products", Status: http.StatusInternalServerError})
 	if err := c.Refresh(t.Context(), paused.Until); err == nil || errors.As(err, &paused) {
 		t.Fatalf("want the injected failure, got %v", err)
@@ -155,6 +158,7 @@ func TestRefreshResumesAfterAFailedPage(t *testing.T) {
 	now := paused.Until
 	for c.Len() == 0 {
 		now = now.Add(time.Minute)
+		clk.Set(now)
 		if err := c.Refresh(t.Context(), now); err != nil && !errors.As(err, &paused) {
 			t.Fatal(err)
 		}
@@ -287,7 +291,7 @@ func TestRefreshIsExclusiveAndSearchesDoNotWait(t *testing.T) {
 // Searches racing with refreshes see one whole snapshot or the other.
 func TestConcurrentSearchAndRefresh(t *testing.T) {
 	src := &stub{items: fakeProducts(t)}
-	c := catalog.New(src, catalog.Options{PerMinute: 1000, PerHour: 100000})
+	c := catalog.New(src, catalog.Options{})
 	check(t, c.Refresh(t.Context(), t0))
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
@@ -320,5 +324,21 @@ func check(tb testing.TB, err error) {
 	tb.Helper()
 	if err != nil {
 		tb.Fatal(err)
+	}
+}
+
+// A refresh asks at Background priority: when it pauses for the budget, a
+// user's product card still goes at once.
+func TestRefreshLeavesTheBudgetToUsers(t *testing.T) {
+	_, api, _ := budgeted(t, bitrefill.Limits{bitrefill.ClassProducts: {{N: 60, Per: time.Minute}, {N: 1000, Per: time.Hour}}})
+	c := catalog.New(api, catalog.Options{MaxWait: -1})
+	var paused *catalog.PausedError
+	if err := c.Refresh(t.Context(), t0); !errors.As(err, &paused) {
+		t.Fatalf("want the refresh to pause with the budget's burst left to users, got %v", err)
+	}
+	for i := range 2 {
+		if _, err := api.Product(bitrefill.WithMaxWait(t.Context(), 0), "amazon-us"); err != nil {
+			t.Fatalf("a user's card %d after the refresh paused: %v", i+1, err)
+		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"math/bits"
 	"slices"
 	"strings"
+
+	"refillbot/conversation"
 )
 
 // Query is one search. Every field is optional; an empty Text with a Kind,
@@ -373,10 +375,16 @@ func (s *snapshot) match(sc *scratch, f keys, limit int) {
 	}
 	allCtry := uint8(1)<<len(sc.ctry) - 1
 	hasCtry := len(sc.ctry) > 0
+	esim, hasESIM := s.kinds[conversation.KindESIM]
 	for _, k := range sc.touched {
 		st := sc.st[k]
 		if required != 0 && st.matched&required == 0 {
 			continue // only a country in common
+		}
+		if hasCtry && st.country != allCtry && hasESIM && s.meta[k].kind == esim {
+			// A named destination ranks gift cards for elsewhere lower, but
+			// an eSIM plan that does not work there is no use at all.
+			continue
 		}
 		ok, cov := s.pass(k, f)
 		if !ok {

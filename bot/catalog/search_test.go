@@ -260,10 +260,21 @@ func TestESIMByDestination(t *testing.T) {
 			t.Errorf("\"esim\" for %s: %q, want %q", tc.country, got, tc.want)
 		}
 	}
-	// Named in the query, a destination ranks but does not hide the rest.
-	got := ids(c.Search(catalog.Query{Text: "esim france"}))
-	if len(got) < 4 || !slices.Equal(got[:3], []string{"bitrefill-esim-france", "bitrefill-esim-europe", "bitrefill-esim-global"}) {
-		t.Errorf("esim france: %q", got)
+	// Named in the query, a destination keeps only the plans that work
+	// there: local, then regional, then global.
+	for _, tc := range []struct {
+		text string
+		want []string
+	}{
+		{"esim france", []string{"bitrefill-esim-france", "bitrefill-esim-europe", "bitrefill-esim-global"}},
+		{"eSIM Francia", []string{"bitrefill-esim-france", "bitrefill-esim-europe", "bitrefill-esim-global"}},
+		{"esim germany", []string{"bitrefill-esim-germany", "bitrefill-esim-europe", "bitrefill-esim-global"}},
+		{"esim peru", []string{"bitrefill-esim-latam", "bitrefill-esim-global"}},
+		{"esim nigeria", []string{"bitrefill-esim-global"}},
+	} {
+		if got := ids(c.Search(catalog.Query{Text: tc.text})); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.text, got, tc.want)
+		}
 	}
 }
 

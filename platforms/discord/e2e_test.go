@@ -106,6 +106,41 @@ func TestSlowSearchAnswersAtOnce(t *testing.T) {
 	}
 }
 
+// With a slow Bitrefill, a buyer runs /buy, then impatiently /search before
+// the product card has come: the search is answered without waiting for the
+// card, the late card is dropped (they left its screen) rather than shown
+// and superseded, and what is shown last — the results — works through to
+// the confirmation, with no "That menu has expired" anywhere.
+func TestImpatientBuyerNoDeadMenu(t *testing.T) {
+	e := newEnv(t, envOptions{deferAfter: 300 * time.Millisecond})
+	erin := e.newUser("erin", "en-US")
+	e.fake.InjectFault(bitrefilltest.Fault{Method: "GET", Path: "/products", Latency: 2500 * time.Millisecond, Times: 2})
+
+	loading := e.dc.Mark()
+	p, err := erin.u.Slash(erin.at, "buy", discordtest.Opt{Name: "query", Value: "amazon-us"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	erin.answered(p)
+	erin.await(loading, "Loading")
+	left := e.dc.Mark()
+	erin.slash(txtResults, "search", discordtest.Opt{Name: "query", Value: "amazon us"})
+	e.bot.Wait() // the /buy's product call has come back and been through the engine
+
+	for _, m := range erin.u.Visible(left) {
+		if strings.Contains(m.Text(), txtValues) {
+			t.Errorf("the late product card was shown after the user moved on: %q", m.Text())
+		}
+	}
+	erin.press(lblProduct, txtValues)
+	erin.typeIn("50", txtConfirm)
+	for _, m := range erin.u.Visible(left) {
+		if strings.Contains(m.Text(), txtExpired) {
+			t.Errorf("the user was told %q", m.Text())
+		}
+	}
+}
+
 // closedDMsPurchase buys a card for a user whose DMs are closed, as far as
 // the delivery that cannot be sent: the code and the receipt wait in the
 // outbox. It returns the invoice id and the history mark before delivery.
@@ -256,16 +291,14 @@ func TestGatewayReconnectMidFlow(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	// The card alone: the product loads within the shell's grace, so no
-	// "Loading…" line goes before it.
-	if n := len(p.Messages()); n != 1 {
-		t.Errorf("the replayed press got %d messages, want 1 (the card): handled more than once?", n)
+	if n := len(p.Messages()); n != 2 {
+		t.Errorf("the replayed press got %d messages, want 2 (loading, card): handled more than once?", n)
 	}
 	// Discord delivering the same interaction once more changes nothing.
 	p.Redeliver()
 	erin.slash(txtHelp, "help") // handled after the redelivery: a barrier
-	if n := len(p.Messages()); n != 1 {
-		t.Errorf("after a redelivery the press has %d messages, want 1", n)
+	if n := len(p.Messages()); n != 2 {
+		t.Errorf("after a redelivery the press has %d messages, want 2", n)
 	}
 	for _, r := range e.dc.Requests() {
 		if r.Code == 40060 {

@@ -41,11 +41,15 @@ var interims = []string{"Searching for", "Loading ", "Creating your invoice"}
 // never shows an interim text.
 func TestPurchaseMessageCalls(t *testing.T) {
 	const aim = 4
-	e := newEnv(t, envOptions{tune: graceNeverEnds})
+	// As the binary runs: cards from the catalogue, so the product's card
+	// is work done at once, like the search (a card Bitrefill must be asked
+	// for loads outside the session's lock, its "Loading…" sent at once).
+	e := newEnv(t, envOptions{tune: graceNeverEnds, catalog: true})
 	b := e.newBuyer("Ava", "en")
 	if _, err := b.say("/start", txtWelcome); err != nil {
 		t.Fatal(err)
 	}
+	e.bot.Wait() // the welcome's every message out before counting
 	before := e.tg.CallCounts()
 	if _, err := b.say("amazon us", txtResults); err != nil {
 		t.Fatal(err)
@@ -87,6 +91,7 @@ func TestSlowAnswerEditsInterim(t *testing.T) {
 	if _, err := b.say("/start", txtWelcome); err != nil {
 		t.Fatal(err)
 	}
+	e.bot.Wait() // the welcome's every message out before counting
 	from := e.tg.Mark(b.u.Chat())
 	before := e.tg.CallCounts()
 	res, err := b.say("amazon us", txtResults)

@@ -5,11 +5,13 @@ import (
 	"image/png"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
 
 	"refillbot/bitrefill"
+	"refillbot/bitrefill/bitrefilltest"
 	"refillbot/platforms/telegram/telegramtest"
 )
 
@@ -138,4 +140,40 @@ func decodeQR(t *testing.T, img []byte) string {
 		t.Fatalf("photo holds no readable QR code: %v", err)
 	}
 	return res.GetText()
+}
+
+// With a slow Bitrefill, a buyer sends /buy, then impatiently /search before
+// the product card has come: the search is answered without waiting for the
+// card, the late card is dropped (they left its screen) rather than shown
+// and superseded, and what is shown last — the results — works through to
+// the confirmation, with no "That menu has expired" anywhere.
+func TestImpatientBuyerNoDeadMenu(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	b := e.newBuyer("Ivo", "en")
+	e.fake.InjectFault(bitrefilltest.Fault{Method: "GET", Path: "/products", Latency: 2500 * time.Millisecond, Times: 2})
+
+	if _, err := b.say("/buy amazon-us", "Loading"); err != nil {
+		t.Fatal(err)
+	}
+	left := e.tg.Mark(b.u.Chat())
+	if _, err := b.say("/search amazon us", txtResults); err != nil {
+		t.Fatal(err)
+	}
+	e.bot.Wait() // the /buy's product call has come back and been through the engine
+	for _, ev := range e.tg.Events(b.u.Chat())[left:] {
+		if strings.Contains(ev.Message.Content(), txtValues) {
+			t.Errorf("the late product card was shown after the user moved on (%s): %q", ev.Kind, ev.Message.Content())
+		}
+	}
+	if _, err := b.tap("Amazon US", txtValues); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.say("50", txtConfirm); err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range e.tg.Events(b.u.Chat())[left:] {
+		if ev.Kind != telegramtest.Deleted && strings.Contains(ev.Message.Content(), txtExpired) {
+			t.Errorf("the user was told %q", ev.Message.Content())
+		}
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"refillbot/bitrefill"
 	"refillbot/bitrefill/bitrefilltest"
 	"refillbot/bot"
+	"refillbot/bot/catalog"
 	"refillbot/conversation"
 	"refillbot/platforms/telegram"
 	"refillbot/platforms/telegram/telegramtest"
@@ -58,6 +59,9 @@ type envOptions struct {
 	noStart bool
 	// tune changes the shell's configuration before it is built.
 	tune func(*bot.Config)
+	// catalog serves cards and searches from a catalogue loaded at start,
+	// as the binary does.
+	catalog bool
 }
 
 type env struct {
@@ -139,6 +143,14 @@ func (e *env) start() {
 		Logger:    slog.New(slog.DiscardHandler),
 	}
 	graceNeverEnds(&cfg) // deterministic whatever the machine's speed (budget_test.go)
+	if e.o.catalog {
+		cat := catalog.New(e.api, catalog.Options{})
+		if err := cat.Refresh(e.ctx, time.Now()); err != nil {
+			st.Close()
+			e.tb.Fatal(err)
+		}
+		cfg.Catalog = cat
+	}
 	if e.o.tune != nil {
 		e.o.tune(&cfg)
 	}

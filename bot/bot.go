@@ -74,6 +74,9 @@ type Bot struct {
 	checks checks         // checks.go: invoice checks under way and their pacing
 	// esimTurn is where the next eSIM reminder run starts (jobs.go).
 	esimTurn rota
+	// started is when this process's Bot was made: an invoice created
+	// before it may have had its webhook while no process listened.
+	started time.Time
 	// paid gathers final webhooks whose orders are fetched together (paid.go).
 	paid paidQueue
 	// life ends when Run stops: work that outlives an event (a checkout
@@ -127,7 +130,7 @@ func New(cfg Config) (*Bot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bot: outbox: %w", err)
 	}
-	b := &Bot{cfg: cfg, log: cfg.Logger.With("component", "bot")}
+	b := &Bot{cfg: cfg, log: cfg.Logger.With("component", "bot"), started: cfg.Now()}
 	b.life, b.endLife = context.WithCancel(context.Background())
 	b.out = newOutbox(cfg.Store, last, b.log)
 	b.send = &courier{out: b.out, platforms: cfg.Platforms, hideAfter: cfg.HideCodesAfter, lang: b.lang, log: b.log,

@@ -155,10 +155,11 @@ func (c *courier) deliver(ctx context.Context, r *OutboxRecord) (string, error) 
 
 var errNoPlatform = errors.New("no platform for the address")
 
-// sent queues the record's mark (and its view or hide) and makes sure a
-// flush is under way. The mark is written shortly after, by one goroutine,
-// for every record sent meanwhile: the hot path does not wait for a second
-// fsync per message.
+// sent records that the platform accepted a record. A code's mark (and its
+// view or hide) is written before this returns (outbox.markNow). Any other
+// mark is queued, with a flush under way: it is written shortly after, by
+// one goroutine, for every record sent meanwhile, or rides on the session's
+// next commit; the hot path does not wait for a second fsync per message.
 func (c *courier) sent(r OutboxRecord, ref string, now time.Time) {
 	var view *View
 	var hide *Scheduled
@@ -170,6 +171,14 @@ func (c *courier) sent(r OutboxRecord, ref string, now time.Time) {
 			hide = &Scheduled{Due: now.Add(c.hideAfter), Name: "hide:" + r.Address.Platform + ":" + r.Address.Chat + ":" + ref,
 				Kind: schedHide, Session: r.Session, Address: r.Address, Ref: ref}
 		}
+	}
+	if r.Reply.Secret {
+		// A code: marked durably now, before the session's next message,
+		// so that only a crash during the send itself can repeat it.
+		if !c.out.markNow(r.ID, view, hide) && c.out.startFlush() {
+			c.flushLater()
+		}
+		return
 	}
 	if c.out.sent(r.ID, view, hide) {
 		c.flushLater()

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -15,7 +16,12 @@ import (
 // in the store by the drain job and sent later (send.go). A record is
 // deleted — its "sent" mark — only after the platform accepted it. So a
 // crash loses nothing; it can repeat a message only if it falls between the
-// platform's acceptance and the mark, a window of one storage write.
+// platform's acceptance and the mark. For a message that carries a code
+// (Reply.Secret) that window is the send itself: its mark is written
+// durably as soon as the platform accepts it, before anything else goes to
+// the session (markNow), grouped with the marks of other sends finishing
+// meanwhile into one write. Other messages, whose repetition is harmless
+// (menus, status edits), keep the cheaper delayed mark.
 
 // outbox is the process's side of the stored outbox: the ids it hands out,
 // the records being sent, and the "sent" marks not yet written. It has its
@@ -46,13 +52,21 @@ type outbox struct {
 	waiting map[conversation.SessionKey]bool
 
 	drainMu sync.Mutex // one Drain pass at a time
+	// writeMu makes the durable marks (markNow) one write at a time, so
+	// that marks queued while one write is under way share the next.
+	writeMu sync.Mutex
+	// marked is signalled (under mu) when marks become durable or are
+	// given back after a failed commit.
+	marked *sync.Cond
 }
 
 // newOutbox starts the process's outbox after last, the highest id the
 // store has seen (Outbox.OutboxLast).
 func newOutbox(store Outbox, last uint64, log *slog.Logger) *outbox {
-	return &outbox{store: store, log: log, last: last, busy: map[uint64]bool{}, gone: map[uint64]uint64{},
+	o := &outbox{store: store, log: log, last: last, busy: map[uint64]bool{}, gone: map[uint64]uint64{},
 		active: map[uint64]int{}, viewMem: map[string]View{}, waiting: map[conversation.SessionKey]bool{}}
+	o.marked = sync.NewCond(&o.mu)
+	return o
 }
 
 func (o *outbox) setWaiting(key conversation.SessionKey, on bool) {
@@ -158,6 +172,13 @@ func (o *outbox) view(invoiceID string) (View, bool) {
 func (o *outbox) sent(id uint64, view *View, hide *Scheduled) (startFlush bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.queueLocked(id, view, hide)
+	start := !o.flushing
+	o.flushing = true
+	return start
+}
+
+func (o *outbox) queueLocked(id uint64, view *View, hide *Scheduled) {
 	o.done = append(o.done, id)
 	if view != nil {
 		o.views = append(o.views, *view)
@@ -166,16 +187,49 @@ func (o *outbox) sent(id uint64, view *View, hide *Scheduled) (startFlush bool) 
 	if hide != nil {
 		o.hides = append(o.hides, *hide)
 	}
-	start := !o.flushing
-	o.flushing = true
-	return start
 }
+
+// markNow writes the mark of a record the platform accepted (with its view
+// and hide) durably before it returns, so that a restart cannot send it
+// again. Marks queued by other sends meanwhile go in the same write (group
+// commit): under load a code's mark costs no write of its own; alone it
+// costs one. It reports false when the write failed: the mark then waits
+// in the queue, and the caller starts a flush.
+func (o *outbox) markNow(id uint64, view *View, hide *Scheduled) bool {
+	o.mu.Lock()
+	o.queueLocked(id, view, hide)
+	o.mu.Unlock()
+
+	o.writeMu.Lock()
+	if o.queued(id) { // no write has taken it yet: this one takes it, and whatever else is queued
+		o.writeMarks()
+	}
+	o.writeMu.Unlock()
+
+	// It may have gone with another write, or with a commit (takeMarks):
+	// wait for that one's outcome.
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for o.busy[id] && !o.queuedLocked(id) {
+		o.marked.Wait()
+	}
+	return !o.busy[id]
+}
+
+func (o *outbox) queued(id uint64) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.queuedLocked(id)
+}
+
+func (o *outbox) queuedLocked(id uint64) bool { return slices.Contains(o.done, id) }
 
 // markDelay is how long a "sent" mark may wait for the session's next commit
 // to carry it (Commit.Done), before it is written on its own. On the hot
 // path the next commit comes first, so a purchase pays no extra fsync for
-// its marks; the price is a crash window (a message repeated after restart)
-// of at most this long after a send.
+// these marks; the price is a crash window (a message repeated after
+// restart) of at most this long after a send, which is why a code's mark
+// does not wait (markNow).
 const markDelay = 100 * time.Millisecond
 
 // takeMarks hands pending "sent" marks to a commit about to be written.
@@ -199,6 +253,7 @@ func (o *outbox) marksWritten(ids []uint64, ok bool) {
 		o.forget(ids)
 	} else {
 		o.done = append(ids, o.done...)
+		o.marked.Broadcast()
 	}
 }
 
@@ -208,6 +263,7 @@ func (o *outbox) forget(ids []uint64) {
 		delete(o.busy, id)
 		o.gone[id] = o.epoch
 	}
+	o.marked.Broadcast()
 }
 
 // flush writes pending marks until none are left, or a write fails (the
@@ -249,6 +305,7 @@ func (o *outbox) writeMarks() bool {
 		o.views = append(views, o.views...)
 		o.hides = append(hides, o.hides...)
 		o.log.Error("outbox: mark sent", "err", err)
+		o.marked.Broadcast()
 		return false
 	}
 	o.forget(done)
@@ -258,4 +315,14 @@ func (o *outbox) writeMarks() bool {
 		}
 	}
 	return true
+}
+
+// startFlush reports whether no flush is under way, claiming the right to
+// start one (the caller then calls flushLater).
+func (o *outbox) startFlush() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	start := !o.flushing
+	o.flushing = true
+	return start
 }

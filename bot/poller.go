@@ -52,8 +52,11 @@ func (b *Bot) PollAt(ctx context.Context, now time.Time) {
 		if now.Before(b.checks.nextCheck(t)) {
 			continue
 		}
-		if b.cfg.WebhookURL != "" && now.Sub(t.Created) < webhookOverdue {
-			continue // Bitrefill will call: polling is for webhooks overdue
+		if b.cfg.WebhookURL != "" && now.Sub(t.Created) < webhookOverdue && t.Created.After(b.started) {
+			// Bitrefill will call: polling is for webhooks overdue, and for
+			// invoices older than this process, whose webhook may have come
+			// while none listened (a crash, a restart).
+			continue
 		}
 		if t.Status == conversation.StatusUnpaid && !t.Expires.IsZero() && now.After(t.Expires.Add(expiryGrace)) {
 			continue // the expiry job closes it

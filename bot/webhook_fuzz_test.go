@@ -1,0 +1,45 @@
+package bot
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// What Bitrefill posts to the webhook names an invoice in one of the shapes
+// seen (its id at the top, under invoice_id, or wrapped in data or
+// invoice): each shape gives the id back exactly, and an id read from any
+// body is one the body holds. (FuzzWebhookInvoiceID checks that it cannot
+// escape the API path; FuzzDecodeResponse in bitrefill reads the rest.)
+func FuzzWebhookBody(f *testing.F) {
+	for _, s := range []string{"inv00001-0000-4000-8000-000000000000", "x", "../x", "a b", "ü", strings.Repeat("x", 129), `"quoted"`} {
+		f.Add(s, uint8(0))
+		f.Add(s, uint8(3))
+	}
+	f.Fuzz(func(t *testing.T, id string, shape uint8) {
+		if !utf8.ValidString(id) {
+			return // JSON cannot carry it
+		}
+		inner, _ := json.Marshal(map[string]any{"id": id, "status": "complete"})
+		bodies := []string{
+			string(inner),
+			`{"invoice_id":` + quote(id) + `}`,
+			`{"data":` + string(inner) + `}`,
+			`{"invoice":` + string(inner) + `,"event":"invoice.complete"}`,
+		}
+		body := bodies[int(shape)%len(bodies)]
+		got, ok := webhookInvoiceID([]byte(body))
+		if !ok {
+			if id != "" && len(id) <= 128 && !strings.ContainsAny(id, "/?#%\\ \t\r\n") {
+				t.Fatalf("%s refused", body)
+			}
+			return
+		}
+		if got != id {
+			t.Fatalf("%s read as %q", body, got)
+		}
+	})
+}
+
+func quote(s string) string { b, _ := json.Marshal(s); return string(b) }

@@ -39,6 +39,8 @@ type Config struct {
 	// set) so the caller can reschedule; 0 means one minute.
 	MaxRetryWait time.Duration
 	UserAgent    string
+	// Observer, when set, is told about every attempt (metrics).
+	Observer Observer
 	// Clock is the time the request budget runs on; nil means the system
 	// clock. Tests that move time by hand pass theirs.
 	Clock Clock
@@ -67,6 +69,7 @@ type Client struct {
 	maxBackoff time.Duration
 	maxWait    time.Duration
 	userAgent  string
+	observe    Observer
 	now        func() time.Time
 	sleep      func(ctx context.Context, d time.Duration) error
 
@@ -123,6 +126,7 @@ func New(cfg Config) (*Client, error) {
 		maxBackoff: cfg.MaxBackoff,
 		maxWait:    cfg.MaxRetryWait,
 		userAgent:  cfg.UserAgent,
+		observe:    cfg.Observer,
 		now:        time.Now,
 		sleep:      sleepCtx,
 	}
@@ -310,6 +314,13 @@ func (c *Client) once(ctx context.Context, method, path, target string, payload 
 	start := c.now()
 	res, err := c.hc.Do(req)
 	dur := c.now().Sub(start)
+	if c.observe != nil {
+		status := 0
+		if err == nil {
+			status = res.StatusCode
+		}
+		c.observe(Request{Method: method, Route: Route(path), Status: status, Duration: dur})
+	}
 	if err != nil {
 		cause := redactURLError(err)
 		c.log.LogAttrs(ctx, slog.LevelDebug, "bitrefill request failed",

@@ -61,6 +61,20 @@ type Config struct {
 	// BackupDir, when set, gets a daily hot backup; BackupKeep are kept (default 7).
 	BackupDir  string
 	BackupKeep int
+
+	// The shop's side (observe.go, operators.go, alerts.go, broadcast.go).
+	// Observer is told what happens, for metrics; nil: nobody.
+	Observer Observer
+	// Admins are the shop's operators: sale and trouble alerts in their
+	// private chat, and the operator commands (/stats, /recent, /balance),
+	// which are unknown commands to everyone else.
+	Admins []conversation.SessionKey
+	// LowBalance, when not zero, alerts operators when the Bitrefill account
+	// balance falls below it.
+	LowBalance bitrefill.Decimal
+	// BroadcastPace is the time between two /broadcast messages (default
+	// 50ms: 20 a second, bulk traffic below the platforms' overall limits).
+	BroadcastPace time.Duration
 }
 
 // Bot runs conversations. It is safe for concurrent use.
@@ -74,6 +88,7 @@ type Bot struct {
 	checks checks         // checks.go: invoice checks under way and their pacing
 	// esimTurn is where the next eSIM reminder run starts (jobs.go).
 	esimTurn rota
+	ops      *operators // operators.go: admins, their alerts, the shop's statistics
 	// started is when this process's Bot was made: an invoice created
 	// before it may have had its webhook while no process listened.
 	started time.Time
@@ -133,7 +148,8 @@ func New(cfg Config) (*Bot, error) {
 	b := &Bot{cfg: cfg, log: cfg.Logger.With("component", "bot"), started: cfg.Now()}
 	b.life, b.endLife = context.WithCancel(context.Background())
 	b.out = newOutbox(cfg.Store, last, b.log)
-	b.send = &courier{out: b.out, platforms: cfg.Platforms, hideAfter: cfg.HideCodesAfter, lang: b.lang, log: b.log,
+	b.ops = newOperators(cfg)
+	b.send = &courier{out: b.out, obs: b.ops.obs, platforms: cfg.Platforms, hideAfter: cfg.HideCodesAfter, lang: b.lang, log: b.log,
 		flushLater: func() {
 			b.wg.Add(1)
 			time.AfterFunc(markDelay, func() {
@@ -155,7 +171,12 @@ func (b *Bot) Wait() { b.wg.Wait() }
 func (b *Bot) Handle(ctx context.Context, in Incoming) {
 	b.wg.Add(1)
 	defer b.wg.Done()
-	b.process(withLocale(ctx, in.Locale), in.Key, in.Address, commandToken(in.Event))
+	b.ops.obs.Update(in.Address.Platform)
+	ev := commandToken(in.Event)
+	if b.operatorCommand(ctx, in.Key, in.Address, ev) { // operators.go
+		return
+	}
+	b.process(withLocale(ctx, in.Locale), in.Key, in.Address, ev)
 }
 
 // Run drives the scheduled work (jobs.go) until ctx ends, then waits for
@@ -171,6 +192,8 @@ func (b *Bot) Run(ctx context.Context) error {
 		return err
 	}
 	c.Start()
+	b.wg.Add(1)
+	go func() { defer b.wg.Done(); b.runBroadcasts(ctx) }() // broadcast.go; resumes one under way
 	// Whatever a previous process left unsent goes out now, not at the first tick.
 	b.Drain(ctx, b.cfg.Now())
 	<-ctx.Done()
@@ -178,6 +201,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	<-c.Stop().Done()
 	b.wg.Wait()
 	b.FlushMarks()
+	b.FlushStats(b.cfg.Now())
 	return nil
 }
 
@@ -320,6 +344,12 @@ func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conver
 		state = conversation.NewState(key, nonce(), localeOf(ctx))
 	}
 	now := b.cfg.Now()
+	// What the session had announced of an invoice, before the step: the
+	// difference is the news operators and metrics hear of (observe.go).
+	var prior purchaseSnapshot
+	if u, ok := ev.(conversation.InvoiceUpdated); ok {
+		prior = snapshotPurchase(state, u.Invoice.ID)
+	}
 	state, effects := b.cfg.Engine.Step(state, ev, now)
 
 	commit := Commit{Key: key, State: state, Address: addr}
@@ -351,7 +381,14 @@ func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conver
 	if u, ok := ev.(conversation.InvoiceUpdated); ok {
 		commit.Schedule = giftCardReminders(key, addr, u.Invoice, now)
 	}
-	commit.Outbox = b.outgoing(key, addr, replies, now)
+	own := b.outgoing(key, addr, replies, now)
+	var news invoiceNews
+	if u, ok := ev.(conversation.InvoiceUpdated); ok && prior.found {
+		news = newsOf(prior, u.Invoice)
+	}
+	// Operators' alerts are committed with the news they tell, and sent by
+	// the drain job under their own sessions' locks, as bulk traffic.
+	commit.Outbox = append(own, b.operatorRecords(news.alerts, now)...)
 	commit.Done = b.out.takeMarks()
 	handled := inboxUpdate(ctx) // inbox.go: done with the update's first commit
 	if handled != nil {
@@ -379,11 +416,12 @@ func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conver
 			inline = inline || !b.offScreenLock(e)
 		}
 	}
-	editRef := b.settle(ctx, held, commit.Outbox)
-	if b.cfg.InterimGrace > 0 && holdable(inline, commit.Outbox) {
-		b.hold(ctx, held, commit.Outbox)
+	b.ops.count(news, now)
+	editRef := b.settle(ctx, held, own)
+	if b.cfg.InterimGrace > 0 && holdable(inline, own) {
+		b.hold(ctx, held, own)
 	} else {
-		b.deliverAnswer(ctx, commit.Outbox, editRef)
+		b.deliverAnswer(ctx, own, editRef)
 	}
 
 	for _, e := range effects {
@@ -412,6 +450,7 @@ func (b *Bot) run(ctx context.Context, e conversation.Effect) conversation.Event
 	defer cancel()
 	switch e := e.(type) {
 	case conversation.SearchProducts:
+		b.ops.stats.add(b.cfg.Now(), func(d *DayStats) { d.Searches++ })
 		return b.searchProducts(ctx, e) // search.go
 	case conversation.LoadProduct:
 		if cat := b.cfg.Catalog; cat != nil {
@@ -508,6 +547,8 @@ func (b *Bot) createInvoice(ctx context.Context, e conversation.CreateInvoice) c
 	if err := b.cfg.Store.PutCheckoutInvoice(e.Checkout, created.ID); err != nil {
 		b.log.Error("record checkout", "err", err)
 	}
+	b.ops.obs.InvoiceCreated(e.Method)
+	b.ops.stats.add(b.cfg.Now(), func(d *DayStats) { d.Invoices++ })
 	return conversation.InvoiceCreated{Checkout: e.Checkout, Invoice: invoice(created)}
 }
 

@@ -19,6 +19,7 @@ import (
 type courier struct {
 	out       *outbox
 	platforms map[string]Platform
+	obs       Observer                             // replies accepted, 429s
 	hideAfter time.Duration                        // Config.HideCodesAfter
 	lang      func(conversation.SessionKey) string // the session's language, for the fallback notice
 	log       *slog.Logger
@@ -38,8 +39,12 @@ func (c *courier) attempt(ctx context.Context, r OutboxRecord, now time.Time) (b
 func (c *courier) attemptRef(ctx context.Context, r OutboxRecord, now time.Time) (bool, time.Duration, string) {
 	ref, err := c.deliverSafe(ctx, &r)
 	if err == nil {
+		c.obs.Reply(r.Address.Platform, now.Sub(r.Created))
 		c.sent(r, ref, now)
 		return true, 0, ref
+	}
+	if retryAfterOf(err) > 0 {
+		c.obs.Throttled(r.Address.Platform)
 	}
 	r.Attempts++
 	if r.Reply.Secret && r.Attempts >= codeFallbackAfter && !unreachable(err) && retryAfterOf(err) == 0 && c.fallback(ctx, r) {

@@ -53,4 +53,15 @@
 // conformance suite; nothing here changes. It does import the Bitrefill
 // client, because translating the vendor's types into the engine's
 // vocabulary is its job.
+//
+// The shop's operators (operators.go, alerts.go, broadcast.go) are told of
+// sales and trouble through the same outbox, as bulk traffic: the news is
+// read from what a step announced for the first time (observe.go), so each
+// payment, delivery and failure is counted and alerted once, in the same
+// transaction as the state that announces it. Metrics are an Observer the
+// shell calls with bounded categories only; bot/metrics implements it with
+// Prometheus, so the shell imports no metrics library. A store may also
+// implement StatsStore (daily statistics for /stats), BroadcastStore
+// (/broadcast and its progress) and OutboxCount (the outbox gauge); one
+// without them still runs the shop, without those features.
 package bot

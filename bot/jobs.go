@@ -52,7 +52,7 @@ func (b *Bot) jobs(ctx context.Context) []job {
 	if b.cfg.BackupDir != "" {
 		js = append(js, job{"backup", "@daily", wrap(b.BackupAt)})
 	}
-	return js
+	return append(js, b.operatorJobs(wrap)...) // operators.go
 }
 
 // ExpireAt closes unpaid invoices past their expiry: if Bitrefill still

@@ -35,6 +35,9 @@ type config struct {
 	HideCodesAfter        time.Duration
 	BackupDir, BackupKeep string
 	TestCrash             string
+	// The operator's side (observability.go, operators issue).
+	MetricsListen, LogFormat string
+	Admins, LowBalance       string
 }
 
 // sandbox reports whether no Bitrefill credentials were given.
@@ -96,12 +99,14 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if err := c.deliveryFlags(fs, getenv); err != nil {
 		return c, err
 	}
+	c.operatorFlags(fs, getenv)
 	fs.DurationVar(&c.SandboxDelay, "sandbox-delay", delay, "sandbox: time from a simulated payment to its confirmation, and again to delivery ($REFILLBOT_SANDBOX_DELAY)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "refillbot: buy Bitrefill gift cards, top-ups and eSIMs in chat.\n\n"+
 			"With no configuration it runs the sandbox (fake Bitrefill, no real money) in this terminal.\n"+
 			"Every flag can also be set with the environment variable named in its help.\n\nFlags:\n")
 		fs.PrintDefaults()
+		commandUsage(fs.Output()) // commands.go
 	}
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -140,6 +145,9 @@ func (c config) validate() error {
 		return err
 	}
 	if _, err := c.engine(false); err != nil {
+		return err
+	}
+	if err := c.validateOperators(); err != nil {
 		return err
 	}
 	return c.validateDelivery()

@@ -53,12 +53,17 @@ func main() {
 // run is the whole program; main only adds the process's signals and exit code.
 // It returns when ctx ends (a signal) or the terminal chat's input ends.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) > 0 { // refillbot doctor, backup, restore... (commands.go)
+		if cmd, ok := commands[args[0]]; ok {
+			return cmd(ctx, args[1:], getenv, stdout, stderr)
+		}
+	}
 	cfg, err := parseConfig(args, getenv, stderr)
 	if err != nil {
 		return err
 	}
-	level, _ := cfg.level()
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	logger := newLogger(cfg, stderr) // observability.go
+	obs := newMetrics(cfg)
 
 	tg, err := newTelegram(ctx, cfg, logger) // telegram.go; checks the token first
 	if err != nil {
@@ -81,9 +86,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	stopGrace := context.AfterFunc(ctx, func() { time.AfterFunc(shutdownGrace, cancelWork) })
 	defer stopGrace()
 
-	api, sim, err := bitrefillClient(workCtx, cfg, logger)
+	watch := &bitrefillWatch{metrics: obs} // observability.go
+	api, sim, err := bitrefillClient(workCtx, cfg, logger, watch.observe)
 	if err != nil {
 		return err
+	}
+	if obs != nil {
+		obs.BitrefillBudget(func() (int, bool) { rl := api.RateLimit(); return rl.Remaining, rl.Limit > 0 })
 	}
 
 	// The catalogue is empty at start: b.Run loads it in the background, and
@@ -135,18 +144,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	bcfg.Catalog = cat
 	deliveryConfig(&bcfg, cfg, webhookSecret, stderr, logger)
+	operatorConfig(&bcfg, cfg, obs) // observability.go
 	b, err := bot.New(bcfg)
 	if err != nil {
 		return err
 	}
+	watch.bot.Store(b)
 
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
+	health := &apiHealth{api: api}
 	if cfg.Listen != "" {
-		srv, err := serveHTTP(runCtx, cfg.Listen, st, &apiHealth{api: api}, logger, func(mux *http.ServeMux) {
+		srv, err := serveHTTP(runCtx, cfg.Listen, st, health, logger, func(mux *http.ServeMux) {
 			mountDelivery(mux, b, workCtx)
 			mountTelegram(mux, tg)
 		})
+		if err != nil {
+			return err
+		}
+		defer srv.Shutdown(context.Background())
+	}
+	if obs != nil {
+		srv, err := serveMetrics(runCtx, cfg.MetricsListen, obs, st, health, logger)
 		if err != nil {
 			return err
 		}
@@ -196,18 +215,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 // bitrefillClient builds the real client, or the in-process sandbox when no
 // credentials are set. A real API that cannot be reached stops start-up.
-func bitrefillClient(ctx context.Context, cfg config, logger *slog.Logger) (*bitrefill.Client, *bitrefilltest.Fake, error) {
+func bitrefillClient(ctx context.Context, cfg config, logger *slog.Logger, observe bitrefill.Observer) (*bitrefill.Client, *bitrefilltest.Fake, error) {
 	if cfg.sandbox() {
 		fake := bitrefilltest.New(bitrefilltest.Options{Sandbox: true, ConfirmAfter: cfg.SandboxDelay, DeliverAfter: cfg.SandboxDelay})
 		go fake.Run(ctx)
-		c, err := bitrefill.New(bitrefill.Config{BaseURL: "http://sandbox.bitrefill.invalid/v2", HTTPClient: fake.Client(), Logger: logger})
+		c, err := bitrefill.New(bitrefill.Config{BaseURL: "http://sandbox.bitrefill.invalid/v2", HTTPClient: fake.Client(), Logger: logger, Observer: observe})
 		return c, fake, err
 	}
 	limits, err := bitrefill.ParseLimits(cfg.RateLimits) // validated with the config
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := bitrefill.New(bitrefill.Config{BaseURL: cfg.APIURL, APIKey: cfg.APIKey, APIID: cfg.APIID, APISecret: cfg.APISecret, Logger: logger, Limits: limits})
+	c, err := bitrefill.New(bitrefill.Config{BaseURL: cfg.APIURL, APIKey: cfg.APIKey, APIID: cfg.APIID, APISecret: cfg.APISecret, Logger: logger, Limits: limits, Observer: observe})
 	if err != nil {
 		return nil, nil, err
 	}

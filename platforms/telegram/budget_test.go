@@ -44,7 +44,7 @@ func TestPurchaseMessageCalls(t *testing.T) {
 	// As the binary runs: cards from the catalogue, so the product's card
 	// is work done at once, like the search (a card Bitrefill must be asked
 	// for loads outside the session's lock, its "Loading…" sent at once).
-	e := newEnv(t, envOptions{tune: graceNeverEnds, catalog: true})
+	e := newEnv(t, envOptions{shell: graceNeverEnds, catalog: true})
 	b := e.newBuyer("Ava", "en")
 	if _, err := b.say("/start", txtWelcome); err != nil {
 		t.Fatal(err)
@@ -86,7 +86,7 @@ func TestPurchaseMessageCalls(t *testing.T) {
 // edits it in place: one message in the chat, sent then edited, for the
 // search — not a second one below it.
 func TestSlowAnswerEditsInterim(t *testing.T) {
-	e := newEnv(t, envOptions{tune: graceOverAtOnce})
+	e := newEnv(t, envOptions{shell: graceOverAtOnce})
 	b := e.newBuyer("Slo", "en")
 	if _, err := b.say("/start", txtWelcome); err != nil {
 		t.Fatal(err)

@@ -57,8 +57,7 @@ type envOptions struct {
 	tgOpts  telegramtest.Options
 	fake    bitrefilltest.Options // Sandbox is always on
 	noStart bool
-	// tune changes the shell's configuration before it is built.
-	tune func(*bot.Config)
+	shell   func(*bot.Config) // a last word on the shell's configuration
 	// catalog serves cards and searches from a catalogue loaded at start,
 	// as the binary does.
 	catalog bool
@@ -151,8 +150,8 @@ func (e *env) start() {
 		}
 		cfg.Catalog = cat
 	}
-	if e.o.tune != nil {
-		e.o.tune(&cfg)
+	if e.o.shell != nil {
+		e.o.shell(&cfg)
 	}
 	b, err := bot.New(cfg)
 	if err != nil {

@@ -167,15 +167,3 @@ func TestPacingHoldsTelegramLimits(t *testing.T) {
 		t.Errorf("%d sendMessage calls, want %d", got, want)
 	}
 }
-
-// waitFor waits for cond, failing the test after a deadline.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not after 30s", what)
-		}
-		time.Sleep(5 * time.Millisecond) // polling a condition, not synchronising on time
-	}
-}

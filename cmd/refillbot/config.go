@@ -22,7 +22,7 @@ type config struct {
 	SecretKey                        string
 	Listen, PublicURL                string
 	TelegramToken, TelegramURL       string
-	TelegramMode                     string
+	TelegramMode, TelegramRate       string
 	DiscordToken, DiscordAppID       string
 	DiscordGuild, DiscordURL         string
 	Methods                          string
@@ -62,6 +62,7 @@ func (c *config) settings() []setting {
 		{"TELEGRAM_BOT_TOKEN", "telegram-token", "", "enables Telegram", &c.TelegramToken},
 		{"TELEGRAM_API_URL", "telegram-api-url", "https://api.telegram.org", "Telegram Bot API server base", &c.TelegramURL},
 		{"TELEGRAM_MODE", "telegram-mode", "polling", "polling or webhook", &c.TelegramMode},
+		{"TELEGRAM_RATE_LIMIT", "telegram-rate-limit", "30", "messages per second the bot sends to Telegram overall (replies first, notifications with the rest); off for a Bot API server that does not limit", &c.TelegramRate},
 		{"DISCORD_BOT_TOKEN", "discord-token", "", "enables Discord (with DISCORD_APP_ID)", &c.DiscordToken},
 		{"DISCORD_APP_ID", "discord-app-id", "", "Discord application id", &c.DiscordAppID},
 		{"DISCORD_GUILD_ID", "discord-guild-id", "", "register slash commands in this server only", &c.DiscordGuild},

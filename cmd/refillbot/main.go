@@ -75,6 +75,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return err
 	}
 	defer st.Close()
+	if tg != nil {
+		tg.UseInbox(st) // updates are stored before Telegram is told they were received
+	}
 
 	// Work gets a context of its own, cancelled a grace period after the
 	// signal, so a purchase in flight can finish and be saved.

@@ -17,6 +17,7 @@ import (
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
+	"refillbot/bot"
 	"refillbot/conversation"
 )
 
@@ -92,7 +93,7 @@ func (a *Adapter) retry(ctx context.Context, name string, chat int64, paced bool
 	backoff := 200 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		if paced {
-			if err := a.pace.wait(ctx, chat); err != nil {
+			if err := a.pace.wait(ctx, chat, classOf(ctx, chat)); err != nil {
 				return err
 			}
 		}
@@ -628,19 +629,32 @@ func (a *Adapter) WebhookHandler() http.Handler {
 			http.Error(w, "bad request", http.StatusBadRequest)
 			return
 		}
-		var u models.Update
-		if err := json.Unmarshal(body, &u); err != nil {
+		var head struct {
+			ID int64 `json:"update_id"`
+		}
+		if err := json.Unmarshal(body, &head); err != nil {
 			// Telegram would retry a bad update forever: acknowledge it.
 			a.log.Warn("webhook: undecodable update", "err", err)
 			return
 		}
-		a.mu.Lock()
-		ready := a.handle != nil && !a.stopping
-		a.mu.Unlock()
-		if !ready {
-			http.Error(w, "not ready", http.StatusServiceUnavailable)
+		// Telegram is told the update was received (200) only once it is
+		// stored: a crash from now on does not lose it. Updates stored
+		// before Run or while it stops are handled by the next run.
+		a.resuming.RLock()
+		defer a.resuming.RUnlock()
+		fresh, err := a.inbox.PutUpdates(inboxPlatform, []bot.InboxUpdate{{ID: head.ID, Raw: body}})
+		if err != nil {
+			a.log.Warn("webhook: could not store the update; Telegram will send it again", "update_id", head.ID, "err", err)
+			http.Error(w, "try again", http.StatusServiceUnavailable)
 			return
 		}
-		a.enqueue(&u)
+		a.mu.Lock()
+		live := a.resumed && !a.stopping
+		a.mu.Unlock()
+		if live {
+			for _, u := range fresh {
+				a.dispatch(u)
+			}
+		}
 	})
 }

@@ -33,6 +33,13 @@ type Config struct {
 	APITimeout time.Duration
 	Logger     *slog.Logger
 	Now        func() time.Time
+	// InterimGrace is how long a step's interim message ("Searching…") is
+	// held back for the answer to replace it (interim.go); default 300ms,
+	// negative sends it at once. AfterFunc runs f after d and returns a
+	// function that stops it (default time.AfterFunc's): tests make the
+	// grace deterministic with it.
+	InterimGrace time.Duration
+	AfterFunc    func(d time.Duration, f func()) (stop func() bool)
 
 	// --- catalogue (issue 3; see search.go) ---
 	// Catalog, when set, serves searches from memory and Run keeps it
@@ -123,6 +130,12 @@ func New(cfg Config) (*Bot, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.InterimGrace == 0 {
+		cfg.InterimGrace = defaultInterimGrace
+	}
+	if cfg.AfterFunc == nil {
+		cfg.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
 	if cfg.DrainSpec == "" {
 		cfg.DrainSpec = "@every 2s"
@@ -227,10 +240,12 @@ func (b *Bot) process(ctx context.Context, key conversation.SessionKey, addr con
 			ok = false
 		}
 	}()
+	held := &interim{} // interim.go
+	defer b.settle(ctx, held, nil)
 	queue := []conversation.Event{ev}
 	for len(queue) > 0 {
 		ev, queue = queue[0], queue[1:]
-		next, loads, err := b.step(ctx, key, addr, ev)
+		next, loads, err := b.step(ctx, key, addr, ev, held)
 		if err != nil {
 			b.log.Error("step failed", "session", key.String(), "event", fmt.Sprintf("%T", ev), "err", err)
 			return false
@@ -323,7 +338,9 @@ func (b *Bot) offScreenLock(e conversation.Effect) bool {
 
 // step is the shell's loop body: load, Step, persist, then send and run
 // effects. Screen loads are returned for process to run outside the lock.
-func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conversation.Address, ev conversation.Event) (next []conversation.Event, loads []conversation.Effect, err error) {
+// held is the interim message of the step before, if any (interim.go):
+// this step's replies answer it.
+func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conversation.Address, ev conversation.Event, held *interim) (next []conversation.Event, loads []conversation.Effect, err error) {
 	state, found, err := b.cfg.Store.Session(key)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load session: %w", err)
@@ -378,13 +395,39 @@ func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conver
 	// the drain job under their own sessions' locks, as bulk traffic.
 	commit.Outbox = append(own, b.operatorRecords(news.alerts, now)...)
 	commit.Done = b.out.takeMarks()
+	handled := inboxUpdate(ctx) // inbox.go: done with the update's first commit
+	if handled != nil {
+		commit.Handled = &handled.ref
+	}
 	err = b.cfg.Store.Commit(commit)
 	b.out.marksWritten(commit.Done, err == nil)
 	if err != nil {
 		return nil, nil, fmt.Errorf("commit: %w", err)
 	}
+	if handled != nil {
+		handled.committed.Store(true)
+	}
+	// Only work done here, under the lock, has its interim held: a screen
+	// load runs with the lock released (the user may act meanwhile, and a
+	// held line must not go out after their next screen), and a queued
+	// checkout runs later on its own.
+	inline := false
+	for _, e := range effects {
+		switch e := e.(type) {
+		case conversation.Reply, conversation.TrackInvoice:
+		case conversation.CreateInvoice:
+			inline = inline || !queued[e.Checkout]
+		default:
+			inline = inline || !b.offScreenLock(e)
+		}
+	}
 	b.ops.count(news, now)
-	b.deliverNow(ctx, own)
+	editRef := b.settle(ctx, held, own)
+	if b.cfg.InterimGrace > 0 && holdable(inline, own) {
+		b.hold(ctx, held, own)
+	} else {
+		b.deliverAnswer(ctx, own, editRef)
+	}
 
 	for _, e := range effects {
 		if _, ok := e.(conversation.Reply); ok {

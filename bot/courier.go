@@ -30,11 +30,18 @@ type courier struct {
 // attempt sends one claimed record and records the outcome: whether it was
 // sent, and how long the platform asked everyone to wait (RetryAfter).
 func (c *courier) attempt(ctx context.Context, r OutboxRecord, now time.Time) (bool, time.Duration) {
+	ok, wait, _ := c.attemptRef(ctx, r, now)
+	return ok, wait
+}
+
+// attemptRef is attempt that also returns the platform's reference of the
+// message sent.
+func (c *courier) attemptRef(ctx context.Context, r OutboxRecord, now time.Time) (bool, time.Duration, string) {
 	ref, err := c.deliverSafe(ctx, &r)
 	if err == nil {
 		c.obs.Reply(r.Address.Platform, now.Sub(r.Created))
 		c.sent(r, ref, now)
-		return true, 0
+		return true, 0, ref
 	}
 	if retryAfterOf(err) > 0 {
 		c.obs.Throttled(r.Address.Platform)
@@ -46,7 +53,7 @@ func (c *courier) attempt(ctx context.Context, r OutboxRecord, now time.Time) (b
 		// sent next no longer waits behind it. The code stays in /orders.
 		c.log.Error("code message refused by the platform; sent a pointer to /orders instead", "platform", r.Address.Platform, "attempts", r.Attempts, "err", err)
 		c.sent(r, "", now)
-		return true, 0
+		return true, 0, ""
 	}
 	wait, drop := retryDelay(err, r.Attempts)
 	if drop && r.Reply.Secret {
@@ -56,7 +63,7 @@ func (c *courier) attempt(ctx context.Context, r OutboxRecord, now time.Time) (b
 	if drop {
 		c.log.Error("message dropped after repeated failures", "platform", r.Address.Platform, "attempts", r.Attempts, "err", err)
 		c.sent(r, "", now)
-		return true, 0
+		return true, 0, ""
 	}
 	c.log.Warn("send failed; will retry", "platform", r.Address.Platform, "attempts", r.Attempts, "retry_in", wait, "secret", r.Reply.Secret, "err", err)
 	c.out.setWaiting(r.Session, true)
@@ -64,7 +71,24 @@ func (c *courier) attempt(ctx context.Context, r OutboxRecord, now time.Time) (b
 		c.log.Error("outbox: record retry", "err", serr)
 	}
 	c.out.release(r.ID)
-	return false, retryAfterOf(err)
+	return false, retryAfterOf(err), ""
+}
+
+// editInto shows a claimed record by editing the message ref (an interim
+// message the record answers) and reports whether that worked; the record
+// is then sent, with ref as its message. On failure the caller sends it as
+// usual.
+func (c *courier) editInto(ctx context.Context, r OutboxRecord, ref string, now time.Time) bool {
+	ed, ok := c.platforms[r.Address.Platform].(Editor)
+	if !ok {
+		return false
+	}
+	if err := ed.Edit(ctx, r.Address, ref, r.Reply, nil); err != nil {
+		c.log.Debug("interim not edited into the answer; sending it anew", "platform", r.Address.Platform, "err", err)
+		return false
+	}
+	c.sent(r, ref, now)
+	return true
 }
 
 // codeFallbackAfter is how many ordinary failures (neither "unreachable"

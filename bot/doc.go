@@ -34,12 +34,20 @@
 // and a checkout whose turn is minutes away waits for it (queue.go).
 // Scheduled work (jobs.go) is a set of plain functions of now.
 //
+// A step that starts work and only says so ("Searching…") has its replies
+// held for a short grace (interim.go): an answer in time replaces them, so
+// the chat shows the answer alone and the platform's message budget is
+// spent on screens; a real wait shows them and edits the last into the
+// answer. Platforms that confirm updates before handling them keep the
+// updates in an inbox (inbox.go, a role of the store); the first commit an
+// update causes marks it done in the same transaction.
+//
 // The package speaks to chat platforms and storage through the small
 // interfaces declared here; it never imports platforms/* or storage, so
 // cmd/refillbot is the only place that knows the concrete types. Platforms
 // hand it one type, Incoming (ports.go), through Handle. The store is split
 // by role in store.go — Sessions, Outbox, WatchList, Timers, Upkeep, joined
-// as Store — each with its contract (atomicity, durability, ordering), and
+// as Store, and the platforms' Inbox (inbox.go) — each with its contract (atomicity, durability, ordering), and
 // carries the records of records.go; there is no other definition of them. A
 // new store implements those interfaces and passes storage/storetest, the
 // conformance suite; nothing here changes. A store shared by several

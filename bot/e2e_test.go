@@ -61,7 +61,8 @@ func TestPurchaseDeliversCode(t *testing.T) {
 // platform is asked to send, the stored session already issued the reply's
 // tokens, holds the invoice it shows, and has forgotten what it delivered.
 func TestPersistThenSend(t *testing.T) {
-	e := newEnv(t, envOptions{})
+	// Interim messages sent at once, so that they are checked too.
+	e := newEnv(t, envOptions{tune: sendInterimAtOnce})
 	u := e.newUser(true)
 	checked, menus := 0, 0
 	e.plat.onSend(func(to conversation.Address, r conversation.Reply) {
@@ -145,7 +146,9 @@ func TestSearchWhileACardLoads(t *testing.T) {
 // get their pair of replies, unmixed, and 20 other buyers all get their own
 // codes.
 func TestSessionOrdering(t *testing.T) {
-	e := newEnv(t, envOptions{})
+	// Interim messages sent at once: each search's "Searching for …" shows
+	// which query the results after it answer.
+	e := newEnv(t, envOptions{tune: sendInterimAtOnce})
 	// A little latency on every search makes the handlers overlap.
 	e.fake.InjectFault(bitrefilltest.Fault{Method: "GET", Path: "/products/search", Latency: 2 * time.Millisecond, Times: 100})
 
@@ -563,3 +566,7 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// sendInterimAtOnce turns the interim grace off: "Searching…" goes out
+// before the search, as on a platform where every wait is real.
+func sendInterimAtOnce(_ *env, cfg *bot.Config) { cfg.InterimGrace = -1 }

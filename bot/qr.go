@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"image/png"
 	"strings"
+	"sync"
 
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/oned"
@@ -20,8 +21,22 @@ import (
 const qrPixelsPerModule = 8
 
 // qrEncoder trades a few bytes of PNG size for speed: deflating the image
-// was the largest CPU cost of a whole purchase (see BENCHMARKS.md).
-var qrEncoder = png.Encoder{CompressionLevel: png.BestSpeed}
+// was the largest CPU cost of a whole purchase (see BENCHMARKS.md). Its
+// buffers — the deflate state above all, a few hundred KB set up afresh
+// for every image otherwise — are reused.
+var qrEncoder = png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: &pngBuffers{}}
+
+// pngBuffers is a png.EncoderBufferPool on a sync.Pool.
+type pngBuffers struct{ p sync.Pool }
+
+func (b *pngBuffers) Get() *png.EncoderBuffer {
+	if x, ok := b.p.Get().(*png.EncoderBuffer); ok {
+		return x
+	}
+	return nil
+}
+
+func (b *pngBuffers) Put(x *png.EncoderBuffer) { b.p.Put(x) }
 
 // renderQR draws content as a PNG QR code with medium error correction.
 func renderQR(content string) ([]byte, error) {

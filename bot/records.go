@@ -33,6 +33,10 @@ type Commit struct {
 	Done []uint64
 	// Schedule adds timed work, keyed by (Due, Name) so a repeat is a no-op.
 	Schedule []Scheduled
+	// Handled, when set, is the inbox update whose event this step is the
+	// first commit of: the store marks it done in the same transaction
+	// (Inbox, inbox.go).
+	Handled *InboxRef
 }
 
 // Tracked is an invoice being watched for the session that bought it.

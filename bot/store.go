@@ -51,7 +51,9 @@ type Sessions interface {
 	//     the whole commit); c.Done deleted from it (ids not there are
 	//     ignored);
 	//   - c.Schedule inserted into the timers, except an entry whose (Due,
-	//     Name) is already there, which is kept as it is.
+	//     Name) is already there, which is kept as it is;
+	//   - c.Handled, when set, marked done in the inbox as Inbox.DoneUpdate
+	//     does (a store without an inbox ignores it).
 	// Either all of it is durable when Commit returns nil, or none of it is
 	// visible and Commit returns an error.
 	Commit(c Commit) error

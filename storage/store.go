@@ -276,6 +276,8 @@ type commitOps struct {
 	indexed  []indexEntry
 	done     []uint64
 	schedule []keyValue
+	handled  *bot.InboxRef
+	at       time.Time
 }
 
 func (s *Store) prepareCommit(c bot.Commit) (*commitOps, error) {
@@ -303,6 +305,7 @@ func (s *Store) prepareCommit(c bot.Commit) (*commitOps, error) {
 		ops.indexed = append(ops.indexed, indexEntry{r.ID, rawSession(r.Session), r.NextTry})
 	}
 	ops.done = c.Done
+	ops.handled, ops.at = c.Handled, time.Now()
 	for _, sc := range c.Schedule {
 		kv, err := encodeScheduled(sc)
 		if err != nil {
@@ -345,6 +348,11 @@ func (s *Store) encodeSession(r sessionRecord) ([]byte, error) {
 }
 
 func (o *commitOps) apply(tx *bolt.Tx) error {
+	if h := o.handled; h != nil {
+		if err := markUpdateDone(tx, h.Platform, h.ID, o.at); err != nil { // inbox.go
+			return err
+		}
+	}
 	invoices, settled := tx.Bucket(bucketInvoices), tx.Bucket(bucketSettled)
 	if err := tx.Bucket(bucketSessions).Put(o.session.k, o.session.v); err != nil {
 		return err

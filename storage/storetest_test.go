@@ -19,3 +19,26 @@ func TestConformance(t *testing.T) {
 		return st
 	})
 }
+
+func TestInboxConformance(t *testing.T) {
+	open := func(t *testing.T, path string) *storage.Store {
+		st, err := storage.Open(path, storage.Options{NoSync: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	paths := map[storetest.InboxStore]string{}
+	storetest.RunInbox(t, func(t *testing.T) storetest.InboxStore {
+		path := filepath.Join(t.TempDir(), "bot.db")
+		st := open(t, path)
+		paths[st] = path
+		return st
+	}, func(t *testing.T, s storetest.InboxStore) storetest.InboxStore {
+		s.(*storage.Store).Close()
+		st := open(t, paths[s])
+		paths[st] = paths[s]
+		return st
+	})
+}

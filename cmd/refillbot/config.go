@@ -24,7 +24,7 @@ type config struct {
 	TelegramWebhookSecret            string
 	Listen, PublicURL                string
 	TelegramToken, TelegramURL       string
-	TelegramMode                     string
+	TelegramMode, TelegramRate       string
 	DiscordToken, DiscordAppID       string
 	DiscordGuild, DiscordURL         string
 	Methods                          string
@@ -66,6 +66,7 @@ func (c *config) settings() []setting {
 		{"TELEGRAM_API_URL", "telegram-api-url", "https://api.telegram.org", "Telegram Bot API server base", &c.TelegramURL},
 		{"TELEGRAM_MODE", "telegram-mode", "polling", "polling or webhook", &c.TelegramMode},
 		{"TELEGRAM_WEBHOOK_SECRET", "telegram-webhook-secret", "", "webhook mode: the secret token Telegram sends (default: random per start; with PostgreSQL generated once and kept there)", &c.TelegramWebhookSecret},
+		{"TELEGRAM_RATE_LIMIT", "telegram-rate-limit", "30", "messages per second the bot sends to Telegram overall (replies first, notifications with the rest); off for a Bot API server that does not limit", &c.TelegramRate},
 		{"DISCORD_BOT_TOKEN", "discord-token", "", "enables Discord (with DISCORD_APP_ID)", &c.DiscordToken},
 		{"DISCORD_APP_ID", "discord-app-id", "", "Discord application id", &c.DiscordAppID},
 		{"DISCORD_GUILD_ID", "discord-guild-id", "", "register slash commands in this server only", &c.DiscordGuild},

@@ -86,6 +86,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	} else if tg != nil && cfg.TelegramWebhookSecret != "" {
 		tg.UseWebhookSecret(cfg.TelegramWebhookSecret)
 	}
+	if ib, ok := st.(bot.Inbox); ok && tg != nil {
+		tg.UseInbox(ib) // updates are stored before Telegram is told they were received
+	}
 
 	// Work gets a context of its own, cancelled a grace period after the
 	// signal, so a purchase in flight can finish and be saved.

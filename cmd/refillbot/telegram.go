@@ -30,6 +30,10 @@ func newTelegram(ctx context.Context, cfg config, logger *slog.Logger) (*telegra
 		return nil, fmt.Errorf("TELEGRAM_API_URL %q is not an http(s) URL", cfg.TelegramURL)
 	}
 	opts := telegram.Options{Token: cfg.TelegramToken, APIURL: cfg.TelegramURL, Logger: logger}
+	var err error
+	if opts.Global, opts.NoPacing, err = telegram.ParseRateLimit(cfg.TelegramRate); err != nil {
+		return nil, err
+	}
 	if cfg.TelegramMode == "webhook" {
 		if cfg.Listen == "" || cfg.PublicURL == "" {
 			return nil, errors.New("TELEGRAM_MODE=webhook needs REFILLBOT_LISTEN and REFILLBOT_PUBLIC_URL")

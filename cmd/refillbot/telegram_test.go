@@ -118,6 +118,7 @@ func TestTelegramStartupErrors(t *testing.T) {
 		"unreachable API":     {map[string]string{"TELEGRAM_BOT_TOKEN": "42:not-the-token", "TELEGRAM_API_URL": "http://127.0.0.1:1"}, "cannot use the Bot API"},
 		"bad API URL":         {map[string]string{"TELEGRAM_BOT_TOKEN": "42:x", "TELEGRAM_API_URL": "telegram"}, "TELEGRAM_API_URL"},
 		"webhook without URL": {map[string]string{"TELEGRAM_BOT_TOKEN": srv.Token(), "TELEGRAM_API_URL": srv.URL(), "TELEGRAM_MODE": "webhook"}, "REFILLBOT_PUBLIC_URL"},
+		"bad rate limit":      {map[string]string{"TELEGRAM_BOT_TOKEN": srv.Token(), "TELEGRAM_API_URL": srv.URL(), "TELEGRAM_RATE_LIMIT": "fast"}, "TELEGRAM_RATE_LIMIT"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			args := []string{"-db", filepath.Join(t.TempDir(), "x.db")}

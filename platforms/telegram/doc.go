@@ -15,16 +15,21 @@
 // refused. It owns what Telegram asks of a well-behaved bot: every
 // callback query answered at once, updates of one chat handled in order (and
 // different chats in parallel, on its own queues rather than the library's
-// goroutine per update), outbound pacing per chat, per group and overall,
-// 429 answers retried after retry_after (which holds for every sender to
+// goroutine per update), outbound pacing per chat, per group and overall
+// (golang.org/x/time/rate) that spends the budget on replies first — a
+// message sent with the context its update was handled with, to that
+// update's chat — and gives notifications what is left, 429 answers retried after retry_after (which holds for every sender to
 // that chat), and purchases moved out of group chats into the private chat
 // (addressed commands, and bare ones that are ours).
 //
-// Long polling is the default, by the adapter's own getUpdates loop: its
-// offset stays at the first update not yet handled, so that updates still
-// queued at shutdown are handed to the next run instead of being lost (the
-// library's poller confirms every update as soon as it has fetched it). In
-// webhook mode, which Telegram allows only with an https:// URL,
+// Long polling is the default, by the adapter's own getUpdates loop. Every
+// update is written to the Inbox before Telegram is told it was received —
+// polling: the next call's offset, so one call per batch and no update
+// fetched twice; webhook: the 200 answer — and marked done there once
+// handled. A stop or a crash loses no update: the next run hands over those
+// still pending, and one Telegram sends again is recognised by its
+// update_id. In webhook mode, which Telegram allows only with an https://
+// URL,
 // WebhookHandler serves the updates and checks Telegram's secret token
 // itself (the library only logs a mismatch).
 package telegram

@@ -18,6 +18,7 @@ import (
 	"refillbot/bitrefill"
 	"refillbot/bitrefill/bitrefilltest"
 	"refillbot/bot"
+	"refillbot/bot/catalog"
 	"refillbot/conversation"
 	"refillbot/platforms/telegram"
 	"refillbot/platforms/telegram/telegramtest"
@@ -57,6 +58,9 @@ type envOptions struct {
 	fake    bitrefilltest.Options // Sandbox is always on
 	noStart bool
 	shell   func(*bot.Config) // a last word on the shell's configuration
+	// catalog serves cards and searches from a catalogue loaded at start,
+	// as the binary does.
+	catalog bool
 }
 
 type env struct {
@@ -128,6 +132,7 @@ func (e *env) start() {
 		st.Close()
 		e.tb.Fatal(err)
 	}
+	ad.UseInbox(st) // as the binary does: updates kept in the store
 	cfg := bot.Config{
 		API:       e.api,
 		Store:     st,
@@ -135,6 +140,15 @@ func (e *env) start() {
 		Engine:    conversation.Engine{Methods: []string{bitrefill.PayBitcoin, bitrefill.PayLightning}, Sandbox: true},
 		Simulator: e.fake,
 		Logger:    slog.New(slog.DiscardHandler),
+	}
+	graceNeverEnds(&cfg) // deterministic whatever the machine's speed (budget_test.go)
+	if e.o.catalog {
+		cat := catalog.New(e.api, catalog.Options{})
+		if err := cat.Refresh(e.ctx, time.Now()); err != nil {
+			st.Close()
+			e.tb.Fatal(err)
+		}
+		cfg.Catalog = cat
 	}
 	if e.o.shell != nil {
 		e.o.shell(&cfg)

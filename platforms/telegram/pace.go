@@ -2,8 +2,14 @@ package telegram
 
 import (
 	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Limit is a token bucket: Rate messages per second on average, with bursts
@@ -14,129 +20,182 @@ type Limit struct {
 }
 
 // Telegram's published limits for bots: about one message per second in a
-// chat (short bursts are tolerated), 30 per second overall, and 20 per
-// minute in a group.
+// chat (short bursts are tolerated: the per-chat burst holds one screen —
+// an image and its text, or a reply split in parts), 30 per second
+// overall, and 20 per minute in a group.
 var (
 	DefaultPerChat = Limit{Rate: 1, Burst: 3}
-	DefaultGlobal  = Limit{Rate: 30, Burst: 30}
+	DefaultGlobal  = Limit{Rate: 30, Burst: 10}
 	DefaultGroup   = Limit{Rate: 20.0 / 60, Burst: 3}
 )
 
-type bucket struct {
-	rate, burst float64
-	tokens      float64
-	last        time.Time
-	// until is the end of a wait Telegram asked for (a 429's retry_after):
-	// nobody sends through this bucket before it.
+// OverallLimit is the overall limit for rate messages a second (the
+// operator's TELEGRAM_RATE_LIMIT): a burst of a third of a second's worth,
+// so that a lull does not let a full second's budget go out at once on top
+// of the next second's.
+func OverallLimit(perSecond float64) Limit {
+	return Limit{Rate: perSecond, Burst: max(1, int(perSecond/3))}
+}
+
+// class is who is waiting for a message: a user who just did something
+// (interactive), or nobody in particular (bulk: notifications for a user
+// not looking, reminders, alerts, broadcasts).
+type class int
+
+const (
+	bulk class = iota
+	interactive
+)
+
+// limiter is one budget (a chat's, a group's, the bot's) and the end of a
+// wait Telegram asked for on it (a 429's retry_after): nobody sends through
+// it before then.
+type limiter struct {
+	lim   *rate.Limiter
 	until time.Time
 }
 
-func newBucket(l Limit, now time.Time) *bucket {
-	return &bucket{rate: l.Rate, burst: float64(max(l.Burst, 1)), tokens: float64(max(l.Burst, 1)), last: now}
+// newLimiter makes l's limiter; without a rate it only carries the waits
+// Telegram asks for.
+func newLimiter(l Limit) *limiter {
+	r := rate.Inf
+	if l.Rate > 0 {
+		r = rate.Limit(l.Rate)
+	}
+	return &limiter{lim: rate.NewLimiter(r, max(l.Burst, 1))}
 }
 
-// reserve takes a token and returns how long to wait before using it.
-// Tokens may go negative: each waiter gets its own later slot, in order.
-func (b *bucket) reserve(now time.Time) time.Duration {
-	if b == nil || b.rate <= 0 {
-		return 0
-	}
-	b.refill(now)
-	b.tokens--
-	if b.tokens >= 0 {
-		return 0
-	}
-	return time.Duration(-b.tokens / b.rate * float64(time.Second))
-}
+func (l *limiter) unlimited() bool { return l.lim.Limit() == rate.Inf }
 
-// block makes the bucket wait until now+d: senders already holding a slot
-// wait it out (see pacer.wait), and the slots handed out from now on start
-// after it, still spaced by the rate.
-func (b *bucket) block(now time.Time, d time.Duration) {
-	if b == nil {
-		return
-	}
-	b.until = maxTime(b.until, now.Add(d))
-	if b.rate > 0 {
-		b.refill(now)
-		b.tokens = min(b.tokens, 1) - d.Seconds()*b.rate
-	}
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}
-
-func (b *bucket) refill(now time.Time) {
-	if el := now.Sub(b.last).Seconds(); el > 0 {
-		b.tokens = min(b.burst, b.tokens+el*b.rate)
-		b.last = now
-	}
-}
-
-// pacer spaces outbound messages: per chat, per group chat and overall.
+// pacer spaces outbound messages per chat, per group chat and overall, and
+// spends the budget on replies first.
+//
+// A reply reserves its slot (rate.Limiter.Reserve): it queues only behind
+// other replies. Bulk traffic never reserves ahead: it takes a token only
+// when one is there now — overall, only while more than a reserve kept for
+// replies is left — and otherwise waits for the bucket to refill, one bulk
+// sender at a time (the others queue on bulkTurn, in order). So 2,000
+// queued notifications hold back no reply: a reply finds the reserve, or at
+// worst waits for the next token, and bulk gets what replies leave.
 type pacer struct {
 	perChat, group Limit
-	mu             sync.Mutex
-	global         *bucket
-	chats          map[int64]*bucket
-	groups         map[int64]*bucket
+	reserve        float64 // overall tokens bulk leaves for replies
+	bulkTurn       chan struct{}
+
+	mu     sync.Mutex
+	global *limiter // nil: no overall limit
+	chats  map[int64]*limiter
+	groups map[int64]*limiter
 }
 
 func newPacer(perChat, global, group Limit) *pacer {
-	p := &pacer{perChat: perChat, group: group, chats: map[int64]*bucket{}, groups: map[int64]*bucket{}}
+	p := &pacer{perChat: perChat, group: group, bulkTurn: make(chan struct{}, 1),
+		chats: map[int64]*limiter{}, groups: map[int64]*limiter{}}
 	if global.Rate > 0 {
-		p.global = newBucket(global, time.Now())
+		p.global = newLimiter(global)
+		p.reserve = math.Floor(float64(max(global.Burst, 1)) / 2)
 	}
 	return p
 }
 
 // wait blocks until a message to chat may be sent, or ctx ends. The chat's
-// (and group's) slot is taken first and the global one only once that has
-// come, so the global slot is the moment of sending: a global slot taken
-// early and used late would let sends bunch up beyond the global rate.
-// A slot that comes during a wait Telegram asked for (block) is used only
-// after that wait.
-func (p *pacer) wait(ctx context.Context, chat int64) error {
+// (and group's) slot comes first and the overall one last, so that the
+// overall slot is the moment of sending: one taken early and used late
+// would let sends bunch up beyond the overall rate.
+func (p *pacer) wait(ctx context.Context, chat int64, c class) error {
 	if p == nil {
 		return nil
 	}
 	p.mu.Lock()
-	now := time.Now()
-	var d time.Duration
-	if p.perChat.Rate > 0 {
-		d = p.take(p.chats, chat, p.perChat, now)
-	}
-	if chat < 0 && p.group.Rate > 0 { // group and channel ids are negative
-		d = max(d, p.take(p.groups, chat, p.group, now))
+	own := []*limiter{p.limiterFor(p.chats, chat, p.perChat)}
+	if chat < 0 { // group and channel ids are negative
+		own = append(own, p.limiterFor(p.groups, chat, p.group))
 	}
 	p.mu.Unlock()
-	if err := sleep(ctx, d); err != nil {
+	if err := p.take(ctx, own, c, 0); err != nil {
 		return err
 	}
-	if err := p.waitBlocked(ctx, func() time.Time {
-		return maxTime(p.chats[chat].untilOrZero(), p.groups[chat].untilOrZero())
-	}); err != nil {
-		return err
+	if p.global == nil {
+		return nil
 	}
-	p.mu.Lock()
-	d = p.global.reserve(time.Now())
-	p.mu.Unlock()
-	if err := sleep(ctx, d); err != nil {
-		return err
+	if c == bulk {
+		select {
+		case p.bulkTurn <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		defer func() { <-p.bulkTurn }()
 	}
-	return p.waitBlocked(ctx, func() time.Time { return p.global.untilOrZero() })
+	return p.take(ctx, []*limiter{p.global}, c, p.reserve)
 }
 
-// waitBlocked sleeps until the time until reports (read under p.mu) has
-// passed; it may move on while sleeping, when another 429 comes.
-func (p *pacer) waitBlocked(ctx context.Context, until func() time.Time) error {
+// take takes one token from every limiter in ls, waiting as the class
+// allows: a reply reserves its slot in each, bulk waits until each has more
+// than keep tokens now.
+func (p *pacer) take(ctx context.Context, ls []*limiter, c class, keep float64) error {
+	if len(ls) == 0 {
+		return nil
+	}
 	for {
 		p.mu.Lock()
-		d := time.Until(until())
+		now := time.Now()
+		var d time.Duration
+		for _, l := range ls {
+			d = max(d, l.until.Sub(now))
+		}
+		if d > 0 { // a wait Telegram asked for comes before any slot
+			p.mu.Unlock()
+			if err := sleep(ctx, d); err != nil {
+				return err
+			}
+			continue
+		}
+		if c == interactive {
+			rs := make([]*rate.Reservation, len(ls))
+			for i, l := range ls {
+				rs[i] = l.lim.ReserveN(now, 1) // always OK: n is within the burst
+				d = max(d, rs[i].DelayFrom(now))
+			}
+			p.mu.Unlock()
+			if err := sleep(ctx, d); err != nil {
+				for _, r := range rs {
+					r.Cancel() // the slot goes back to whoever comes next
+				}
+				return err
+			}
+			return p.waitBlocked(ctx, ls)
+		}
+		for _, l := range ls {
+			if l.unlimited() {
+				continue
+			}
+			if short := keep + 1 - l.lim.TokensAt(now); short > 0 {
+				d = max(d, time.Duration(short/float64(l.lim.Limit())*float64(time.Second))+time.Millisecond)
+			}
+		}
+		if d == 0 {
+			for _, l := range ls {
+				l.lim.AllowN(now, 1)
+			}
+			p.mu.Unlock()
+			return nil
+		}
+		p.mu.Unlock()
+		if err := sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+}
+
+// waitBlocked sleeps out a wait Telegram asked for while a reply slept
+// towards its slot.
+func (p *pacer) waitBlocked(ctx context.Context, ls []*limiter) error {
+	for {
+		p.mu.Lock()
+		var d time.Duration
+		for _, l := range ls {
+			d = max(d, time.Until(l.until))
+		}
 		p.mu.Unlock()
 		if d <= 0 {
 			return nil
@@ -145,13 +204,6 @@ func (p *pacer) waitBlocked(ctx context.Context, until func() time.Time) error {
 			return err
 		}
 	}
-}
-
-func (b *bucket) untilOrZero() time.Time {
-	if b == nil {
-		return time.Time{}
-	}
-	return b.until
 }
 
 // block makes every sender to chat wait d, as Telegram asked in a 429
@@ -163,18 +215,27 @@ func (p *pacer) block(chat int64, d time.Duration) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	now := time.Now()
+	until := time.Now().Add(d)
 	if chat == 0 {
 		if p.global == nil {
-			p.global = &bucket{last: now}
+			p.global = newLimiter(Limit{})
 		}
-		p.global.block(now, d)
+		p.global.until = maxTime(p.global.until, until)
 		return
 	}
-	p.bucketFor(p.chats, chat, p.perChat, now).block(now, d)
+	l := p.limiterFor(p.chats, chat, p.perChat)
+	l.until = maxTime(l.until, until)
 	if chat < 0 {
-		p.bucketFor(p.groups, chat, p.group, now).block(now, d)
+		g := p.limiterFor(p.groups, chat, p.group)
+		g.until = maxTime(g.until, until)
 	}
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -191,23 +252,56 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-func (p *pacer) take(m map[int64]*bucket, chat int64, l Limit, now time.Time) time.Duration {
-	return p.bucketFor(m, chat, l, now).reserve(now)
-}
-
-func (p *pacer) bucketFor(m map[int64]*bucket, chat int64, l Limit, now time.Time) *bucket {
-	b := m[chat]
-	if b == nil {
+// limiterFor is chat's limiter in m, made on first use (under p.mu).
+func (p *pacer) limiterFor(m map[int64]*limiter, chat int64, l Limit) *limiter {
+	x := m[chat]
+	if x == nil {
 		if len(m) >= 8192 {
-			// Forget buckets that have filled up again: they hold no debt.
-			for id, x := range m {
-				if x.refill(now); x.tokens >= x.burst && !x.until.After(now) {
+			// Forget the limiters that have filled up again: they hold no
+			// debt, and a new one starts full.
+			now := time.Now()
+			for id, y := range m {
+				if (y.unlimited() || y.lim.TokensAt(now) >= float64(y.lim.Burst())) && !y.until.After(now) {
 					delete(m, id)
 				}
 			}
 		}
-		b = newBucket(l, now)
-		m[chat] = b
+		x = newLimiter(l)
+		m[chat] = x
 	}
-	return b
+	return x
+}
+
+// replyKey marks the context an update is handled with: what is sent to
+// its chat with that context answers what the user just did. Everything
+// else — a notification sent with a background context, or a message to
+// another chat caused by this user (an operator's alert) — is bulk.
+type replyKey struct{}
+
+func withReplyTo(ctx context.Context, chat int64) context.Context {
+	return context.WithValue(ctx, replyKey{}, chat)
+}
+
+func classOf(ctx context.Context, chat int64) class {
+	if c, ok := ctx.Value(replyKey{}).(int64); ok && c == chat {
+		return interactive
+	}
+	return bulk
+}
+
+// ParseRateLimit reads the operator's overall limit (TELEGRAM_RATE_LIMIT):
+// messages per second, or "off" for a Bot API server that does not limit
+// (tests, benchmarks), which turns all pacing off; "" is the default, 30.
+func ParseRateLimit(s string) (l Limit, off bool, err error) {
+	switch s = strings.TrimSpace(s); strings.ToLower(s) {
+	case "":
+		return DefaultGlobal, false, nil
+	case "off":
+		return Limit{}, true, nil
+	}
+	r, err := strconv.ParseFloat(s, 64)
+	if err != nil || r <= 0 || math.IsInf(r, 0) || math.IsNaN(r) {
+		return Limit{}, false, fmt.Errorf("TELEGRAM_RATE_LIMIT %q: give messages per second (e.g. 30) or off", s)
+	}
+	return OverallLimit(r), false, nil
 }

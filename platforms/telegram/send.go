@@ -17,6 +17,7 @@ import (
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
+	"refillbot/bot"
 	"refillbot/conversation"
 )
 
@@ -92,7 +93,7 @@ func (a *Adapter) retry(ctx context.Context, name string, chat int64, paced bool
 	backoff := 200 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		if paced {
-			if err := a.pace.wait(ctx, chat); err != nil {
+			if err := a.pace.wait(ctx, chat, classOf(ctx, chat)); err != nil {
 				return err
 			}
 		}
@@ -628,56 +629,32 @@ func (a *Adapter) WebhookHandler() http.Handler {
 			http.Error(w, "bad request", http.StatusBadRequest)
 			return
 		}
-		var u models.Update
-		if err := json.Unmarshal(body, &u); err != nil {
+		var head struct {
+			ID int64 `json:"update_id"`
+		}
+		if err := json.Unmarshal(body, &head); err != nil {
 			// Telegram would retry a bad update forever: acknowledge it.
 			a.log.Warn("webhook: undecodable update", "err", err)
 			return
 		}
-		a.mu.Lock()
-		ready := a.handle != nil && !a.stopping
-		a.mu.Unlock()
-		if !ready {
-			http.Error(w, "not ready", http.StatusServiceUnavailable)
+		// Telegram is told the update was received (200) only once it is
+		// stored: a crash from now on does not lose it. Updates stored
+		// before Run or while it stops are handled by the next run.
+		a.resuming.RLock()
+		defer a.resuming.RUnlock()
+		fresh, err := a.inbox.PutUpdates(inboxPlatform, []bot.InboxUpdate{{ID: head.ID, Raw: body}})
+		if err != nil {
+			a.log.Warn("webhook: could not store the update; Telegram will send it again", "update_id", head.ID, "err", err)
+			http.Error(w, "try again", http.StatusServiceUnavailable)
 			return
 		}
-		a.enqueue(&u)
-		// Say 200 only once the update is handled: if this process dies
-		// first, Telegram delivers the update again — to another replica
-		// behind the same URL, or to this one restarted — instead of it
-		// being lost with the process. (A repeat is harmless: a button
-		// pressed twice finds its menu gone and is refused politely.)
-		if !a.awaitHandled(r.Context(), u.ID) {
-			http.Error(w, "not handled", http.StatusServiceUnavailable)
+		a.mu.Lock()
+		live := a.resumed && !a.stopping
+		a.mu.Unlock()
+		if live {
+			for _, u := range fresh {
+				a.dispatch(u)
+			}
 		}
 	})
-}
-
-// webhookWait bounds how long a webhook request waits for its update to be
-// handled, inside Telegram's own patience for an answer.
-const webhookWait = 50 * time.Second
-
-// awaitHandled waits until update id is handled (or was never queued), and
-// reports false if the request, the run or webhookWait ends first.
-func (a *Adapter) awaitHandled(ctx context.Context, id int64) bool {
-	t := time.NewTimer(webhookWait)
-	defer t.Stop()
-	for {
-		a.mu.Lock()
-		_, open := a.open[id]
-		progress, work := a.progress, a.workCtx
-		a.mu.Unlock()
-		if !open {
-			return true
-		}
-		select {
-		case <-progress:
-		case <-ctx.Done():
-			return false
-		case <-work.Done():
-			return false
-		case <-t.C:
-			return false
-		}
-	}
 }

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"refillbot/bot"
 	"regexp"
 	"slices"
 	"strconv"
@@ -22,6 +21,7 @@ import (
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
+	"refillbot/bot"
 	"refillbot/conversation"
 )
 
@@ -60,6 +60,10 @@ type Options struct {
 	// ShutdownGrace is how long events being handled may go on after Run's
 	// context ends (default 5s).
 	ShutdownGrace time.Duration
+	// Inbox keeps the updates received until they are handled (the store,
+	// in production); default NewMemoryInbox(), which loses those not yet
+	// handled with the process.
+	Inbox bot.Inbox
 }
 
 // Adapter is the Telegram platform. Send, Edit and Delete are safe for
@@ -74,20 +78,26 @@ type Adapter struct {
 	pace     *pacer
 	tokens   tokenMap
 
+	inbox bot.Inbox
+	// resuming is held by Run while it queues the updates an earlier run
+	// left in the inbox, and read-held by each webhook request storing its
+	// update: an update is queued either by Run's resume or by its own
+	// request, never by both, nor by neither.
+	resuming sync.RWMutex
+
 	mu       sync.Mutex
 	handle   func(context.Context, bot.Incoming)
 	workCtx  context.Context
 	queues   map[int64]*chatQueue
 	stopping bool
-	// lastUpdate is the highest update id received. open holds the ids
-	// received and queued but not yet handled to completion: Telegram is
-	// told only of the updates below the lowest of them (the offset of
-	// getUpdates), so that an update still queued when the process stops
-	// comes again after a restart rather than being lost.
-	lastUpdate int64
-	open       map[int64]struct{}
-	progress   chan struct{}  // closed and replaced when an update is done
-	wg         sync.WaitGroup // chat workers and callback answers
+	resumed  bool // Run has queued the inbox's pending updates
+	// open holds the updates queued or being handled, so that none is
+	// queued twice.
+	open map[int64]struct{}
+	// next is the getUpdates offset: one past the highest update stored in
+	// the inbox, which confirms to Telegram every update before it.
+	next int64
+	wg   sync.WaitGroup // chat workers and callback answers
 }
 
 type chatQueue struct {
@@ -146,7 +156,10 @@ func New(ctx context.Context, opts Options) (*Adapter, error) {
 		return nil, err
 	}
 	a := &Adapter{opts: opts, log: opts.Logger.With("component", "telegram"), queues: map[int64]*chatQueue{},
-		open: map[int64]struct{}{}, progress: make(chan struct{})}
+		open: map[int64]struct{}{}, inbox: opts.Inbox}
+	if a.inbox == nil {
+		a.inbox = NewMemoryInbox()
+	}
 	if !opts.NoPacing {
 		a.pace = newPacer(opts.PerChat, opts.Global, opts.Group)
 	}
@@ -225,12 +238,14 @@ func (a *Adapter) UseWebhookSecret(s string) {
 	}
 }
 
-// Run registers the command menus, then receives updates (long polling, or
-// the webhook) and hands each to handle, one at a time per chat, until ctx
-// ends. Events received then get ShutdownGrace to finish (after it their
-// Bot API calls fail fast, and events still queued are not handed over),
-// and the updates handled to completion are acknowledged: the others come
-// again after a restart. It returns nil after a clean shutdown.
+// Run registers the command menus, hands over the updates an earlier run
+// left in the inbox, then receives updates (long polling, or the webhook)
+// and hands each to handle, one at a time per chat, until ctx ends. Every
+// update is stored in the inbox before Telegram is told it was received,
+// and marked done there once handled. Events received get ShutdownGrace to
+// finish after ctx ends (after it their Bot API calls fail fast, and events
+// still queued are not handed over): those not handled stay in the inbox
+// for the next run. It returns nil after a clean shutdown.
 func (a *Adapter) Run(ctx context.Context, handle func(context.Context, bot.Incoming)) error {
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
@@ -242,6 +257,9 @@ func (a *Adapter) Run(ctx context.Context, handle func(context.Context, bot.Inco
 	a.mu.Unlock()
 
 	a.setCommands(ctx)
+	if err := a.resume(); err != nil {
+		return err
+	}
 	if a.secret != "" {
 		_, err := a.lib.SetWebhook(ctx, &tgbot.SetWebhookParams{
 			URL:            a.opts.WebhookURL,
@@ -267,104 +285,99 @@ func (a *Adapter) Run(ctx context.Context, handle func(context.Context, bot.Inco
 		a.log.Info("receiving updates by long polling", "bot", a.username)
 		a.poll(ctx)
 	}
-	// Events already received are handled (within the grace period), then
-	// acknowledged up to the first one that was not handled to completion:
-	// a restart does not lose the rest. Updates arriving from now on
-	// are refused and stay unacknowledged: Telegram hands them to the next
-	// run.
+	// Events already received are handled (within the grace period); the
+	// rest stay in the inbox for the next run, as do updates stored from
+	// now on. The last batch polled is confirmed: it is stored.
 	a.mu.Lock()
 	a.stopping = true
+	next := a.next
 	a.mu.Unlock()
 	a.wg.Wait()
-	if a.secret == "" {
-		if done := a.handled(); done > 0 {
-			a.acknowledge(done)
-		}
+	if a.secret == "" && next > 0 {
+		a.acknowledge(next - 1)
 	}
 	return nil
 }
 
-// handled is the highest update id up to which every update received has
-// been handled to completion.
-func (a *Adapter) handled() int64 {
+// resume queues the updates stored and not handled by an earlier run (or
+// stored by the webhook before Run started).
+func (a *Adapter) resume() error {
+	a.resuming.Lock()
+	defer a.resuming.Unlock()
+	pending, err := a.inbox.PendingUpdates(inboxPlatform)
+	if err != nil {
+		return fmt.Errorf("telegram: reading the updates left in the inbox: %w", err)
+	}
+	if len(pending) > 0 {
+		a.log.Info("handling updates received before the restart", "updates", len(pending))
+	}
+	for _, u := range pending {
+		a.dispatch(u)
+	}
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.handledLocked()
+	a.resumed = true
+	a.mu.Unlock()
+	return nil
 }
 
-// poll long-polls getUpdates until ctx ends. Its offset stays at the first
-// update not yet handled, so Telegram keeps every update the bot might
-// still lose; the updates it hands out again meanwhile are skipped. When a
-// poll brings nothing new — only updates still being handled, which
-// Telegram returns at once — the next waits for one of them to be done, or
-// a moment, rather than spinning.
+// poll long-polls getUpdates until ctx ends. Each batch is stored in the
+// inbox, then confirmed at once by the next call's offset — so one call per
+// batch, whatever the handling takes — and then handed over. A batch the
+// inbox cannot store is not confirmed: it comes again.
 func (a *Adapter) poll(ctx context.Context) {
 	var backoff time.Duration
+	retry := func(what string, err error) bool {
+		backoff = min(max(2*backoff, 100*time.Millisecond), 5*time.Second)
+		a.log.Warn(what, "err", err, "retry_in", backoff)
+		return sleep(ctx, backoff) == nil
+	}
 	for ctx.Err() == nil {
 		a.mu.Lock()
-		offset := a.handledLocked() + 1
-		progress := a.progress
+		offset := a.next
 		a.mu.Unlock()
-		updates, err := a.getUpdates(ctx, offset)
+		raws, err := a.getUpdates(ctx, offset)
 		if err != nil {
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || !retry("getUpdates", err) {
 				return
 			}
-			backoff = min(max(2*backoff, 100*time.Millisecond), 5*time.Second)
-			a.log.Warn("getUpdates", "err", err, "retry_in", backoff)
-			if sleep(ctx, backoff) != nil {
+			continue
+		}
+		if len(raws) == 0 {
+			backoff = 0
+			continue
+		}
+		batch := make([]bot.InboxUpdate, 0, len(raws))
+		last := offset - 1
+		for _, raw := range raws {
+			var head struct {
+				ID int64 `json:"update_id"`
+			}
+			if err := json.Unmarshal(raw, &head); err != nil {
+				a.log.Warn("getUpdates: update without an id", "err", err)
+				continue
+			}
+			batch = append(batch, bot.InboxUpdate{ID: head.ID, Raw: raw})
+			last = max(last, head.ID)
+		}
+		fresh, err := a.inbox.PutUpdates(inboxPlatform, batch)
+		if err != nil {
+			if !retry("storing updates in the inbox", err) {
 				return
 			}
 			continue
 		}
 		backoff = 0
-		fresh := 0
-		for _, raw := range updates {
-			// Most of a busy poll is updates already being handled: only
-			// their id is read.
-			var head struct {
-				ID int64 `json:"update_id"`
-			}
-			if err := json.Unmarshal(raw, &head); err != nil {
-				a.log.Warn("getUpdates: undecodable update", "err", err)
-				continue
-			}
-			a.mu.Lock()
-			seen := head.ID <= a.lastUpdate
-			a.mu.Unlock()
-			if seen {
-				continue
-			}
-			u := new(models.Update)
-			if err := json.Unmarshal(raw, u); err != nil {
-				a.log.Warn("getUpdates: undecodable update", "update_id", head.ID, "err", err)
-				u = &models.Update{ID: head.ID} // counted, not handled
-			}
-			fresh++
-			a.enqueue(u)
-		}
-		if len(updates) > 0 && fresh == 0 {
-			t := time.NewTimer(250 * time.Millisecond)
-			select {
-			case <-progress:
-			case <-t.C:
-			case <-ctx.Done():
-			}
-			t.Stop()
+		a.mu.Lock()
+		a.next = max(a.next, last+1)
+		a.mu.Unlock()
+		for _, u := range fresh {
+			a.dispatch(u)
 		}
 	}
 }
 
-func (a *Adapter) handledLocked() int64 {
-	done := a.lastUpdate
-	for id := range a.open {
-		done = min(done, id-1)
-	}
-	return done
-}
-
-// getUpdates makes one getUpdates call (the library's poller would confirm
-// every update it has received, handled or not).
+// getUpdates makes one getUpdates call (the library's poller decodes
+// every update into the library's types before we could store it as sent).
 func (a *Adapter) getUpdates(ctx context.Context, offset int64) ([]json.RawMessage, error) {
 	allowed, _ := json.Marshal([]string{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery})
 	form := url.Values{
@@ -397,9 +410,9 @@ func (a *Adapter) getUpdates(ctx context.Context, offset int64) ([]json.RawMessa
 }
 
 // acknowledge tells Telegram that every update up to last was received.
-// The library confirms an update only with its next getUpdates call, which
-// never comes after shutdown: without this the last batch would be handled
-// again after a restart.
+// An update is confirmed by the next getUpdates call, which never comes
+// after shutdown: without this the last batch would be fetched again after
+// a restart (and left out by the inbox, which has seen it).
 func (a *Adapter) acknowledge(last int64) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -441,35 +454,53 @@ func (a *Adapter) setCommands(ctx context.Context) {
 	}
 }
 
+// dispatch decodes a stored update and queues it; one that cannot be
+// handled (undecodable, or of a kind we do not serve) is done at once.
+func (a *Adapter) dispatch(stored bot.InboxUpdate) {
+	u := new(models.Update)
+	if err := json.Unmarshal(stored.Raw, u); err != nil {
+		a.log.Warn("undecodable update", "update_id", stored.ID, "err", err)
+		a.done(stored.ID)
+		return
+	}
+	u.ID = stored.ID
+	if queued, ignored := a.enqueue(u); !queued && ignored {
+		a.done(stored.ID)
+	}
+}
+
+// done marks an update handled in the inbox. Should that fail, the update
+// is handled again after a restart.
+func (a *Adapter) done(id int64) {
+	if err := a.inbox.DoneUpdate(inboxPlatform, id); err != nil {
+		a.log.Warn("could not mark an update done in the inbox", "update_id", id, "err", err)
+	}
+}
+
 // enqueue puts an update on its chat's queue and starts the chat's worker
 // if it is idle. A callback query is answered here, at once, so the user's
 // button stops spinning even while earlier events of the chat are handled.
-func (a *Adapter) enqueue(u *models.Update) {
+// It reports whether the update was queued, and if not, whether it is one
+// we ignore (rather than one left for the next run, or already queued).
+func (a *Adapter) enqueue(u *models.Update) (queued, ignored bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.stopping || a.handle == nil {
-		return
+		return false, false // stays in the inbox for the next run
 	}
-	// Counted even when ignored below: it has been received.
-	a.lastUpdate = max(a.lastUpdate, u.ID)
-	var chat int64
-	switch {
-	case u.Message != nil:
-		chat = u.Message.Chat.ID
-	case u.CallbackQuery != nil:
-		cq := u.CallbackQuery
+	if _, ok := a.open[u.ID]; ok {
+		return false, false
+	}
+	chat, ok := updateChat(u)
+	if cq := u.CallbackQuery; cq != nil {
 		a.wg.Add(1)
 		go func() {
 			defer a.wg.Done()
 			a.answer(cq)
 		}()
-		c, ok := callbackChat(cq)
-		if !ok {
-			return // an inline-mode message: not ours
-		}
-		chat = c.ID
-	default:
-		return
+	}
+	if !ok {
+		return false, true // another kind of update, or an inline-mode message: not ours
 	}
 	a.open[u.ID] = struct{}{}
 	q := a.queues[chat]
@@ -480,6 +511,7 @@ func (a *Adapter) enqueue(u *models.Update) {
 		go a.work(q)
 	}
 	q.items = append(q.items, u)
+	return true, false
 }
 
 // work drains one chat's queue, then exits.
@@ -498,19 +530,21 @@ func (a *Adapter) work(q *chatQueue) {
 		handle, ctx := a.handle, a.workCtx
 		a.mu.Unlock()
 		// After the grace period an event is not handed over at all: with
-		// its context over it could only be half handled. It stays open,
-		// and Telegram hands it to the next run.
+		// its context over it could only be half handled. It stays in the
+		// inbox for the next run.
 		if ctx.Err() != nil {
 			continue
 		}
-		a.process(ctx, handle, u)
-		if ctx.Err() == nil {
-			a.mu.Lock()
-			delete(a.open, u.ID)
-			close(a.progress)
-			a.progress = make(chan struct{})
-			a.mu.Unlock()
+		// The shell marks the update done with the first commit it causes;
+		// one that committed nothing is marked here, once handled.
+		hctx, handled := bot.WithInboxUpdate(ctx, inboxPlatform, u.ID)
+		a.process(hctx, handle, u)
+		if ctx.Err() == nil && !handled.Committed() {
+			a.done(u.ID)
 		}
+		a.mu.Lock()
+		delete(a.open, u.ID)
+		a.mu.Unlock()
 	}
 }
 
@@ -528,6 +562,9 @@ type pressed struct {
 }
 
 func (a *Adapter) process(ctx context.Context, handle func(context.Context, bot.Incoming), u *models.Update) {
+	if c, ok := updateChat(u); ok {
+		ctx = withReplyTo(ctx, c)
+	}
 	switch {
 	case u.Message != nil:
 		m := u.Message
@@ -571,6 +608,18 @@ func callbackChat(cq *models.CallbackQuery) (models.Chat, bool) {
 		return cq.Message.InaccessibleMessage.Chat, true
 	}
 	return models.Chat{}, false
+}
+
+// updateChat is the chat an update belongs to, for the updates we handle.
+func updateChat(u *models.Update) (int64, bool) {
+	switch {
+	case u.Message != nil:
+		return u.Message.Chat.ID, true
+	case u.CallbackQuery != nil:
+		c, ok := callbackChat(u.CallbackQuery)
+		return c.ID, ok
+	}
+	return 0, false
 }
 
 func (a *Adapter) incoming(from *models.User, chat int64, ev conversation.Event) bot.Incoming {

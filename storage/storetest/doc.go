@@ -8,4 +8,6 @@
 //
 // A new store is done when it implements those interfaces with bot's
 // records and passes Run; nothing else in the bot needs to know about it.
+// A store that also keeps the chat platforms' inbox (bot.Inbox, which the
+// Telegram adapter uses) passes RunInbox too.
 package storetest

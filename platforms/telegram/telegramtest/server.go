@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Options configures a Server. The zero value is ready to use.
@@ -26,6 +29,10 @@ type Options struct {
 	BotName     string // default "Refill Test Bot"
 	// WaitTimeout bounds every wait of the scripted users; default 10s.
 	WaitTimeout time.Duration
+	// WebhookConnections is how many updates are posted to a webhook at
+	// once (Telegram's max_connections); default 40, Telegram's default.
+	// One chat's updates go one at a time, in order.
+	WebhookConnections int
 	// WebhookClient posts updates to a webhook; default a client with a 5s
 	// timeout. A test serving its webhook with httptest.NewTLSServer passes
 	// that server's Client(), which trusts its certificate.
@@ -34,6 +41,12 @@ type Options struct {
 	// with --local, which accepts http:// webhook URLs. Telegram's own
 	// servers (the default) refuse them: "An HTTPS URL must be provided".
 	LocalMode bool
+	// Limits, when set, are the flood limits the server enforces (see
+	// TelegramLimits); by default it answers every call at once.
+	Limits *Limits
+	// CountOnly keeps counts of the calls (CallCounts, Throttled) but not
+	// each call (Calls): for long benchmarks.
+	CountOnly bool
 }
 
 // DefaultToken is the token a Server accepts unless Options.Token is set.
@@ -153,6 +166,9 @@ type Call struct {
 	At     time.Time
 	Status int    // HTTP status answered
 	Error  string // description of an error answer
+	// Throttled: answered 429 by the server's own flood limits
+	// (Options.Limits), not by an injected fault.
+	Throttled bool
 }
 
 // Fault makes the next Times calls of Method (case-insensitive; "" for any)
@@ -202,8 +218,22 @@ func (c *chat) notify() {
 }
 
 type pendingUpdate struct {
-	id  int64
-	raw json.RawMessage
+	id     int64
+	chat   int64 // the chat it comes from, 0 if none
+	raw    json.RawMessage
+	served bool // handed out by getUpdates already
+}
+
+// chatOfUpdate is the chat an update comes from: a message's, or the
+// pressed message's for a callback query.
+func chatOfUpdate(u map[string]any) int64 {
+	m, _ := u["message"].(map[string]any)
+	if cq, ok := u["callback_query"].(map[string]any); ok {
+		m, _ = cq["message"].(map[string]any)
+	}
+	c, _ := m["chat"].(map[string]any)
+	id, _ := c["id"].(int64)
+	return id
 }
 
 type query struct {
@@ -218,27 +248,32 @@ type Server struct {
 	opts Options
 	http *httptest.Server
 
-	mu          sync.Mutex
-	changed     chan struct{} // closed and replaced on every change
-	closed      bool
-	nextUpdate  int64
-	pending     []pendingUpdate
-	nextUser    int64
-	nextGroup   int64
-	nextQuery   int
-	nextFile    int
-	chats       map[int64]*chat
-	queries     map[string]*query
-	calls       []Call
-	faults      []*Fault
-	commands    map[string][]Command // by scope type + "/" + language code
-	webhook     string
-	secret      string
-	lastHookErr string
-	delivered   int
-	files       map[string][]byte
-	stop        chan struct{}
-	wg          sync.WaitGroup
+	mu           sync.Mutex
+	changed      chan struct{} // closed and replaced on every change
+	closed       bool
+	nextUpdate   int64
+	pending      []pendingUpdate
+	nextUser     int64
+	nextGroup    int64
+	nextQuery    int
+	nextFile     int
+	chats        map[int64]*chat
+	queries      map[string]*query
+	calls        []Call
+	counts       map[string]int // calls by method, as in the URL
+	throttled    []Call
+	flood        *flood
+	faults       []*Fault
+	commands     map[string][]Command // by scope type + "/" + language code
+	webhook      string
+	secret       string
+	lastHookErr  string
+	delivered    int
+	redelivered  int
+	hookFailures int
+	files        map[string][]byte
+	stop         chan struct{}
+	wg           sync.WaitGroup
 }
 
 // New starts a fake server. Close it when done (NewServer does that for a test).
@@ -255,6 +290,9 @@ func New(opts Options) *Server {
 	if opts.WaitTimeout <= 0 {
 		opts.WaitTimeout = 10 * time.Second
 	}
+	if opts.WebhookConnections <= 0 {
+		opts.WebhookConnections = 40
+	}
 	if opts.WebhookClient == nil {
 		opts.WebhookClient = &http.Client{Timeout: 5 * time.Second}
 	}
@@ -269,6 +307,10 @@ func New(opts Options) *Server {
 		commands:   map[string][]Command{},
 		files:      map[string][]byte{},
 		stop:       make(chan struct{}),
+		counts:     map[string]int{},
+	}
+	if l := opts.Limits; l != nil {
+		s.flood = &flood{l: *l, global: newBucket(l.Global), chats: map[int64]*rate.Limiter{}, groups: map[int64]*rate.Limiter{}}
 	}
 	s.http = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.wg.Add(1)
@@ -330,6 +372,32 @@ func (s *Server) Calls() []Call {
 	return slices.Clone(s.calls)
 }
 
+// CallCounts is how many calls of each method (as in the URL, e.g.
+// "sendMessage") the server has answered, errors included.
+func (s *Server) CallCounts() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.counts)
+}
+
+// Throttled returns every call the server answered 429 because of its own
+// flood limits (Options.Limits), oldest first.
+func (s *Server) Throttled() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.throttled)
+}
+
+func (s *Server) throttle(method string, chat int64) *apiError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	after, limited := s.flood.throttle(strings.ToLower(method), chat, time.Now())
+	if !limited {
+		return nil
+	}
+	return &apiError{status: 429, desc: fmt.Sprintf("Too Many Requests: retry after %d", after), retryAfter: after}
+}
+
 // CallsTo returns the calls of one method (case-insensitive).
 func (s *Server) CallsTo(method string) []Call {
 	var out []Call
@@ -379,6 +447,15 @@ func (s *Server) Webhook() string {
 	return s.webhook
 }
 
+// Redelivered is how many times getUpdates handed out an update it had
+// handed out before (not yet confirmed by the offset): a bot that confirms
+// what it has received at once causes none.
+func (s *Server) Redelivered() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.redelivered
+}
+
 // Pending is how many updates wait for the bot.
 func (s *Server) Pending() int {
 	s.mu.Lock()
@@ -423,7 +500,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		aerr = badRequest("%v", err)
 	default:
 		if aerr = s.fault(method, call.Chat); aerr == nil {
-			result, aerr = s.dispatch(r.Context(), strings.ToLower(method), params, files)
+			if aerr = s.throttle(method, call.Chat); aerr != nil {
+				call.Throttled = true
+			} else {
+				result, aerr = s.dispatch(r.Context(), strings.ToLower(method), params, files)
+			}
 		}
 	}
 	call.Status = 200
@@ -431,7 +512,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		call.Status, call.Error = aerr.status, aerr.desc
 	}
 	s.mu.Lock()
-	s.calls = append(s.calls, call)
+	if !s.opts.CountOnly {
+		s.calls = append(s.calls, call)
+	}
+	s.counts[method]++
+	if call.Throttled {
+		s.throttled = append(s.throttled, call)
+	}
 	s.notifyLocked()
 	s.mu.Unlock()
 	if aerr != nil {
@@ -603,7 +690,7 @@ func (s *Server) pushUpdate(build func(id int64) map[string]any) int64 {
 	if err != nil {
 		panic(err)
 	}
-	s.pending = append(s.pending, pendingUpdate{id: id, raw: raw})
+	s.pending = append(s.pending, pendingUpdate{id: id, chat: chatOfUpdate(u), raw: raw})
 	s.notifyLocked()
 	return id
 }
@@ -636,6 +723,10 @@ func (s *Server) getUpdates(ctx context.Context, p map[string]string) (any, *api
 			out := make([]json.RawMessage, n)
 			for i := range n {
 				out[i] = s.pending[i].raw
+				if s.pending[i].served {
+					s.redelivered++
+				}
+				s.pending[i].served = true
 			}
 			s.mu.Unlock()
 			return out, nil
@@ -694,9 +785,16 @@ func (s *Server) webhookInfo() any {
 	return info
 }
 
-// deliverWebhooks posts pending updates, in order, while a webhook is set.
+// deliverWebhooks posts pending updates while a webhook is set, as
+// Telegram does: on up to Options.WebhookConnections connections at once,
+// one chat's updates in order (the next only once the one before was
+// answered 2xx), a refused one again after a pause.
 func (s *Server) deliverWebhooks() {
 	defer s.wg.Done()
+	var inflight sync.WaitGroup
+	defer inflight.Wait()
+	sending := map[int64]bool{} // update ids being posted, under s.mu
+	busy := map[int64]bool{}    // chats with an update being posted, under s.mu
 	for {
 		s.mu.Lock()
 		if s.closed {
@@ -704,12 +802,24 @@ func (s *Server) deliverWebhooks() {
 			return
 		}
 		hook, secret, ch := s.webhook, s.secret, s.changed
-		var next *pendingUpdate
-		if hook != "" && len(s.pending) > 0 {
-			next = &s.pending[0]
+		var start []pendingUpdate
+		if hook != "" {
+			held := map[int64]bool{} // chats with an earlier update still to go
+			for _, p := range s.pending {
+				if len(sending)+len(start) >= s.opts.WebhookConnections {
+					break
+				}
+				if !sending[p.id] && !busy[p.chat] && !held[p.chat] {
+					start = append(start, p)
+				}
+				held[p.chat] = true
+			}
+			for _, p := range start {
+				sending[p.id], busy[p.chat] = true, true
+			}
 		}
 		s.mu.Unlock()
-		if next == nil {
+		if len(start) == 0 {
 			select {
 			case <-ch:
 			case <-s.stop:
@@ -717,47 +827,69 @@ func (s *Server) deliverWebhooks() {
 			}
 			continue
 		}
-		req, err := http.NewRequest(http.MethodPost, hook, bytes.NewReader(next.raw))
-		if err != nil {
-			s.hookFailed(err.Error())
-			continue
+		for _, p := range start {
+			inflight.Go(func() {
+				err := s.postUpdate(hook, secret, p.raw)
+				if err != nil {
+					s.hookFailed(err.Error())
+				}
+				s.mu.Lock()
+				delete(sending, p.id)
+				delete(busy, p.chat)
+				if err == nil {
+					if i := slices.IndexFunc(s.pending, func(q pendingUpdate) bool { return q.id == p.id }); i >= 0 {
+						s.pending = slices.Delete(s.pending, i, i+1)
+					}
+					s.delivered++
+					s.lastHookErr = ""
+				}
+				s.notifyLocked()
+				s.mu.Unlock()
+			})
 		}
-		req.Header.Set("Content-Type", "application/json")
-		if secret != "" {
-			req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
-		}
-		resp, err := s.opts.WebhookClient.Do(req)
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode/100 != 2 {
-				err = fmt.Errorf("Wrong response from the webhook: %s", resp.Status)
-			}
-		}
-		if err != nil {
-			s.hookFailed(err.Error())
-			continue
-		}
-		s.mu.Lock()
-		if len(s.pending) > 0 && s.pending[0].id == next.id {
-			s.pending = s.pending[1:]
-		}
-		s.delivered++
-		s.lastHookErr = ""
-		s.notifyLocked()
-		s.mu.Unlock()
 	}
+}
+
+// postUpdate posts one update to the webhook; an answer other than 2xx is
+// an error.
+func (s *Server) postUpdate(hook, secret string, raw []byte) error {
+	req, err := http.NewRequest(http.MethodPost, hook, bytes.NewReader(raw))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if secret != "" {
+		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
+	}
+	resp, err := s.opts.WebhookClient.Do(req)
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("Wrong response from the webhook: %s", resp.Status)
+	}
+	return nil
 }
 
 func (s *Server) hookFailed(msg string) {
 	s.mu.Lock()
 	s.lastHookErr = msg
+	s.hookFailures++
 	s.notifyLocked()
 	s.mu.Unlock()
 	select {
 	case <-time.After(50 * time.Millisecond):
 	case <-s.stop:
 	}
+}
+
+// WebhookFailures is how many webhook posts failed (no 2xx answer).
+func (s *Server) WebhookFailures() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hookFailures
 }
 
 // WebhookError is the last delivery error, "" after a success.

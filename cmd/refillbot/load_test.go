@@ -1,0 +1,286 @@
+package main
+
+// The load benchmark of BENCHMARKS.md: the real binary, in the sandbox,
+// against the fake Bot API server, with many buyers at once. It is a test
+// guarded by REFILLBOT_LOAD (it takes a while and prints numbers rather
+// than asserting them), e.g.
+//
+//	REFILLBOT_LOAD="users=50 think=0s rate=off rounds=4" go test -run TestLoad -v ./cmd/refillbot
+//
+// users: buyers at once; think: pause before each step; rate:
+// TELEGRAM_RATE_LIMIT (with a number the fake enforces Telegram's limits
+// and counts its 429s); rounds: purchases per buyer; mode: polling or
+// webhook.
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"refillbot/platforms/telegram/telegramtest"
+)
+
+type loadConfig struct {
+	users, rounds int
+	think         time.Duration
+	rate, mode    string
+}
+
+func parseLoad(t *testing.T, s string) loadConfig {
+	c := loadConfig{users: 50, rounds: 3, rate: "off", mode: "polling"}
+	for _, f := range strings.Fields(s) {
+		k, v, _ := strings.Cut(f, "=")
+		var err error
+		switch k {
+		case "users":
+			c.users, err = strconv.Atoi(v)
+		case "rounds":
+			c.rounds, err = strconv.Atoi(v)
+		case "think":
+			c.think, err = time.ParseDuration(v)
+		case "rate":
+			c.rate = v
+		case "mode":
+			c.mode = v
+		default:
+			err = fmt.Errorf("unknown setting")
+		}
+		if err != nil {
+			t.Fatalf("REFILLBOT_LOAD %q: %v", f, err)
+		}
+	}
+	return c
+}
+
+// loadStep is one step of the measured purchase: what the buyer does, and
+// what the screen that answers it says.
+type loadStep struct {
+	name string
+	do   func(d *telegramtest.Dialog) error
+	want string
+}
+
+var purchaseSteps = []loadStep{
+	{"search", func(d *telegramtest.Dialog) error { d.Say("amazon us"); return nil }, "Results for"},
+	{"product", func(d *telegramtest.Dialog) error { _, err := d.Tap("Amazon US"); return err }, "Values:"},
+	{"value", func(d *telegramtest.Dialog) error { d.Say("50"); return nil }, "Confirm your order"},
+	{"method", func(d *telegramtest.Dialog) error { _, err := d.Tap("Bitcoin"); return err }, "Invoice for"},
+}
+
+// procStat reads a process's CPU time (user+system) and peak RSS from /proc.
+func procStat(t *testing.T, pid int) (cpu time.Duration, hwmKB int) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fields after the command name (which may hold spaces): state is the
+	// 3rd field, utime the 14th, stime the 15th.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	cpu = time.Duration(ut+st) * time.Second / 100 // USER_HZ
+	s, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(s), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			hwmKB, _ = strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+		}
+	}
+	return cpu, hwmKB
+}
+
+func TestLoad(t *testing.T) {
+	spec, ok := os.LookupEnv("REFILLBOT_LOAD")
+	if !ok {
+		t.Skip("the load benchmark runs only with REFILLBOT_LOAD set (see BENCHMARKS.md)")
+	}
+	c := parseLoad(t, spec)
+	opts := telegramtest.Options{CountOnly: true, WaitTimeout: 2 * time.Minute, LocalMode: true}
+	if c.rate != "off" {
+		opts.Limits = &telegramtest.TelegramLimits
+	}
+	srv := telegramtest.NewServer(t, opts)
+	env := map[string]string{
+		"TELEGRAM_BOT_TOKEN":  srv.Token(),
+		"TELEGRAM_API_URL":    srv.URL(),
+		"TELEGRAM_RATE_LIMIT": c.rate,
+		"REFILLBOT_DB":        filepath.Join(t.TempDir(), "bot.db"),
+		"REFILLBOT_LOG_LEVEL": "warn",
+	}
+	if c.mode == "webhook" {
+		addr := freeAddr(t)
+		env["TELEGRAM_MODE"], env["REFILLBOT_LISTEN"], env["REFILLBOT_PUBLIC_URL"] = "webhook", addr, "http://"+addr
+	}
+	p := startProc(t, env)
+
+	buyers := make([]*telegramtest.Dialog, c.users)
+	for i := range buyers {
+		u := srv.NewUser("Load"+strconv.Itoa(i), "en")
+		buyers[i] = u.In(u.Chat())
+	}
+	// Every buyer has started the bot before the clock runs: start-up
+	// (the catalogue, the first connections) is not measured.
+	var wg sync.WaitGroup
+	for _, d := range buyers {
+		wg.Go(func() {
+			d.Say("/start")
+			if _, err := d.Await("Welcome"); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.Fatalf("stderr:\n%s", p.stderr.String())
+	}
+	calls0 := srv.CallCounts()
+	cpu0, _ := procStat(t, p.cmd.Process.Pid)
+
+	lat := make([][]time.Duration, len(purchaseSteps))
+	var mu sync.Mutex
+	start := time.Now()
+	for _, d := range buyers {
+		wg.Go(func() {
+			mine := make([][]time.Duration, len(purchaseSteps))
+			if c.think > 0 {
+				// Buyers arrive spread over a think time, not all at once.
+				time.Sleep(rand.N(c.think))
+			}
+			for range c.rounds {
+				for i, s := range purchaseSteps {
+					if c.think > 0 {
+						time.Sleep(c.think) // the buyer reading the screen, not synchronisation
+					}
+					t0 := time.Now()
+					if err := s.do(d); err != nil {
+						t.Error(err)
+						return
+					}
+					if _, err := d.Await(s.want); err != nil {
+						t.Error(err)
+						return
+					}
+					mine[i] = append(mine[i], time.Since(t0))
+				}
+			}
+			mu.Lock()
+			for i := range mine {
+				lat[i] = append(lat[i], mine[i]...)
+			}
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	cpu1, hwm := procStat(t, p.cmd.Process.Pid)
+	calls1 := srv.CallCounts()
+	if n := srv.WebhookFailures(); n > 0 {
+		t.Logf("webhook posts failed %d times; last: %s", n, srv.WebhookError())
+	}
+	throttled := len(srv.Throttled())
+	for i, c := range srv.Throttled() {
+		if i < 5 {
+			t.Logf("429: %s to chat %d at %s: %s", c.Method, c.Chat, c.At.Format("15:04:05.000"), c.Error)
+		}
+	}
+	p.stop()
+	if t.Failed() {
+		t.Fatalf("stderr:\n%s", p.stderr.String())
+	}
+	if ru, ok := p.cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		t.Logf("rusage of the whole run, start-up and shutdown included: user %v, system %v, max RSS %.1f MB",
+			time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano()), float64(ru.Maxrss)/1024)
+	}
+
+	purchases := c.users * c.rounds
+	updates := purchases * len(purchaseSteps)
+	delta := func(m string) int { return calls1[m] - calls0[m] }
+	messages := 0
+	for _, m := range []string{"sendMessage", "sendPhoto", "editMessageText", "editMessageCaption", "editMessageMedia", "editMessageReplyMarkup"} {
+		messages += delta(m)
+	}
+	all := 0
+	for m := range calls1 {
+		all += delta(m)
+	}
+	t.Logf("users=%d think=%v rate=%s mode=%s purchases=%d updates=%d in %v", c.users, c.think, c.rate, c.mode, purchases, updates, elapsed.Round(time.Millisecond))
+	t.Logf("updates/s %.0f", float64(updates)/elapsed.Seconds())
+	for i, s := range purchaseSteps {
+		l := lat[i]
+		slices.Sort(l)
+		if len(l) == 0 {
+			continue
+		}
+		pct := func(p float64) time.Duration { return l[min(len(l)-1, int(p*float64(len(l))))] }
+		t.Logf("  %-8s p50 %7.1f ms   p99 %7.1f ms", s.name, ms(pct(0.5)), ms(pct(0.99)))
+	}
+	t.Logf("message calls per purchase %.2f (send %d, photo %d, edits %d); all Bot API calls per purchase %.2f",
+		float64(messages)/float64(purchases), delta("sendMessage"), delta("sendPhoto"),
+		messages-delta("sendMessage")-delta("sendPhoto"), float64(all)/float64(purchases))
+	t.Logf("getUpdates per 1000 updates %.0f; answerCallbackQuery %d; 429 answers %d",
+		float64(delta("getUpdates"))*1000/float64(updates), delta("answerCallbackQuery"), throttled)
+	t.Logf("CPU-ms per purchase %.2f (CPU %v over %v: %.0f%% of a core); peak RSS %.1f MB",
+		ms(cpu1-cpu0)/float64(purchases), cpu1-cpu0, elapsed.Round(time.Millisecond),
+		100*(cpu1-cpu0).Seconds()/elapsed.Seconds(), float64(hwm)/1024)
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// TestIdle measures the real binary doing nothing: no users, Telegram by
+// long polling against the fake, the sandbox. Guarded by REFILLBOT_IDLE,
+// the time to watch, e.g.
+//
+//	REFILLBOT_IDLE=60s go test -run TestIdle -v ./cmd/refillbot
+//
+// It reports the share of a core used and the Bot API calls made while
+// idle; start-up (the catalogue, the command menus) is left out.
+func TestIdle(t *testing.T) {
+	spec, ok := os.LookupEnv("REFILLBOT_IDLE")
+	if !ok {
+		t.Skip("the idle measurement runs only with REFILLBOT_IDLE set (see BENCHMARKS.md)")
+	}
+	window, err := time.ParseDuration(spec)
+	if err != nil {
+		t.Fatalf("REFILLBOT_IDLE: %v", err)
+	}
+	srv := telegramtest.NewServer(t, telegramtest.Options{})
+	p := startProc(t, map[string]string{
+		"TELEGRAM_BOT_TOKEN":  srv.Token(),
+		"TELEGRAM_API_URL":    srv.URL(),
+		"REFILLBOT_DB":        filepath.Join(t.TempDir(), "bot.db"),
+		"REFILLBOT_LOG_LEVEL": "warn",
+	})
+	u := srv.NewUser("Idle", "en")
+	d := u.In(u.Chat())
+	d.Say("/start") // up and serving
+	if _, err := d.Await("Welcome"); err != nil {
+		t.Fatal(err)
+	}
+	calls0 := srv.CallCounts()
+	cpu0, _ := procStat(t, p.cmd.Process.Pid)
+	start := time.Now()
+	time.Sleep(window) // the measurement itself: the bot left alone
+	cpu1, hwm := procStat(t, p.cmd.Process.Pid)
+	elapsed := time.Since(start)
+	calls := srv.CallCounts()
+	p.stop()
+	var made []string
+	for m, n := range calls {
+		if n > calls0[m] {
+			made = append(made, fmt.Sprintf("%s %d", m, n-calls0[m]))
+		}
+	}
+	slices.Sort(made)
+	t.Logf("idle %v: CPU %v = %.3f%% of a core; peak RSS %.1f MB; Bot API calls: %s",
+		elapsed.Round(time.Second), cpu1-cpu0, 100*(cpu1-cpu0).Seconds()/elapsed.Seconds(), float64(hwm)/1024, strings.Join(made, ", "))
+}

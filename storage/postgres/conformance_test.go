@@ -25,3 +25,25 @@ func TestConformance(t *testing.T) {
 		return s
 	})
 }
+
+// TestInboxConformance runs the inbox's contract against PostgreSQL; a
+// restart is a second store on the same database.
+func TestInboxConformance(t *testing.T) {
+	pgtest.ServerURL(t)
+	urls := map[storetest.InboxStore]string{}
+	open := func(t *testing.T, url string) storetest.InboxStore {
+		s, err := postgres.Open(context.Background(), url, postgres.Options{Key: make([]byte, 32)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		urls[s] = url
+		return s
+	}
+	storetest.RunInbox(t, func(t *testing.T) storetest.InboxStore {
+		return open(t, pgtest.URL(t))
+	}, func(t *testing.T, s storetest.InboxStore) storetest.InboxStore {
+		s.(*postgres.Store).Close()
+		return open(t, urls[s])
+	})
+}

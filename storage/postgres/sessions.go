@@ -75,6 +75,9 @@ func (s *Store) commit(c bot.Commit) error {
 	if len(c.Done) > 0 {
 		queueDone(b, c.Done)
 	}
+	if c.Handled != nil {
+		queueUpdateDone(b, *c.Handled, now)
+	}
 	for _, sc := range c.Schedule {
 		if err := queueSchedule(b, sc, false); err != nil {
 			return err

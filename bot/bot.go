@@ -75,6 +75,11 @@ type Config struct {
 	// BroadcastPace is the time between two /broadcast messages (default
 	// 50ms: 20 a second, bulk traffic below the platforms' overall limits).
 	BroadcastPace time.Duration
+
+	// Leading, when set, says whether this process runs the scheduled jobs
+	// now: with replicas (replicas.go) one leader runs them, once per tick;
+	// the outbox drain runs on every replica. nil: always.
+	Leading func() bool
 }
 
 // Bot runs conversations. It is safe for concurrent use.
@@ -220,7 +225,7 @@ func (b *Bot) Run(ctx context.Context) error {
 // a search, an invoice — runs under the lock, so a user's events and their
 // answers stay strictly in order and a checkout makes one invoice.
 func (b *Bot) process(ctx context.Context, key conversation.SessionKey, addr conversation.Address, ev conversation.Event) (ok bool) {
-	unlock := b.locks.lock(key.String())
+	unlock := b.lockSession(ctx, key)
 	locked := true
 	defer func() {
 		if locked {
@@ -258,7 +263,7 @@ func (b *Bot) process(ctx context.Context, key conversation.SessionKey, addr con
 				queue = append(queue, res)
 			}
 		}
-		unlock = b.locks.lock(key.String())
+		unlock = b.lockSession(ctx, key)
 		locked = true
 	}
 	return true

@@ -50,7 +50,11 @@
 // as Store, and the platforms' Inbox (inbox.go) — each with its contract (atomicity, durability, ordering), and
 // carries the records of records.go; there is no other definition of them. A
 // new store implements those interfaces and passes storage/storetest, the
-// conformance suite; nothing here changes. It does import the Bitrefill
+// conformance suite; nothing here changes. A store shared by several
+// processes (PostgreSQL) adds two abilities the shell looks for
+// (replicas.go): a session lock that orders one user's events across all of
+// them, and outbox ids from one sequence; Config.Leading keeps the scheduled
+// jobs to the one replica that leads them. It does import the Bitrefill
 // client, because translating the vendor's types into the engine's
 // vocabulary is its job.
 //

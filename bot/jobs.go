@@ -36,6 +36,9 @@ type job struct {
 func (b *Bot) jobs(ctx context.Context) []job {
 	wrap := func(fn func(context.Context, time.Time)) func() {
 		return func() {
+			if !b.leading() {
+				return // another replica leads: it runs this tick
+			}
 			b.wg.Add(1)
 			defer b.wg.Done()
 			fn(ctx, b.cfg.Now())
@@ -43,7 +46,8 @@ func (b *Bot) jobs(ctx context.Context) []job {
 	}
 	js := []job{
 		{"poll", b.cfg.PollSpec, wrap(b.PollAt)},
-		{"outbox", b.cfg.DrainSpec, wrap(func(ctx context.Context, now time.Time) { b.Drain(ctx, now) })},
+		// Every replica drains: the store's claims keep them apart.
+		{"outbox", b.cfg.DrainSpec, func() { b.Drain(ctx, b.cfg.Now()) }},
 		{"expiry", "@every 1m", wrap(b.ExpireAt)},
 		{"scheduled", "@every 1m", wrap(b.DueAt)},
 		{"esim-reminders", "@every 1h", wrap(b.ESIMRemindersAt)},
@@ -394,7 +398,7 @@ func (b *Bot) CleanupAt(ctx context.Context, now time.Time) {
 
 // tidy re-reads the session under its lock, so a user's step in between wins.
 func (b *Bot) tidy(key conversation.SessionKey, now time.Time) {
-	unlock := b.locks.lock(key.String())
+	unlock := b.lockSession(context.Background(), key)
 	defer unlock()
 	st, found, err := b.cfg.Store.Session(key)
 	if err != nil || !found {

@@ -155,7 +155,7 @@ func (b *Bot) Drain(ctx context.Context, now time.Time) int {
 
 // drainSession sends one session's due records in order, under its lock.
 func (b *Bot) drainSession(ctx context.Context, key conversation.SessionKey, recs []OutboxRecord, now time.Time, paused map[string]bool) int {
-	unlock := b.locks.lock(key.String())
+	unlock := b.lockSession(ctx, key)
 	defer unlock()
 	sent := 0
 	for _, r := range recs {

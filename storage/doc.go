@@ -7,7 +7,9 @@
 // one process: an embedded store needs no operations work, its transactions
 // are serialisable, and the file lock turns "two bots on one database" — which
 // would double-announce deliveries and double-create invoices — into an
-// immediate, explicit error (ErrLocked) instead of silent corruption.
+// immediate, explicit error (ErrLocked) instead of silent corruption. A shop
+// that needs more than one process runs on PostgreSQL (storage/postgres),
+// and Dump hands `refillbot migrate` everything kept here to move it there.
 //
 // Store implements every role of the shell's store (bot.Sessions, bot.Outbox,
 // bot.WatchList, bot.Timers, bot.Upkeep) with bot's own records, and passes
@@ -26,9 +28,10 @@
 // step's transaction and deleted once the platform accepted them, so a crash
 // can repeat a message but never lose one. Records that can hold a
 // redemption code — sessions and outbox messages — are sealed with
-// AES-256-GCM when Options.Key is set (see LoadKey: REFILLBOT_SECRET_KEY or a
-// generated 0600 key file beside the database); the file keeps a sealed check
-// value so that opening it with another key fails at once.
+// AES-256-GCM (package sealed, shared with PostgreSQL) when Options.Key is
+// set (see LoadKey: REFILLBOT_SECRET_KEY or a generated 0600 key file beside
+// the database); the file keeps a sealed check value so that opening it with
+// another key fails at once.
 //
 // Every record carries its own version, and the file carries a schema version
 // in the meta bucket, so a binary that is rolled back refuses data it does not

@@ -48,7 +48,7 @@ func (s *Store) encodeOutbox(r bot.OutboxRecord) (keyValue, error) {
 	if err != nil {
 		return keyValue{}, fmt.Errorf("encode outbox record: %w", err)
 	}
-	return keyValue{outboxKey(r.ID), s.seal.close(v)}, nil
+	return keyValue{outboxKey(r.ID), s.seal.Seal(v)}, nil
 }
 
 func (s *Store) decodeOutbox(k, v []byte) (bot.OutboxRecord, error) {

@@ -344,7 +344,7 @@ func (s *Store) encodeSession(r sessionRecord) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.seal.close(v), nil
+	return s.seal.Seal(v), nil
 }
 
 func (o *commitOps) apply(tx *bolt.Tx) error {

@@ -26,6 +26,7 @@ var commands = map[string]command{
 	"backup":      runBackup,
 	"restore":     runRestore,
 	"healthcheck": runHealthcheck,
+	"migrate":     runMigrate, // migrate.go
 }
 
 // commandHelp is what -help says about each command (apart from the table
@@ -34,6 +35,7 @@ var commandHelp = [][2]string{
 	{"doctor", "check the configuration, database, Bitrefill, chat tokens and public URL; exit 1 on any failure"},
 	{"backup FILE", "write a consistent copy of the database to FILE (the bot must be stopped)"},
 	{"restore FILE", "replace the database with the backup FILE (the bot must be stopped); the old file is kept aside"},
+	{"migrate", "copy a bbolt shop into PostgreSQL: -from ./refillbot.db -to postgres://… (see migrate -help)"},
 	{"healthcheck", "ask the running bot's /healthz on REFILLBOT_METRICS_LISTEN; exit 1 unless it answers (container health checks)"},
 }
 

@@ -20,6 +20,8 @@ type config struct {
 	RateLimits                       string
 	DB                               string
 	SecretKey                        string
+	DatabaseURL                      string
+	TelegramWebhookSecret            string
 	Listen, PublicURL                string
 	TelegramToken, TelegramURL       string
 	TelegramMode, TelegramRate       string
@@ -56,12 +58,14 @@ func (c *config) settings() []setting {
 		{"BITREFILL_API_SECRET", "bitrefill-api-secret", "", "business/affiliate API secret", &c.APISecret},
 		{"BITREFILL_RATE_LIMITS", "bitrefill-rate-limits", "", "Bitrefill's request limits, for accounts with raised ones: class=N/period,… over general, products, ping, esims, e.g. general=600/10m,products=300/1m (default the documented 60/10m, 60/1m+1000/1h, 1/3s, 60/10m)", &c.RateLimits},
 		{"REFILLBOT_DB", "db", "./refillbot.db", "path of the bbolt database (created if missing)", &c.DB},
-		{"REFILLBOT_SECRET_KEY", "secret-key", "", "key for encrypting redemption codes at rest (default: generated key file beside the DB)", &c.SecretKey},
+		{"REFILLBOT_SECRET_KEY", "secret-key", "", "key for encrypting redemption codes at rest (default: generated key file beside the DB; required with PostgreSQL)", &c.SecretKey},
+		{"REFILLBOT_DATABASE_URL", "database-url", "", "postgres:// URL: PostgreSQL instead of bbolt; processes sharing it are replicas of one bot", &c.DatabaseURL},
 		{"REFILLBOT_LISTEN", "listen", "", "address of the bot's HTTP server (Bitrefill webhooks, Telegram webhook mode, /healthz), e.g. :8080; off when empty", &c.Listen},
 		{"REFILLBOT_PUBLIC_URL", "public-url", "", "public base URL of that server; invoices then carry a webhook_url under it", &c.PublicURL},
 		{"TELEGRAM_BOT_TOKEN", "telegram-token", "", "enables Telegram", &c.TelegramToken},
 		{"TELEGRAM_API_URL", "telegram-api-url", "https://api.telegram.org", "Telegram Bot API server base", &c.TelegramURL},
 		{"TELEGRAM_MODE", "telegram-mode", "polling", "polling or webhook", &c.TelegramMode},
+		{"TELEGRAM_WEBHOOK_SECRET", "telegram-webhook-secret", "", "webhook mode: the secret token Telegram sends (default: random per start; with PostgreSQL generated once and kept there)", &c.TelegramWebhookSecret},
 		{"TELEGRAM_RATE_LIMIT", "telegram-rate-limit", "30", "messages per second the bot sends to Telegram overall (replies first, notifications with the rest); off for a Bot API server that does not limit", &c.TelegramRate},
 		{"DISCORD_BOT_TOKEN", "discord-token", "", "enables Discord (with DISCORD_APP_ID)", &c.DiscordToken},
 		{"DISCORD_APP_ID", "discord-app-id", "", "Discord application id", &c.DiscordAppID},
@@ -134,6 +138,9 @@ func (c config) validate() error {
 	}
 	if c.TelegramMode != "polling" && c.TelegramMode != "webhook" {
 		return fmt.Errorf("TELEGRAM_MODE must be polling or webhook, not %q", c.TelegramMode)
+	}
+	if err := c.validateReplicas(); err != nil {
+		return err
 	}
 	if c.DB == "" {
 		return errors.New("REFILLBOT_DB must not be empty")

@@ -67,8 +67,12 @@ func (c config) backupDir() string {
 func (c config) backupKeep() int { n, _ := strconv.Atoi(c.BackupKeep); return n }
 
 // openStore opens the database with its encryption key and returns the
-// webhook secret (created on first use).
-func openStore(cfg config, logger *slog.Logger) (*storage.Store, string, error) {
+// webhook secret (created on first use): PostgreSQL with
+// REFILLBOT_DATABASE_URL (replicas.go), else the bbolt file.
+func openStore(ctx context.Context, cfg config, logger *slog.Logger) (store, string, error) {
+	if cfg.DatabaseURL != "" {
+		return openPostgres(ctx, cfg, logger)
+	}
 	key, source, err := storage.LoadKey(cfg.DB, cfg.SecretKey)
 	if err != nil {
 		return nil, "", err
@@ -98,6 +102,9 @@ func deliveryConfig(bcfg *bot.Config, cfg config, secret string, stderr io.Write
 	}
 	bcfg.HideCodesAfter = cfg.HideCodesAfter
 	bcfg.BackupDir, bcfg.BackupKeep = cfg.backupDir(), cfg.backupKeep()
+	if cfg.DatabaseURL != "" {
+		bcfg.BackupDir = "" // PostgreSQL is backed up with its own tools
+	}
 	if cfg.TestCrash != "" { // crash.go
 		c := crasher{point: cfg.TestCrash, stderr: stderr}
 		bcfg.Store = c.store(bcfg.Store)

@@ -18,7 +18,6 @@ import (
 	"refillbot/bot/catalog"
 	"refillbot/conversation"
 	"refillbot/platforms/discord"
-	"refillbot/storage"
 )
 
 var (
@@ -28,7 +27,7 @@ var (
 )
 
 // discordPlatform builds the Discord adapter, or nil when no token is set.
-func discordPlatform(cfg config, api *bitrefill.Client, cat *catalog.Catalog, st *storage.Store, logger *slog.Logger) (*discord.Adapter, error) {
+func discordPlatform(cfg config, api *bitrefill.Client, cat *catalog.Catalog, st store, logger *slog.Logger) (*discord.Adapter, error) {
 	if cfg.DiscordToken == "" {
 		return nil, nil
 	}

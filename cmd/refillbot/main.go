@@ -21,7 +21,7 @@ import (
 	"refillbot/platforms/console"
 	"refillbot/platforms/discord"
 	"refillbot/platforms/telegram"
-	"refillbot/storage"
+	"refillbot/storage/postgres"
 )
 
 // Compile-time checks that the concrete adapters fit the shell's interfaces.
@@ -70,13 +70,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return err
 	}
 
-	st, webhookSecret, err := openStore(cfg, logger) // delivery.go
+	st, webhookSecret, err := openStore(ctx, cfg, logger) // delivery.go
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if tg != nil {
-		tg.UseInbox(st) // updates are stored before Telegram is told they were received
+	// With PostgreSQL, one replica at a time polls, holds the gateway and
+	// runs the jobs (replicas.go).
+	lead := leadership{log: logger}
+	if pg, ok := st.(*postgres.Store); ok {
+		lead.pg = pg
+		if err := shareTelegramSecret(tg, cfg, pg); err != nil {
+			return err
+		}
+	} else if tg != nil && cfg.TelegramWebhookSecret != "" {
+		tg.UseWebhookSecret(cfg.TelegramWebhookSecret)
+	}
+	if ib, ok := st.(bot.Inbox); ok && tg != nil {
+		tg.UseInbox(ib) // updates are stored before Telegram is told they were received
 	}
 
 	// Work gets a context of its own, cancelled a grace period after the
@@ -97,7 +108,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 	// The catalogue is empty at start: b.Run loads it in the background, and
 	// searches go to the API until it is there, so start-up never waits.
-	cat := catalog.New(api, catalog.Options{RefreshEvery: catalogRefresh, MaxAge: 4 * catalogRefresh, Logger: logger})
+	jobs := lead.flag(ctx, "jobs") // replicas.go: with replicas, one runs the jobs
+	cat := catalog.New(catalogueSource(api, lead, jobs), catalog.Options{RefreshEvery: catalogRefresh, MaxAge: 4 * catalogRefresh, Logger: logger})
 	if sim != nil {
 		// The sandbox is in-process and answers in milliseconds: load it now,
 		// so the newcomer's very first search already forgives typos.
@@ -143,8 +155,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		bcfg.Simulator = sim
 	}
 	bcfg.Catalog = cat
+	bcfg.Leading = jobs
 	deliveryConfig(&bcfg, cfg, webhookSecret, stderr, logger)
-	operatorConfig(&bcfg, cfg, obs) // observability.go
+	bcfg.Store = keepAbilities(bcfg.Store, lead.pg) // replicas.go
+	operatorConfig(&bcfg, cfg, obs)                 // observability.go
 	b, err := bot.New(bcfg)
 	if err != nil {
 		return err
@@ -183,11 +197,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	running := 0
 	if tg != nil {
 		running++
-		go func() { done <- runTelegram(runCtx, tg, b) }()
+		go func() {
+			if cfg.TelegramMode == "webhook" { // every replica serves the webhook
+				done <- runTelegram(runCtx, tg, b)
+				return
+			}
+			done <- lead.run(runCtx, "telegram-polling", func(ctx context.Context) error { return runTelegram(ctx, tg, b) })
+		}()
 	}
 	if dc != nil {
 		running++
-		go func() { done <- runDiscord(runCtx, workCtx, dc, b) }()
+		go func() {
+			done <- lead.run(runCtx, "discord-gateway", func(ctx context.Context) error { return runDiscord(ctx, workCtx, dc, b) })
+		}()
 	}
 	if term != nil {
 		running++
@@ -240,7 +262,7 @@ func bitrefillClient(ctx context.Context, cfg config, logger *slog.Logger, obser
 
 // serveHTTP starts the bot's HTTP server. Binding happens here, so a busy
 // port is a start-up error rather than a log line.
-func serveHTTP(ctx context.Context, addr string, st *storage.Store, api *apiHealth, logger *slog.Logger, mount ...func(*http.ServeMux)) (*http.Server, error) {
+func serveHTTP(ctx context.Context, addr string, st store, api *apiHealth, logger *slog.Logger, mount ...func(*http.ServeMux)) (*http.Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := st.Ping(); err != nil {

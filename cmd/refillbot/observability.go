@@ -26,7 +26,6 @@ import (
 	"refillbot/platforms/console"
 	"refillbot/platforms/discord"
 	"refillbot/platforms/telegram"
-	"refillbot/storage"
 )
 
 // version is the build's version, set with -ldflags "-X main.version=v1.2.3"
@@ -191,7 +190,7 @@ func newMetrics(cfg config) *metrics.Metrics {
 // answers: liveness) and /readyz (the store answers and Bitrefill is
 // reachable, checked at most once a minute so probes do not spend the API's
 // request budget). Binding happens here, so a busy port stops start-up.
-func serveMetrics(ctx context.Context, addr string, m *metrics.Metrics, st *storage.Store, api *apiHealth, logger *slog.Logger) (*http.Server, error) {
+func serveMetrics(ctx context.Context, addr string, m *metrics.Metrics, st interface{ Ping() error }, api *apiHealth, logger *slog.Logger) (*http.Server, error) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

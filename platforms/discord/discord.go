@@ -165,6 +165,9 @@ func (t rewrite) RoundTrip(r *http.Request) (*http.Response, error) {
 func (a *Adapter) Run(ctx context.Context, handle func(context.Context, bot.Incoming)) error {
 	a.handle = handle
 	a.base = context.WithoutCancel(ctx)
+	a.mu.Lock()
+	a.stopped = false // Run again after a stop: a replica that leads anew
+	a.mu.Unlock()
 	cmds := Commands()
 	if _, err := a.s.ApplicationCommandBulkOverwrite(a.opts.AppID, a.opts.GuildID, cmds, discordgo.WithContext(ctx)); err != nil {
 		return fmt.Errorf("discord: registering slash commands: %w", describeErr(err))

@@ -228,6 +228,16 @@ func (a *Adapter) redact(err error) error {
 	return errors.New(strings.ReplaceAll(err.Error(), a.opts.Token, "<token>"))
 }
 
+// UseWebhookSecret replaces webhook mode's random secret token with s, for
+// replicas of one bot that must all accept the token the last setWebhook
+// registered. Call it before Run and before serving WebhookHandler; it does
+// nothing in polling mode or with an empty s.
+func (a *Adapter) UseWebhookSecret(s string) {
+	if a.secret != "" && s != "" {
+		a.secret = s
+	}
+}
+
 // Run registers the command menus, hands over the updates an earlier run
 // left in the inbox, then receives updates (long polling, or the webhook)
 // and hands each to handle, one at a time per chat, until ctx ends. Every

@@ -160,25 +160,16 @@ func (s *Store) Prune(before time.Time) (int, error) {
 	return n, nil
 }
 
-// backupPrefix names backup files: backupPrefix + UTC time + ".db".
-const backupPrefix = "refillbot-"
-
-// BackupTo writes a hot backup into dir (created 0700 if missing) as
-// refillbot-<UTC time>.db, then keeps only the newest keep backups there.
-// The copy is written to a temporary name and renamed, so a crash never
-// leaves a half backup under a backup's name. Sealed records stay sealed:
-// keep the key (file) somewhere else too, or the backup cannot be read.
-func (s *Store) BackupTo(dir string, now time.Time, keep int) (string, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("storage: backup: %w", err)
-	}
-	name := filepath.Join(dir, backupPrefix+now.UTC().Format("20060102T150405Z")+".db")
-	tmp, err := os.CreateTemp(dir, ".backup-*")
+// BackupFile writes a hot backup to name (mode 0600) and returns its size.
+// The copy is written beside it under a temporary name, synced and renamed,
+// so a crash never leaves a half backup under name.
+func (s *Store) BackupFile(name string) (int64, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(name), ".backup-*")
 	if err != nil {
-		return "", fmt.Errorf("storage: backup: %w", err)
+		return 0, fmt.Errorf("storage: backup: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // after a successful rename this is a no-op
-	_, err = s.Backup(tmp)
+	n, err := s.Backup(tmp)
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -192,7 +183,26 @@ func (s *Store) BackupTo(dir string, now time.Time, keep int) (string, error) {
 		err = os.Rename(tmp.Name(), name)
 	}
 	if err != nil {
+		return 0, fmt.Errorf("storage: backup: %w", err)
+	}
+	return n, nil
+}
+
+// backupPrefix names backup files: backupPrefix + UTC time + ".db".
+const backupPrefix = "refillbot-"
+
+// BackupTo writes a hot backup into dir (created 0700 if missing) as
+// refillbot-<UTC time>.db, then keeps only the newest keep backups there.
+// The copy is written to a temporary name and renamed, so a crash never
+// leaves a half backup under a backup's name. Sealed records stay sealed:
+// keep the key (file) somewhere else too, or the backup cannot be read.
+func (s *Store) BackupTo(dir string, now time.Time, keep int) (string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("storage: backup: %w", err)
+	}
+	name := filepath.Join(dir, backupPrefix+now.UTC().Format("20060102T150405Z")+".db")
+	if _, err := s.BackupFile(name); err != nil {
+		return "", err
 	}
 	if keep > 0 {
 		entries, err := os.ReadDir(dir)

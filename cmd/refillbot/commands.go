@@ -101,26 +101,9 @@ func runBackup(_ context.Context, args []string, getenv func(string) string, std
 	if _, err := os.Stat(file); err == nil {
 		return fmt.Errorf("%s exists: choose a new file name", file)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(file), ".refillbot-backup-*")
+	n, err := st.BackupFile(file)
 	if err != nil {
 		return err
-	}
-	defer os.Remove(tmp.Name())
-	n, err := st.Backup(tmp)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o600)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), file)
-	}
-	if err != nil {
-		return fmt.Errorf("backup: %w", err)
 	}
 	fmt.Fprintf(stdout, "backup written: %s (%d bytes). Codes in it are encrypted: keep the key (REFILLBOT_SECRET_KEY or %s) too, stored apart.\n", file, n, cfg.DB+storage.KeyFileSuffix)
 	return nil

@@ -80,18 +80,24 @@ func (c *config) settings() []setting {
 	}
 }
 
-// parseConfig reads the environment, then flags on top.
-func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
-	var c config
-	fs := flag.NewFlagSet("refillbot", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	for _, s := range c.settings() {
+// define adds each setting as a flag whose default is its variable's value,
+// so the environment is read first and a flag overrides it.
+func define(fs *flag.FlagSet, getenv func(string) string, settings []setting) {
+	for _, s := range settings {
 		def := s.def
 		if v := getenv(s.env); v != "" {
 			def = v
 		}
 		fs.StringVar(s.dst, s.flag, def, s.help+" ($"+s.env+")")
 	}
+}
+
+// parseConfig reads the environment, then flags on top.
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("refillbot", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	define(fs, getenv, c.settings())
 	delay := 3 * time.Second
 	if v := getenv("REFILLBOT_SANDBOX_DELAY"); v != "" {
 		d, err := time.ParseDuration(v)

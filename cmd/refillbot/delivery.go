@@ -29,16 +29,10 @@ func (c *config) deliveryFlags(fs *flag.FlagSet, getenv func(string) string) err
 		hide = d
 	}
 	fs.DurationVar(&c.HideCodesAfter, "hide-codes-after", hide, "remove code messages this long after sending them, where the platform can (0: never) ($REFILLBOT_HIDE_CODES_AFTER)")
-	for _, s := range []setting{
+	define(fs, getenv, []setting{
 		{"REFILLBOT_BACKUP_DIR", "backup-dir", "", "directory of the daily database backups (default: <db>.backups; off disables them)", &c.BackupDir},
 		{"REFILLBOT_BACKUP_KEEP", "backup-keep", "7", "how many daily backups to keep", &c.BackupKeep},
-	} {
-		def := s.def
-		if v := getenv(s.env); v != "" {
-			def = v
-		}
-		fs.StringVar(s.dst, s.flag, def, s.help+" ($"+s.env+")")
-	}
+	})
 	// Test only: make the process die at a crash point (crash.go).
 	c.TestCrash = getenv("REFILLBOT_TEST_CRASH")
 	return nil

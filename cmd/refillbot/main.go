@@ -260,11 +260,10 @@ func bitrefillClient(ctx context.Context, cfg config, logger *slog.Logger, obser
 	return c, nil, nil
 }
 
-// serveHTTP starts the bot's HTTP server. Binding happens here, so a busy
-// port is a start-up error rather than a log line.
-func serveHTTP(ctx context.Context, addr string, st store, api *apiHealth, logger *slog.Logger, mount ...func(*http.ServeMux)) (*http.Server, error) {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+// readiness answers 200 with ready when the store answers and Bitrefill is
+// reachable (api checks at most once a minute), else 503 naming which.
+func readiness(st interface{ Ping() error }, api *apiHealth, ready string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := st.Ping(); err != nil {
 			http.Error(w, "storage unavailable", http.StatusServiceUnavailable)
 			return
@@ -273,8 +272,15 @@ func serveHTTP(ctx context.Context, addr string, st store, api *apiHealth, logge
 			http.Error(w, "Bitrefill API unreachable", http.StatusServiceUnavailable)
 			return
 		}
-		fmt.Fprintln(w, "ok")
+		fmt.Fprintln(w, ready)
 	})
+}
+
+// serveHTTP starts the bot's HTTP server. Binding happens here, so a busy
+// port is a start-up error rather than a log line.
+func serveHTTP(ctx context.Context, addr string, st store, api *apiHealth, logger *slog.Logger, mount ...func(*http.ServeMux)) (*http.Server, error) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /healthz", readiness(st, api, "ok"))
 	for _, m := range mount {
 		m(mux)
 	}

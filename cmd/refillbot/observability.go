@@ -53,18 +53,12 @@ func buildVersion() string {
 
 // operatorFlags adds the settings of the operator's side.
 func (c *config) operatorFlags(fs *flag.FlagSet, getenv func(string) string) {
-	for _, s := range []setting{
+	define(fs, getenv, []setting{
 		{"REFILLBOT_METRICS_LISTEN", "metrics-listen", "", "address serving /metrics (Prometheus), /healthz and /readyz, e.g. 127.0.0.1:9090; never the public server; off when empty", &c.MetricsListen},
 		{"REFILLBOT_LOG_FORMAT", "log-format", "text", "text or json (for log collectors)", &c.LogFormat},
 		{"REFILLBOT_ADMINS", "admins", "", "the shop's operators, comma-separated platform:user (e.g. telegram:123,discord:456): sale and trouble alerts, /stats, /recent, /balance, /broadcast", &c.Admins},
 		{"REFILLBOT_LOW_BALANCE", "low-balance", "", "alert the operators when the Bitrefill balance falls below this amount (account currency); off when empty", &c.LowBalance},
-	} {
-		def := s.def
-		if v := getenv(s.env); v != "" {
-			def = v
-		}
-		fs.StringVar(s.dst, s.flag, def, s.help+" ($"+s.env+")")
-	}
+	})
 }
 
 func (c config) validateOperators() error {
@@ -196,17 +190,7 @@ func serveMetrics(ctx context.Context, addr string, m *metrics.Metrics, st inter
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if err := st.Ping(); err != nil {
-			http.Error(w, "storage unavailable", http.StatusServiceUnavailable)
-			return
-		}
-		if err := api.check(r.Context()); err != nil {
-			http.Error(w, "Bitrefill API unreachable", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ready")
-	})
+	mux.Handle("GET /readyz", readiness(st, api, "ready"))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("REFILLBOT_METRICS_LISTEN %s: %w", addr, err)

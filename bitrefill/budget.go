@@ -114,11 +114,11 @@ type budget struct {
 }
 
 type bucket struct {
-	n      int           // the documented rate: n per window
+	n      int // the documented rate: n per window
 	window time.Duration
-	lim   *rate.Limiter
-	floor [3]float64 // by rank: tokens a request must leave in the bucket
-	per   time.Duration
+	lim    *rate.Limiter
+	floor  [3]float64 // by rank: tokens a request must leave in the bucket
+	per    time.Duration
 	// bg caps Background requests at half the rate, so idle polling never
 	// keeps the bucket low for the next user.
 	bg *rate.Limiter

@@ -114,9 +114,11 @@ type budget struct {
 }
 
 type bucket struct {
-	lim   *rate.Limiter
-	floor [3]float64 // by rank: tokens a request must leave in the bucket
-	per   time.Duration
+	n      int // the documented rate: n per window
+	window time.Duration
+	lim    *rate.Limiter
+	floor  [3]float64 // by rank: tokens a request must leave in the bucket
+	per    time.Duration
 	// bg caps Background requests at half the rate, so idle polling never
 	// keeps the bucket low for the next user.
 	bg *rate.Limiter
@@ -148,23 +150,63 @@ func newBudget(l Limits, now func() time.Time, afterFunc func(time.Duration, fun
 			if r.N <= 0 || r.Per <= 0 {
 				continue
 			}
-			burst := max(r.N/10, 1)
-			refill := r.N - burst
-			if refill <= 0 {
-				refill = r.N // one per period: spacing alone keeps the window
+			limit, burst := shape(float64(r.N), r.Per)
+			bk := bucket{
+				n:      r.N,
+				window: r.Per,
+				lim:    rate.NewLimiter(limit, burst), // starts full
+				bg:     rate.NewLimiter(limit/2, max(burst/3, 1)),
+				per:    r.Per / time.Duration(r.N),
 			}
-			per := r.Per + r.Per/clockSkew
-			limit := rate.Limit(float64(refill) / per.Seconds())
-			cb.buckets = append(cb.buckets, bucket{
-				lim:   rate.NewLimiter(limit, burst), // starts full
-				bg:    rate.NewLimiter(limit/2, max(burst/3, 1)),
-				floor: [3]float64{0, math.Floor(float64(burst) / 3), math.Floor(float64(burst) * 2 / 3)},
-				per:   r.Per / time.Duration(r.N),
-			})
+			bk.floor = floors(burst)
+			cb.buckets = append(cb.buckets, bk)
 		}
 		b.classes[c] = cb
 	}
 	return b
+}
+
+// shape is the bucket that lets at most total requests through in any
+// window: a burst of a tenth (at least 1), refilled with the rest over the
+// window stretched for clock skew, or, when the burst is all of it, one
+// request per stretched window/total.
+func shape(total float64, window time.Duration) (rate.Limit, int) {
+	span := window + window/clockSkew
+	burst := max(int(total/10), 1)
+	refill := total - float64(burst)
+	if refill <= 0 {
+		refill = total // one per period: spacing alone keeps the window
+	}
+	return rate.Limit(refill / span.Seconds()), burst
+}
+
+// floors are the tokens each rank leaves in a bucket of burst: Interactive
+// a third, Background two thirds.
+func floors(burst int) [3]float64 {
+	return [3]float64{0, math.Floor(float64(burst) / 3), math.Floor(float64(burst) * 2 / 3)}
+}
+
+// share makes this budget 1/n of the configured one (n < 1 counts as 1):
+// every bucket's rate and burst are rescaled, tokens above the new burst
+// are dropped, and waiting requests are timed again.
+func (b *budget) share(n int) {
+	n = max(n, 1)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.now()
+	for c, cb := range b.classes {
+		for i := range cb.buckets {
+			bk := &cb.buckets[i]
+			limit, burst := shape(float64(bk.n)/float64(n), bk.window)
+			bk.lim.SetLimitAt(now, limit)
+			bk.lim.SetBurstAt(now, burst)
+			bk.bg.SetLimitAt(now, limit/2)
+			bk.bg.SetBurstAt(now, max(burst/3, 1))
+			bk.floor = floors(burst)
+			bk.per = bk.window * time.Duration(n) / time.Duration(bk.n)
+		}
+		b.pump(Class(c), now)
+	}
 }
 
 // wait is how long until a request of the given rank, with ahead requests

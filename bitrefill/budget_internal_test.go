@@ -3,6 +3,7 @@ package bitrefill
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -186,6 +187,90 @@ func TestBudgetNeverOverfillsAWindow(t *testing.T) {
 				t.Errorf("only %.1f requests per %v, limit %d", perWindow, l.window, l.n)
 			}
 		})
+	}
+}
+
+func TestSharedBudgetKeepsEachReplicaToItsShare(t *testing.T) {
+	// n replicas of one account, each with ShareBudget(n): a replica taking
+	// every token it can for two hours never puts more than limit/n in a
+	// window, so n of them together stay within the limit, and its pace is
+	// close to its share.
+	for _, l := range []struct {
+		name   string
+		limits Limits
+		class  Class
+		window time.Duration
+		n      int
+	}{
+		{"general", DefaultLimits(), ClassGeneral, 10 * time.Minute, 60},
+		{"products per hour", DefaultLimits(), ClassProducts, time.Hour, 1000},
+		{"raised", mustLimits(t, "general=600/10m"), ClassGeneral, 10 * time.Minute, 600},
+	} {
+		for _, replicas := range []int{1, 2, 3} {
+			t.Run(fmt.Sprintf("%s/%d replicas", l.name, replicas), func(t *testing.T) {
+				b, clk := newTestBudget(t, l.limits)
+				b.share(replicas)
+				var at []time.Time
+				for range 2 * 36000 {
+					for {
+						ok, _ := take(b, l.class, Paid)
+						if !ok {
+							break
+						}
+						at = append(at, clk.Now())
+					}
+					clk.Advance(100 * time.Millisecond)
+				}
+				share := float64(l.n) / float64(replicas)
+				worst := 0
+				for i := range at {
+					j, _ := slices.BinarySearchFunc(at, at[i].Add(l.window), func(a, t time.Time) int { return a.Compare(t) })
+					worst = max(worst, j-i)
+				}
+				if float64(worst) > share {
+					t.Errorf("%d requests in one window of %v, share %.1f", worst, l.window, share)
+				}
+				perWindow := float64(len(at)) / (2 * float64(time.Hour) / float64(l.window))
+				if perWindow < 0.85*share {
+					t.Errorf("only %.1f requests per %v, share %.1f", perWindow, l.window, share)
+				}
+			})
+		}
+	}
+}
+
+func TestSharedBudgetShrinksAFullBucketAndGrowsBack(t *testing.T) {
+	// A replica that started alone holds a full burst of 6; when a second
+	// joins, at most its share's burst of 3 is left to spend at once, and
+	// when the other leaves, the full rate comes back.
+	b, clk := newTestBudget(t, DefaultLimits())
+	b.share(2)
+	burst := 0
+	for {
+		if ok, _ := take(b, ClassGeneral, Paid); !ok {
+			break
+		}
+		burst++
+	}
+	if burst != 3 {
+		t.Errorf("burst after sharing with 2: %d, want 3", burst)
+	}
+	_, half := take(b, ClassGeneral, Paid)
+	b.share(1)
+	_, whole := take(b, ClassGeneral, Paid)
+	if whole >= half {
+		t.Errorf("wait alone %v, not shorter than shared %v", whole, half)
+	}
+	clk.Advance(time.Hour)
+	burst = 0
+	for {
+		if ok, _ := take(b, ClassGeneral, Paid); !ok {
+			break
+		}
+		burst++
+	}
+	if burst != 6 {
+		t.Errorf("burst alone again: %d, want 6", burst)
 	}
 }
 

@@ -185,6 +185,12 @@ func (c *Client) Delay(ctx context.Context, class Class) time.Duration {
 	return c.budget.delay(class, PriorityOf(ctx))
 }
 
+// ShareBudget makes this client's request budget 1/n of its Limits (n < 1
+// counts as 1): n processes sharing one Bitrefill account each take their
+// share, so together they stay within the account's limits. It may be
+// called at any time; waiting requests are timed again.
+func (c *Client) ShareBudget(n int) { c.budget.share(n) }
+
 // RateLimit returns the last rate-limit state seen in response headers.
 func (c *Client) RateLimit() RateLimit {
 	c.mu.Lock()

@@ -102,6 +102,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if err != nil {
 		return err
 	}
+	if lead.pg != nil {
+		shareBudget(workCtx, lead.pg, api, logger) // replicas.go
+	}
 	if obs != nil {
 		obs.BitrefillBudget(func() (int, bool) { rl := api.RateLimit(); return rl.Remaining, rl.Limit > 0 })
 	}

@@ -81,6 +81,52 @@ func openPostgres(ctx context.Context, cfg config, logger *slog.Logger) (*postgr
 	return st, secret, nil
 }
 
+// budgetShareEvery is how often a replica counts the live replicas to take
+// its share of the Bitrefill request budget: for at most this long after a
+// replica joins, the others still spend their old, larger shares.
+const budgetShareEvery = 15 * time.Second
+
+// shareBudget keeps api's request budget at 1/n of the account's, n the
+// live replicas on pg, counted now and every budgetShareEvery until ctx
+// ends, so the replicas together stay within the documented limits.
+func shareBudget(ctx context.Context, pg *postgres.Store, api *bitrefill.Client, logger *slog.Logger) {
+	ticks := time.NewTicker(budgetShareEvery)
+	share := keepShare(pg.LiveReplicas, api.ShareBudget, logger)
+	share(ctx)
+	go func() {
+		defer ticks.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-ticks.C:
+				share(ctx)
+			}
+		}
+	}()
+}
+
+// keepShare returns one refresh of the share: count the replicas, and set
+// the share when it changed. A failed count keeps the last share.
+func keepShare(count func(context.Context) (int, error), set func(int), logger *slog.Logger) func(context.Context) {
+	last := 1
+	return func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		n, err := count(ctx)
+		if err != nil {
+			logger.Warn("cannot count the live replicas; keeping the Bitrefill budget share", "component", "main", "replicas", last, "err", err)
+			return
+		}
+		n = max(n, 1)
+		if n != last {
+			set(n)
+			logger.Info("Bitrefill request budget shared among the live replicas", "component", "main", "replicas", n)
+			last = n
+		}
+	}
+}
+
 // leadership runs, on a store shared by replicas, what one replica at a
 // time may do. On bbolt (one process) everything simply runs.
 type leadership struct {

@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -159,5 +162,42 @@ func TestFollowersLoadTheLeadersCatalogue(t *testing.T) {
 	q := catalog.Query{Text: "amazon us"}
 	if got := follower.Search(q); len(got) == 0 || got[0].ID != leader.Search(q)[0].ID {
 		t.Errorf("follower's search differs from the leader's")
+	}
+}
+
+func TestBudgetShareFollowsTheLiveReplicas(t *testing.T) {
+	// Counts seen on successive refreshes, and the shares set: only
+	// changes are set, a failed count keeps the last share, and no count
+	// ever gives more than the whole budget.
+	for _, tc := range []struct {
+		name   string
+		counts []int // -1: the count fails
+		want   []int
+	}{
+		{"alone", []int{1, 1}, nil},
+		{"a second joins and leaves", []int{1, 2, 2, 1}, []int{2, 1}},
+		{"three, one dies", []int{3, 3, 2}, []int{3, 2}},
+		{"a failed count keeps the share", []int{2, -1, 2}, []int{2}},
+		{"never above the whole budget", []int{0, 2, 0}, []int{2, 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			i := 0
+			count := func(context.Context) (int, error) {
+				n := tc.counts[i]
+				i++
+				if n < 0 {
+					return 0, errors.New("database down")
+				}
+				return n, nil
+			}
+			var got []int
+			refresh := keepShare(count, func(n int) { got = append(got, n) }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			for range tc.counts {
+				refresh(context.Background())
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("shares set %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

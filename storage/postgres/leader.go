@@ -80,7 +80,40 @@ func (s *Store) stayAlive(ctx context.Context, l *Lease) {
 		if l, err = s.Lead(ctx, livenessRole+s.replica); err != nil {
 			return // closed
 		}
+		if err := l.countIn(ctx); err != nil {
+			l.Release() // taken again at once, counted this time
+		}
 	}
+}
+
+// replicasKey is a lock every liveness session also holds, shared: the
+// lock names of the others cannot be told from a hash, but the holders of
+// this one are the live replicas.
+var replicasKey = leaderKey("live replicas")
+
+// countIn has the liveness session l hold the shared replicas lock; shared
+// holders never wait for each other.
+func (l *Lease) countIn(ctx context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, err := l.conn.Exec(ctx, `SELECT pg_advisory_lock_shared($1)`, replicasKey)
+	return err
+}
+
+// LiveReplicas counts the replicas running on this database now (this one
+// included): a replica's session holds its lock until the process ends.
+func (s *Store) LiveReplicas(ctx context.Context) (int, error) {
+	k := uint64(replicasKey)
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks
+		WHERE locktype = 'advisory' AND objsubid = 1 AND granted AND mode = 'ShareLock'
+			AND classid::bigint = $1 AND objid::bigint = $2
+			AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+		int64(k>>32), int64(k&0xffffffff)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: live replicas: %w", err)
+	}
+	return n, nil
 }
 
 func leaderKey(name string) int64 {

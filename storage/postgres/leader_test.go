@@ -108,3 +108,41 @@ func TestOneSessionAtATimeAcrossReplicas(t *testing.T) {
 		t.Fatal("replica b did not get the lock replica a released")
 	}
 }
+
+func TestLiveReplicasCountsRunningProcesses(t *testing.T) {
+	url := pgtest.URL(t)
+	key := newKey(t)
+	ctx := context.Background()
+	a, b := open(t, url, key, "a"), open(t, url, key, "b")
+	c, err := postgres.Open(ctx, url, postgres.Options{Key: key, Replica: "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Leadership held by a replica is not another replica.
+	jobs, err := a.TryLead(ctx, "jobs")
+	if err != nil || jobs == nil {
+		t.Fatalf("jobs leadership: %v", err)
+	}
+	defer jobs.Release()
+	live := func(s *postgres.Store) int {
+		t.Helper()
+		n, err := s.LiveReplicas(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := live(b); n != 3 {
+		t.Fatalf("three replicas running, LiveReplicas = %d", n)
+	}
+	// A replica that stops is no longer counted (its session ends a
+	// moment after Close returns).
+	c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for live(a) != 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("a stopped replica still counted: %d live", live(a))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

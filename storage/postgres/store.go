@@ -158,6 +158,9 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err == nil && alive == nil {
 		err = fmt.Errorf("replica name %q is in use by another process", st.replica)
 	}
+	if err == nil {
+		err = alive.countIn(ctx)
+	}
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("postgres: %w", err)

@@ -47,7 +47,10 @@ type InboxUpdate struct {
 //     commits a step; see HandledUpdate.)
 //
 // With several replicas sharing one store, PutUpdates decides which of
-// them saw an update first: only that one gets it back as fresh.
+// them saw an update first: only that one gets it back as fresh. And
+// PendingUpdates returns only the updates stored by this replica or by one
+// no longer running, taking them over, so an update a live replica is
+// handling is never handed over to another, nor one to two replicas.
 type Inbox interface {
 	PutUpdates(platform string, batch []InboxUpdate) (fresh []InboxUpdate, err error)
 	PendingUpdates(platform string) ([]InboxUpdate, error)

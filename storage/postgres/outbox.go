@@ -130,6 +130,13 @@ func (s *Store) deadClaimers(rows []outboxRow, now time.Time) (map[string]bool, 
 	if len(owners) == 0 {
 		return nil, nil
 	}
+	return s.deadReplicas(owners)
+}
+
+// deadReplicas names those of names whose process is gone: a replica holds
+// an advisory lock on its name for its lifetime (Open), which PostgreSQL
+// drops with its connection.
+func (s *Store) deadReplicas(names map[string]bool) (map[string]bool, error) {
 	ctx, cancel := opctx()
 	defer cancel()
 	rows2, err := s.pool.Query(ctx, `SELECT classid::bigint, objid::bigint FROM pg_locks
@@ -152,7 +159,7 @@ func (s *Store) deadClaimers(rows []outboxRow, now time.Time) (map[string]bool, 
 		return nil, err
 	}
 	dead := map[string]bool{}
-	for name := range owners {
+	for name := range names {
 		if !live[leaderKey(livenessRole+name)] {
 			dead[name] = true
 		}

@@ -419,3 +419,37 @@ func TestDeadReplicasClaimsAreTakenAtOnce(t *testing.T) {
 		t.Fatalf("replica b after a died: %+v, %v; want records 1 and 2 at once", got, err)
 	}
 }
+
+func TestPendingUpdatesStayWithTheLiveReplicaThatStoredThem(t *testing.T) {
+	url := pgtest.URL(t)
+	key := newKey(t)
+	a, b := open(t, url, key, "a"), open(t, url, key, "b")
+	batch := []bot.InboxUpdate{{ID: 7, Raw: []byte(`{"update_id":7}`)}, {ID: 8, Raw: []byte(`{"update_id":8}`)}}
+	if fresh, err := a.PutUpdates("telegram", batch); err != nil || len(fresh) != 2 {
+		t.Fatalf("replica a stores: %d fresh, %v", len(fresh), err)
+	}
+	if got, err := b.PendingUpdates("telegram"); err != nil || len(got) != 0 {
+		t.Fatalf("replica b restarting while a handles them: %d pending, %v; want none", len(got), err)
+	}
+	a.Close() // as a killed process: its connections end
+	var got []bot.InboxUpdate
+	deadline := time.Now().Add(10 * time.Second)
+	for len(got) == 0 && time.Now().Before(deadline) {
+		var err error
+		if got, err = b.PendingUpdates("telegram"); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) == 0 {
+			time.Sleep(10 * time.Millisecond) // polling a's session's end, as LiveReplicas' test does
+		}
+	}
+	if len(got) != 2 || got[0].ID != 7 || got[1].ID != 8 || string(got[1].Raw) != `{"update_id":8}` {
+		t.Fatalf("replica b after a died: %+v; want updates 7 and 8", got)
+	}
+	// b owns them now and is live: a third replica does not take them,
+	// and b handing over again is its own (restarted) run's business.
+	c := open(t, url, key, "c")
+	if got, err := c.PendingUpdates("telegram"); err != nil || len(got) != 0 {
+		t.Fatalf("replica c after b took them over: %d pending, %v; want none", len(got), err)
+	}
+}

@@ -42,3 +42,14 @@ func TestInboxConformance(t *testing.T) {
 		return st
 	})
 }
+
+func TestOperatorsConformance(t *testing.T) {
+	storetest.RunOperators(t, func(t *testing.T) storetest.OperatorStore {
+		st, err := storage.Open(filepath.Join(t.TempDir(), "bot.db"), storage.Options{NoSync: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	})
+}

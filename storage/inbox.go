@@ -55,11 +55,7 @@ func (s *Store) PutUpdates(platform string, batch []bot.InboxUpdate) ([]bot.Inbo
 	now := time.Now()
 	err := s.write(func(tx *bolt.Tx) error {
 		fresh = fresh[:0] // db.Batch may run this twice
-		in, err := tx.CreateBucketIfNotExists(bucketInbox)
-		if err != nil {
-			return err
-		}
-		done, err := tx.CreateBucketIfNotExists(bucketInboxDone)
+		in, done, err := inboxBuckets(tx)
 		if err != nil {
 			return err
 		}
@@ -136,13 +132,21 @@ func (s *Store) DoneUpdate(platform string, id int64) error {
 	return nil
 }
 
+// inboxBuckets returns the pending and done buckets, created on first use
+// (a database from before the inbox has neither).
+func inboxBuckets(tx *bolt.Tx) (in, done *bolt.Bucket, err error) {
+	if in, err = tx.CreateBucketIfNotExists(bucketInbox); err != nil {
+		return nil, nil, err
+	}
+	if done, err = tx.CreateBucketIfNotExists(bucketInboxDone); err != nil {
+		return nil, nil, err
+	}
+	return in, done, nil
+}
+
 // markUpdateDone moves an update from pending to done in tx; idempotent.
 func markUpdateDone(tx *bolt.Tx, platform string, id int64, now time.Time) error {
-	in, err := tx.CreateBucketIfNotExists(bucketInbox)
-	if err != nil {
-		return err
-	}
-	done, err := tx.CreateBucketIfNotExists(bucketInboxDone)
+	in, done, err := inboxBuckets(tx)
 	if err != nil {
 		return err
 	}

@@ -86,14 +86,9 @@ func (s *Store) load(ctx context.Context, tx pgx.Tx, d storage.Dump, fingerprint
 			ds.Key.Platform, ds.Key.User, state, addr, ds.Changed.UTC())
 	}
 	for _, t := range d.Tracked {
-		rec, err := encode(t)
-		if err != nil {
+		if err := queueTracked(b, t); err != nil {
 			return err
 		}
-		b.Queue(`INSERT INTO tracked (invoice_id, platform, user_id, created, record) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (invoice_id) DO UPDATE SET platform = excluded.platform, user_id = excluded.user_id,
-				created = excluded.created, record = excluded.record`,
-			t.InvoiceID, t.Session.Platform, t.Session.User, t.Created, rec)
 	}
 	for id, at := range d.Settled {
 		b.Queue(`INSERT INTO settled (invoice_id, at) VALUES ($1, $2) ON CONFLICT (invoice_id) DO UPDATE SET at = excluded.at`, id, at.UTC())

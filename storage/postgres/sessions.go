@@ -90,14 +90,9 @@ func (s *Store) commit(c bot.Commit) error {
 		if err := checkID("invoice id", t.InvoiceID); err != nil {
 			return err
 		}
-		rec, err := encode(t)
-		if err != nil {
+		if err := queueTracked(b, t); err != nil {
 			return err
 		}
-		b.Queue(`INSERT INTO tracked (invoice_id, platform, user_id, created, record) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (invoice_id) DO UPDATE SET platform = excluded.platform, user_id = excluded.user_id,
-				created = excluded.created, record = excluded.record`,
-			t.InvoiceID, t.Session.Platform, t.Session.User, t.Created, rec)
 		b.Queue(`DELETE FROM settled WHERE invoice_id = $1`, t.InvoiceID)
 	}
 	if len(c.Untrack) > 0 {

@@ -161,3 +161,17 @@ func (s *Store) PutCheckoutInvoice(checkout, invoiceID string) error {
 	}
 	return nil
 }
+
+// queueTracked adds to b the upsert of a watched invoice, replacing an
+// earlier record of the same invoice.
+func queueTracked(b *pgx.Batch, t bot.Tracked) error {
+	rec, err := encode(t)
+	if err != nil {
+		return err
+	}
+	b.Queue(`INSERT INTO tracked (invoice_id, platform, user_id, created, record) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (invoice_id) DO UPDATE SET platform = excluded.platform, user_id = excluded.user_id,
+			created = excluded.created, record = excluded.record`,
+		t.InvoiceID, t.Session.Platform, t.Session.User, t.Created, rec)
+	return nil
+}

@@ -19,6 +19,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -39,11 +40,23 @@ type killLoop struct {
 	tg   *telegramtest.Server
 	fake *bitrefilltest.Fake
 
-	mu       sync.Mutex
-	owner    map[string]int64 // paid invoice → the buyer's chat
-	searches map[int64]int    // searches typed, by chat
-	late     int              // codes not there 20 s after the payment
-	kills    []time.Time      // when each SIGKILL was sent
+	mu      sync.Mutex
+	owner   map[string]int64        // paid invoice → the buyer's chat
+	actions map[int64][]buyerAction // what each buyer did, by chat, in order
+	late    int                     // codes not there 20 s after the payment
+	kills   []time.Time             // when each SIGKILL was sent
+}
+
+// buyerAction is one update a buyer sent: a search typed or a button
+// tapped. A search's query is spelled differently each time (the case of
+// its letters), which the search ignores and the answer quotes, so each
+// answer names the update it answers.
+type buyerAction struct {
+	update int64
+	msg    int // the message typed, or the message whose button was tapped
+	at     time.Time
+	query  string // a search's, as typed
+	label  string // a tap's button
 }
 
 // settle is how long a chat stays quiet before a buyer acts: a buyer who
@@ -69,10 +82,10 @@ func TestKillLoop(t *testing.T) {
 	binary(t) // skips with -short
 
 	l := &killLoop{
-		t:        t,
-		tg:       telegramtest.NewServer(t, telegramtest.Options{WaitTimeout: settle}),
-		owner:    map[string]int64{},
-		searches: map[int64]int{},
+		t:       t,
+		tg:      telegramtest.NewServer(t, telegramtest.Options{WaitTimeout: settle}),
+		owner:   map[string]int64{},
+		actions: map[int64][]buyerAction{},
 	}
 	var srvURL string
 	l.fake, srvURL = newKillLoopFake(t)
@@ -140,10 +153,16 @@ func TestKillLoop(t *testing.T) {
 
 	r := l.count(chats)
 	t.Logf("kill loop (seed %d): %d kills, %d buyers, %s; %d invoices paid, %d codes: %d lost, %d to a wrong user, "+
-		"%d duplicated (%.2f %%, %d extra copies); %d searches answered more than once; %d codes came more than 20 s after the payment",
+		"%d duplicated (%.2f %%, %d extra copies); %d codes came more than 20 s after the payment; "+
+		"%d searches typed, %d answered, %d answered more than once, %d with their interim line shown more than once; "+
+		"%d messages repeated with no buyer action between the copies",
 		seed, done, buyers, elapsed.Round(time.Second), r.invoices, r.codes, r.lost, r.wrong, r.duplicated,
-		100*float64(r.duplicated)/float64(max(r.codes, 1)), r.extra, r.answeredTwice, l.late)
+		100*float64(r.duplicated)/float64(max(r.codes, 1)), r.extra, l.late,
+		r.searches, r.answered, r.answeredTwice, r.interimTwice, r.repeats)
 	for _, d := range r.why {
+		t.Log(d)
+	}
+	for _, d := range r.twice {
 		t.Log(d)
 	}
 	if r.lost != 0 || r.wrong != 0 {
@@ -206,15 +225,50 @@ func (l *killLoop) buy(ctx context.Context, d *telegramtest.Dialog) {
 
 func (l *killLoop) search(d *telegramtest.Dialog) {
 	l.mu.Lock()
-	l.searches[d.Chat]++
+	n := 0
+	for _, a := range l.actions[d.Chat] {
+		if a.query != "" {
+			n++
+		}
+	}
 	l.mu.Unlock()
-	d.Say("/search amazon us")
+	q := spelling("amazon us", n)
+	d.Skip()
+	at := time.Now()
+	msg, update := d.U.SendUpdate(d.Chat, "/search "+q)
+	l.record(d.Chat, buyerAction{update: update, msg: msg, at: at, query: q})
 }
 
 func (l *killLoop) tap(d *telegramtest.Dialog, m telegramtest.Message, label string) {
 	b, _ := m.Button(label)
-	d.U.Press(d.Chat, m.ID, b.Data) // the answer to the press may never come (a kill): not waited for
+	at := time.Now()
+	_, update := d.U.PressUpdate(d.Chat, m.ID, b.Data) // the answer to the press may never come (a kill): not waited for
+	l.record(d.Chat, buyerAction{update: update, msg: m.ID, at: at, label: label})
 	d.Skip()
+}
+
+func (l *killLoop) record(chat int64, a buyerAction) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.actions[chat] = append(l.actions[chat], a)
+}
+
+// spelling writes text with the case of its letters given by the bits of
+// n, so that successive searches read differently (256 spellings of
+// "amazon us" before one comes again).
+func spelling(text string, n int) string {
+	b := []byte(text)
+	bit := 0
+	for i, c := range b {
+		if c < 'a' || c > 'z' {
+			continue
+		}
+		if n>>bit&1 == 1 {
+			b[i] = c - 'a' + 'A'
+		}
+		bit++
+	}
+	return string(b)
 }
 
 // pay pays the invoice to address from the buyer's wallet, once, and waits
@@ -324,8 +378,16 @@ func (l *killLoop) allDelivered() bool {
 }
 
 type killLoopResult struct {
-	invoices, codes, lost, wrong, duplicated, extra, answeredTwice int
-	why                                                            []string // how each duplicate came about
+	invoices, codes, lost, wrong, duplicated, extra int
+	why                                             []string // how each duplicate came about
+
+	// searches typed, those answered (results shown), those answered more
+	// than once, and those whose "Searching…" line was shown more than once
+	searches, answered, answeredTwice, interimTwice int
+	// repeats are messages sent again with nothing the buyer did between
+	// the two copies: what a restart repeated, whatever the update
+	repeats int
+	twice   []string // how each of those came about
 }
 
 // count compares what every chat shows with what was paid for.
@@ -336,15 +398,10 @@ func (l *killLoop) count(chats []int64) killLoopResult {
 		for _, m := range l.tg.Messages(chat) {
 			shown[chat] = append(shown[chat], m.Content())
 		}
-		results := 0
-		for _, e := range l.tg.Events(chat) {
-			if e.Kind != telegramtest.Deleted && strings.Contains(e.Message.Content(), "Results for") {
-				results++
-			}
-		}
 		l.mu.Lock()
-		r.answeredTwice += max(results-l.searches[chat], 0)
+		actions := slices.Clone(l.actions[chat])
 		l.mu.Unlock()
+		l.countAnswers(&r, chat, actions)
 	}
 	copies := func(chat int64, code string) int {
 		n := 0
@@ -381,6 +438,146 @@ func (l *killLoop) count(chats []int64) killLoopResult {
 		}
 	}
 	return r
+}
+
+// countAnswers counts the answers of each search a buyer typed: the
+// messages that showed its results (sent so, or edited into them from its
+// "Searching…" line), told apart from other searches' by the query's
+// spelling, which the answer quotes. It also counts every message the bot
+// sent again, identical to one shown before with nothing the buyer did
+// between the two: an update answered again, or a notice repeated.
+func (l *killLoop) countAnswers(r *killLoopResult, chat int64, actions []buyerAction) {
+	events := l.tg.Events(chat)
+	type shown struct {
+		msg  int
+		at   time.Time
+		kind telegramtest.EventKind
+	}
+	// The answers of each query, and its interim lines, in order.
+	results := map[string][]shown{}
+	interims := map[string][]shown{}
+	content := map[int]string{} // each message as last shown
+	for _, e := range events {
+		if e.Kind == telegramtest.Deleted {
+			continue
+		}
+		c := e.Message.Content()
+		before := content[e.Message.ID]
+		content[e.Message.ID] = c
+		for _, q := range quoted(c, "Results for “") {
+			if e.Kind == telegramtest.Sent || !strings.Contains(before, "Results for “"+q+"”") {
+				results[q] = append(results[q], shown{e.Message.ID, e.At, e.Kind})
+			}
+		}
+		if e.Kind == telegramtest.Sent {
+			for _, q := range quoted(c, "Searching for “") {
+				interims[q] = append(interims[q], shown{e.Message.ID, e.At, e.Kind})
+			}
+		}
+	}
+	typed := map[string][]buyerAction{}
+	for _, a := range actions {
+		if a.query != "" {
+			r.searches++
+			typed[a.query] = append(typed[a.query], a)
+		}
+	}
+	describe := func(what string, q string, got []shown) string {
+		a := typed[q][len(typed[q])-1]
+		var b strings.Builder
+		fmt.Fprintf(&b, "chat %d: search update %d (message #%d, typed at %s) %s %d times:", chat, a.update, a.msg, a.at.Format("15:04:05.000"), what, len(got))
+		for _, g := range got {
+			fmt.Fprintf(&b, " #%d %s at %s;", g.msg, g.kind, g.at.Format("15:04:05.000"))
+		}
+		if k, ok := l.killBetween(got[0].at, got[len(got)-1].at); ok {
+			fmt.Fprintf(&b, " killed at %s, %v after the first, %v before the last",
+				k.Format("15:04:05.000"), k.Sub(got[0].at).Round(time.Millisecond), got[len(got)-1].at.Sub(k).Round(time.Millisecond))
+		} else {
+			b.WriteString(" no kill between them")
+		}
+		return b.String()
+	}
+	for q, as := range typed {
+		got := results[q]
+		r.answered += min(len(got), len(as))
+		if len(got) > len(as) {
+			r.answeredTwice += len(got) - len(as)
+			r.twice = append(r.twice, describe("answered", q, got))
+		}
+		if n := len(interims[q]); n > len(as) {
+			r.interimTwice += n - len(as)
+			r.twice = append(r.twice, describe("had its interim line shown", q, interims[q]))
+		}
+	}
+
+	// Any message sent again: identical to one shown before (sent or
+	// edited into), with no buyer action between the two.
+	acted := func(from, to time.Time) bool {
+		for _, a := range actions {
+			if a.at.After(from) && a.at.Before(to) {
+				return true
+			}
+		}
+		return false
+	}
+	look := func(m telegramtest.Message) string {
+		return m.Content() + "\x00" + strings.Join(m.Labels(), "\x00")
+	}
+	for i, e := range events {
+		if e.Kind != telegramtest.Sent {
+			continue
+		}
+		for _, p := range events[:i] {
+			if p.Kind == telegramtest.Deleted || look(p.Message) != look(e.Message) || acted(p.At, e.At) {
+				continue
+			}
+			r.repeats++
+			line, _, _ := strings.Cut(e.Message.Content(), "\n")
+			if len(line) > 40 {
+				line = line[:40] + "…"
+			}
+			var b strings.Builder
+			fmt.Fprintf(&b, "chat %d: %q shown as #%d (%s at %s) and sent again as #%d at %s;", chat, line,
+				p.Message.ID, p.Kind, p.At.Format("15:04:05.000"), e.Message.ID, e.At.Format("15:04:05.000"))
+			if k, ok := l.killBetween(p.At, e.At); ok {
+				fmt.Fprintf(&b, " killed at %s, %v after the first, %v before the second",
+					k.Format("15:04:05.000"), k.Sub(p.At).Round(time.Millisecond), e.At.Sub(k).Round(time.Millisecond))
+			} else {
+				b.WriteString(" no kill between them")
+			}
+			r.twice = append(r.twice, b.String())
+			break
+		}
+	}
+}
+
+// quoted returns what follows each occurrence of prefix up to the closing
+// quote.
+func quoted(s, prefix string) []string {
+	var out []string
+	for {
+		_, after, ok := strings.Cut(s, prefix)
+		if !ok {
+			return out
+		}
+		q, rest, ok := strings.Cut(after, "”")
+		if !ok {
+			return out
+		}
+		out = append(out, q)
+		s = rest
+	}
+}
+
+// killBetween is the last kill between from and to.
+func (l *killLoop) killBetween(from, to time.Time) (time.Time, bool) {
+	var k time.Time
+	for _, t := range l.kills {
+		if t.After(from) && t.Before(to) {
+			k = t
+		}
+	}
+	return k, !k.IsZero()
 }
 
 // explain tells when the copies of a duplicated code were sent, against the

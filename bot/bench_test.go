@@ -11,8 +11,8 @@ import (
 // delivered, through the real shell, with durable storage (fsync on, the
 // storage default) and the Bitrefill fake reached in-process (no sockets).
 func BenchmarkPurchase(b *testing.B) {
-	var commits atomic.Int64
-	e := newEnv(b, envOptions{inProcess: true, commits: &commits})
+	var commits, marks atomic.Int64
+	e := newEnv(b, envOptions{inProcess: true, commits: &commits, marks: &marks})
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
@@ -26,13 +26,14 @@ func BenchmarkPurchase(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(commits.Load())/float64(b.N), "commits/purchase")
+	b.ReportMetric(float64(marks.Load())/float64(b.N), "markwrites/purchase")
 }
 
 // BenchmarkPurchaseParallel is BenchmarkPurchase with many buyers at once,
 // where the store's batching shares fsyncs between sessions.
 func BenchmarkPurchaseParallel(b *testing.B) {
-	var commits atomic.Int64
-	e := newEnv(b, envOptions{inProcess: true, commits: &commits})
+	var commits, marks atomic.Int64
+	e := newEnv(b, envOptions{inProcess: true, commits: &commits, marks: &marks})
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -50,4 +51,5 @@ func BenchmarkPurchaseParallel(b *testing.B) {
 	})
 	b.StopTimer()
 	b.ReportMetric(float64(commits.Load())/float64(b.N), "commits/purchase")
+	b.ReportMetric(float64(marks.Load())/float64(b.N), "markwrites/purchase")
 }

@@ -154,11 +154,11 @@ func TestKillLoop(t *testing.T) {
 	r := l.count(chats)
 	t.Logf("kill loop (seed %d): %d kills, %d buyers, %s; %d invoices paid, %d codes: %d lost, %d to a wrong user, "+
 		"%d duplicated (%.2f %%, %d extra copies); %d codes came more than 20 s after the payment; "+
-		"%d searches typed, %d answered, %d answered more than once, %d with their interim line shown more than once; "+
+		"%d searches typed, %d answered, %d answered more than once, %d with their interim line shown more than once, %d after their answer; "+
 		"%d messages repeated with no buyer action between the copies",
 		seed, done, buyers, elapsed.Round(time.Second), r.invoices, r.codes, r.lost, r.wrong, r.duplicated,
 		100*float64(r.duplicated)/float64(max(r.codes, 1)), r.extra, l.late,
-		r.searches, r.answered, r.answeredTwice, r.interimTwice, r.repeats)
+		r.searches, r.answered, r.answeredTwice, r.interimTwice, r.interimLate, r.repeats)
 	for _, d := range r.why {
 		t.Log(d)
 	}
@@ -383,7 +383,8 @@ type killLoopResult struct {
 
 	// searches typed, those answered (results shown), those answered more
 	// than once, and those whose "Searching…" line was shown more than once
-	searches, answered, answeredTwice, interimTwice int
+	// or after the search's answer
+	searches, answered, answeredTwice, interimTwice, interimLate int
 	// repeats are messages sent again with nothing the buyer did between
 	// the two copies: what a restart repeated, whatever the update
 	repeats int
@@ -489,12 +490,7 @@ func (l *killLoop) countAnswers(r *killLoopResult, chat int64, actions []buyerAc
 		for _, g := range got {
 			fmt.Fprintf(&b, " #%d %s at %s;", g.msg, g.kind, g.at.Format("15:04:05.000"))
 		}
-		if k, ok := l.killBetween(got[0].at, got[len(got)-1].at); ok {
-			fmt.Fprintf(&b, " killed at %s, %v after the first, %v before the last",
-				k.Format("15:04:05.000"), k.Sub(got[0].at).Round(time.Millisecond), got[len(got)-1].at.Sub(k).Round(time.Millisecond))
-		} else {
-			b.WriteString(" no kill between them")
-		}
+		b.WriteString(l.sinceKill(got[0].at, got[len(got)-1].at))
 		return b.String()
 	}
 	for q, as := range typed {
@@ -507,6 +503,16 @@ func (l *killLoop) countAnswers(r *killLoopResult, chat int64, actions []buyerAc
 		if n := len(interims[q]); n > len(as) {
 			r.interimTwice += n - len(as)
 			r.twice = append(r.twice, describe("had its interim line shown", q, interims[q]))
+		}
+		// An interim line after the answer: held, replaced by the answer,
+		// and still sent after a restart.
+		if len(got) > 0 {
+			for _, in := range interims[q] {
+				if in.at.After(got[0].at) {
+					r.interimLate++
+					r.twice = append(r.twice, describe("had its interim line shown after its answer", q, append(got[:1:1], in)))
+				}
+			}
 		}
 	}
 
@@ -539,12 +545,7 @@ func (l *killLoop) countAnswers(r *killLoopResult, chat int64, actions []buyerAc
 			var b strings.Builder
 			fmt.Fprintf(&b, "chat %d: %q shown as #%d (%s at %s) and sent again as #%d at %s;", chat, line,
 				p.Message.ID, p.Kind, p.At.Format("15:04:05.000"), e.Message.ID, e.At.Format("15:04:05.000"))
-			if k, ok := l.killBetween(p.At, e.At); ok {
-				fmt.Fprintf(&b, " killed at %s, %v after the first, %v before the second",
-					k.Format("15:04:05.000"), k.Sub(p.At).Round(time.Millisecond), e.At.Sub(k).Round(time.Millisecond))
-			} else {
-				b.WriteString(" no kill between them")
-			}
+			b.WriteString(l.sinceKill(p.At, e.At))
 			r.twice = append(r.twice, b.String())
 			break
 		}
@@ -569,12 +570,26 @@ func quoted(s, prefix string) []string {
 	}
 }
 
-// killBetween is the last kill between from and to.
-func (l *killLoop) killBetween(from, to time.Time) (time.Time, bool) {
+// sinceKill tells when the first and the last copy of something shown
+// twice came against the last kill before the last copy. A first copy a
+// few milliseconds before the kill (or even after it: a request the killed
+// process had sent, which the server handled after its death) was caught
+// in its send; one long before it, by something else.
+func (l *killLoop) sinceKill(first, last time.Time) string {
+	k, ok := l.killBefore(last)
+	if !ok {
+		return " no kill before the last copy"
+	}
+	return fmt.Sprintf(" the last kill before it at %s: first copy %v before the kill, last %v after it",
+		k.Format("15:04:05.000"), k.Sub(first).Round(time.Millisecond), last.Sub(k).Round(time.Millisecond))
+}
+
+// killBefore is the last kill before t.
+func (l *killLoop) killBefore(t time.Time) (time.Time, bool) {
 	var k time.Time
-	for _, t := range l.kills {
-		if t.After(from) && t.Before(to) {
-			k = t
+	for _, at := range l.kills {
+		if at.Before(t) {
+			k = at
 		}
 	}
 	return k, !k.IsZero()

@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -33,6 +34,7 @@ var (
 	killLoopKills  = flag.Int("kills", 0, "kill loop: SIGKILLs of the long form (0: the short form)")
 	killLoopBuyers = flag.Int("buyers", 0, "kill loop: concurrent buyers (default 12 in the long form, 3 in the short)")
 	killLoopSeed   = flag.Uint64("seed", 0, "kill loop: seed of the kill times (0: from the clock)")
+	killLoopLogs   = flag.String("logs", "", "kill loop: a directory for each process's debug log (NNN.log), to explain what the loop counts")
 )
 
 type killLoop struct {
@@ -107,6 +109,9 @@ func TestKillLoop(t *testing.T) {
 		"BITREFILL_RATE_LIMITS": "off",
 	}
 
+	if *killLoopLogs != "" {
+		env["REFILLBOT_LOG_LEVEL"] = "debug"
+	}
 	start := time.Now()
 	p := startProc(t, env)
 	ctx, stopBuying := context.WithCancel(context.Background())
@@ -135,6 +140,7 @@ func TestKillLoop(t *testing.T) {
 		l.kills = append(l.kills, time.Now())
 		p.cmd.Process.Kill()
 		<-p.done
+		keepLog(t, done, p)
 		if code := p.cmd.ProcessState.ExitCode(); code != -1 { // -1: ended by the signal
 			t.Fatalf("the bot ended by itself (exit code %d) before it was killed; stderr:\n%s", code, p.stderr.String())
 		}
@@ -149,6 +155,7 @@ func TestKillLoop(t *testing.T) {
 		<-time.After(200 * time.Millisecond) // polling a condition, with a deadline
 	}
 	p.stop()
+	keepLog(t, done, p)
 	elapsed := time.Since(start)
 
 	r := l.count(chats)
@@ -170,6 +177,16 @@ func TestKillLoop(t *testing.T) {
 	}
 	if r.invoices == 0 {
 		t.Error("no invoice was paid: the buyers never got through")
+	}
+}
+
+// keepLog writes the n-th process's log into the -logs directory, if set.
+func keepLog(t *testing.T, n int, p *proc) {
+	if *killLoopLogs == "" {
+		return
+	}
+	if err := os.WriteFile(filepath.Join(*killLoopLogs, fmt.Sprintf("%03d.log", n)), []byte(p.stderr.String()), 0o644); err != nil {
+		t.Error(err)
 	}
 }
 
@@ -389,6 +406,11 @@ type killLoopResult struct {
 	// the two copies: what a restart repeated, whatever the update
 	repeats int
 	twice   []string // how each of those came about
+	// longest is the longest time from the first copy of an answer shown
+	// twice to the kill before its second; unexplained counts those with
+	// no kill before the second copy
+	longest     time.Duration
+	unexplained int
 }
 
 // count compares what every chat shows with what was paid for.
@@ -401,8 +423,14 @@ func (l *killLoop) count(chats []int64) killLoopResult {
 		}
 		l.mu.Lock()
 		actions := slices.Clone(l.actions[chat])
+		var codes []string
+		for id, owner := range l.owner {
+			if owner == chat {
+				codes = append(codes, l.codesOf(id)...)
+			}
+		}
 		l.mu.Unlock()
-		l.countAnswers(&r, chat, actions)
+		l.countAnswers(&r, chat, actions, codes)
 	}
 	copies := func(chat int64, code string) int {
 		n := 0
@@ -446,8 +474,9 @@ func (l *killLoop) count(chats []int64) killLoopResult {
 // "Searching…" line), told apart from other searches' by the query's
 // spelling, which the answer quotes. It also counts every message the bot
 // sent again, identical to one shown before with nothing the buyer did
-// between the two: an update answered again, or a notice repeated.
-func (l *killLoop) countAnswers(r *killLoopResult, chat int64, actions []buyerAction) {
+// between the two: an update answered again, or a notice repeated (code
+// messages, codes..., are counted as duplicated codes instead).
+func (l *killLoop) countAnswers(r *killLoopResult, chat int64, actions []buyerAction, codes []string) {
 	events := l.tg.Events(chat)
 	type shown struct {
 		msg  int
@@ -490,7 +519,8 @@ func (l *killLoop) countAnswers(r *killLoopResult, chat int64, actions []buyerAc
 		for _, g := range got {
 			fmt.Fprintf(&b, " #%d %s at %s;", g.msg, g.kind, g.at.Format("15:04:05.000"))
 		}
-		b.WriteString(l.sinceKill(got[0].at, got[len(got)-1].at))
+		b.WriteString(l.sinceKill(r, got[0].at, got[len(got)-1].at))
+		b.WriteString(l.timeline(events, actions, a.at.Add(-time.Second), got[len(got)-1].at.Add(time.Second)))
 		return b.String()
 	}
 	for q, as := range typed {
@@ -530,7 +560,7 @@ func (l *killLoop) countAnswers(r *killLoopResult, chat int64, actions []buyerAc
 		return m.Content() + "\x00" + strings.Join(m.Labels(), "\x00")
 	}
 	for i, e := range events {
-		if e.Kind != telegramtest.Sent {
+		if e.Kind != telegramtest.Sent || slices.ContainsFunc(codes, func(c string) bool { return strings.Contains(e.Message.Content(), c) }) {
 			continue
 		}
 		for _, p := range events[:i] {
@@ -545,11 +575,47 @@ func (l *killLoop) countAnswers(r *killLoopResult, chat int64, actions []buyerAc
 			var b strings.Builder
 			fmt.Fprintf(&b, "chat %d: %q shown as #%d (%s at %s) and sent again as #%d at %s;", chat, line,
 				p.Message.ID, p.Kind, p.At.Format("15:04:05.000"), e.Message.ID, e.At.Format("15:04:05.000"))
-			b.WriteString(l.sinceKill(p.At, e.At))
+			b.WriteString(l.sinceKill(r, p.At, e.At))
 			r.twice = append(r.twice, b.String())
 			break
 		}
 	}
+}
+
+// timeline lists what happened in a chat between from and to: the bot's
+// messages and edits, the buyer's actions and the kills.
+func (l *killLoop) timeline(events []telegramtest.Event, actions []buyerAction, from, to time.Time) string {
+	type line struct {
+		at   time.Time
+		text string
+	}
+	var lines []line
+	in := func(t time.Time) bool { return !t.Before(from) && !t.After(to) }
+	for _, e := range events {
+		if in(e.At) {
+			first, _, _ := strings.Cut(e.Message.Content(), "\n")
+			if len(first) > 50 {
+				first = first[:50] + "…"
+			}
+			lines = append(lines, line{e.At, fmt.Sprintf("bot %s #%d %q %q", e.Kind, e.Message.ID, first, e.Message.Labels())})
+		}
+	}
+	for _, a := range actions {
+		if in(a.at) {
+			lines = append(lines, line{a.at, fmt.Sprintf("buyer: update %d on #%d %q%q", a.update, a.msg, a.query, a.label)})
+		}
+	}
+	for _, k := range l.kills {
+		if in(k) {
+			lines = append(lines, line{k, "KILL"})
+		}
+	}
+	slices.SortStableFunc(lines, func(a, b line) int { return a.at.Compare(b.at) })
+	var b strings.Builder
+	for _, ln := range lines {
+		fmt.Fprintf(&b, "\n\t%s %s", ln.at.Format("15:04:05.000"), ln.text)
+	}
+	return b.String()
 }
 
 // quoted returns what follows each occurrence of prefix up to the closing
@@ -571,15 +637,18 @@ func quoted(s, prefix string) []string {
 }
 
 // sinceKill tells when the first and the last copy of something shown
-// twice came against the last kill before the last copy. A first copy a
-// few milliseconds before the kill (or even after it: a request the killed
+// twice came against the last kill before the last copy, and keeps in r the
+// longest time from a first copy to its kill. A first copy a few
+// milliseconds before the kill (or even after it: a request the killed
 // process had sent, which the server handled after its death) was caught
 // in its send; one long before it, by something else.
-func (l *killLoop) sinceKill(first, last time.Time) string {
+func (l *killLoop) sinceKill(r *killLoopResult, first, last time.Time) string {
 	k, ok := l.killBefore(last)
 	if !ok {
+		r.unexplained++
 		return " no kill before the last copy"
 	}
+	r.longest = max(r.longest, k.Sub(first))
 	return fmt.Sprintf(" the last kill before it at %s: first copy %v before the kill, last %v after it",
 		k.Format("15:04:05.000"), k.Sub(first).Round(time.Millisecond), last.Sub(k).Round(time.Millisecond))
 }

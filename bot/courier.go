@@ -177,7 +177,7 @@ func (c *courier) sent(r OutboxRecord, ref string, now time.Time) {
 				Kind: schedHide, Session: r.Session, Address: r.Address, Ref: ref}
 		}
 	}
-	if !repeatHarmless(r) {
+	if !c.repeatHarmless(r) {
 		// A code, or an answer a restart would show twice: marked durably
 		// now, before the session's next message, so that only a crash
 		// during the send itself can repeat it.
@@ -193,10 +193,12 @@ func (c *courier) sent(r OutboxRecord, ref string, now time.Time) {
 
 // repeatHarmless tells whether sending a record again after a restart
 // leaves the chat as it was: an edit of the invoice's own message (status
-// news), which a repeat leaves unchanged. Everything else a restart
-// repeats is seen twice — a code, a menu, a line answering the user
-// (sent anew, or edited into the pressed message or an interim, which
-// after a restart is a new message) — so its mark is written at once.
-func repeatHarmless(r OutboxRecord) bool {
-	return r.Edit && !r.View && !r.Reply.Secret
+// news) on a platform that edits, which a repeat leaves unchanged.
+// Everything else a restart repeats is seen twice — a code, a menu, a line
+// answering the user (sent anew, or edited into the pressed message or an
+// interim, which after a restart is a new message) — so its mark is
+// written at once.
+func (c *courier) repeatHarmless(r OutboxRecord) bool {
+	_, edits := c.platforms[r.Address.Platform].(Editor)
+	return edits && r.Edit && !r.View && !r.Reply.Secret
 }

@@ -191,7 +191,7 @@ func (c *courier) deliverHeld(ctx context.Context, p Platform, r *OutboxRecord, 
 		if err != nil {
 			return "", true, err
 		}
-		v = View{InvoiceID: holdKey(r.ID), Address: r.Address, Ref: ref}
+		v, durable = View{InvoiceID: holdKey(r.ID), Address: r.Address, Ref: ref}, false
 	}
 	if !durable && !c.out.markHold(v) {
 		return "", true, errHoldNotMarked

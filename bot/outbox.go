@@ -21,8 +21,11 @@ import (
 // (Reply.Secret) that window is the send itself: its mark is written
 // durably as soon as the platform accepts it, before anything else goes to
 // the session (markNow), grouped with the marks of other sends finishing
-// meanwhile into one write. Other messages, whose repetition is harmless
-// (menus, status edits), keep the cheaper delayed mark.
+// meanwhile into one write. Where the platform can hold a message's place
+// (Holder), even that window is closed: the code goes into a placeholder
+// whose reference was made durable first, so a repeat is an edit of the
+// same message (holdKey, below). Other messages, whose repetition is
+// harmless (menus, status edits), keep the cheaper delayed mark.
 
 // outbox is the process's side of the stored outbox: the ids it hands out,
 // the records being sent, and the "sent" marks not yet written. It has its

@@ -348,6 +348,7 @@ func (l *killLoop) count(chats []int64) killLoopResult {
 			shown[chat] = append(shown[chat], m.Content())
 			if strings.Contains(m.Content(), placeholderText) {
 				r.orphans++
+				r.why = append(r.why, l.explainOrphan(chat, m.ID))
 			}
 		}
 		results := 0
@@ -395,6 +396,25 @@ func (l *killLoop) count(chats []int64) killLoopResult {
 		}
 	}
 	return r
+}
+
+// explainOrphan tells when a placeholder left without its code was sent,
+// against the first kill after it: a few milliseconds before it means the
+// kill came before its reference was recorded.
+func (l *killLoop) explainOrphan(chat int64, id int) string {
+	var at time.Time
+	for _, e := range l.tg.Events(chat) {
+		if e.Kind == telegramtest.Sent && e.Message.ID == id {
+			at = e.At
+			break
+		}
+	}
+	for _, k := range l.kills {
+		if k.After(at) {
+			return fmt.Sprintf("placeholder left in chat %d: sent %v before a kill", chat, k.Sub(at).Round(time.Millisecond))
+		}
+	}
+	return fmt.Sprintf("placeholder left in chat %d: sent after the last kill", chat)
 }
 
 // explain tells when the copies of a duplicated code were shown (each

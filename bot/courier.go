@@ -204,8 +204,9 @@ func (c *courier) deliverHeld(ctx context.Context, p Platform, r *OutboxRecord, 
 	return "", false, nil
 }
 
-// holdEditTries is how many attempts an edit into a placeholder gets
-// before the code goes as a new message instead. A failure may be passing
+// holdEditTries is the attempt (counting every failed one of the record,
+// whatever failed) from which an edit into a placeholder that fails for no
+// known reason gives way to a new message. A failure may be passing
 // (a network error after the adapter's own retries) and a new message is
 // the one thing a repeat can duplicate; a placeholder the user deleted
 // keeps failing, and its code should not wait long.

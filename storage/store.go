@@ -367,10 +367,14 @@ func (o *commitOps) apply(tx *bolt.Tx) error {
 		return err
 	}
 	// Only a private address is kept: a group chat is no place for a
-	// reminder about someone's eSIM or card.
+	// reminder about someone's eSIM or card. It rarely changes: reading it
+	// costs nothing, while a write copies out and rewrites its whole page.
 	if o.addr != nil {
-		if err := tx.Bucket(bucketAddrs).Put(o.session.k, o.addr); err != nil {
-			return err
+		addrs := tx.Bucket(bucketAddrs)
+		if !bytes.Equal(addrs.Get(o.session.k), o.addr) {
+			if err := addrs.Put(o.session.k, o.addr); err != nil {
+				return err
+			}
 		}
 	}
 	outbox := tx.Bucket(bucketOutbox)

@@ -51,11 +51,11 @@ func (l *replyLog) last() conversation.Reply {
 type searchEnv struct {
 	commits atomic.Int64
 	fake    *bitrefilltest.Fake
-	api   *bitrefill.Client
-	store *storage.Store
-	plat  *replyLog
-	now   time.Time
-	bot   *bot.Bot
+	api     *bitrefill.Client
+	store   *storage.Store
+	plat    *replyLog
+	now     time.Time
+	bot     *bot.Bot
 }
 
 // newSearchEnv wires a bot whose clock reads now, with cat (may be nil).

@@ -6,6 +6,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"refillbot/bot"
+	"refillbot/bot/catalog"
 )
 
 // cpuTime is the CPU this process has used (user and system): a
@@ -27,6 +30,34 @@ func cpuTime(b *testing.B) time.Duration {
 func BenchmarkPurchase(b *testing.B) {
 	var commits atomic.Int64
 	e := newEnv(b, envOptions{inProcess: true, commits: &commits})
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime(b)
+	for b.Loop() {
+		secret, err := e.newUser(true).purchase()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !strings.Contains(secret.Text, "Code:") {
+			b.Fatalf("delivery without a code: %q", secret.Text)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/purchase")
+	b.ReportMetric(float64(commits.Load())/float64(b.N), "commits/purchase")
+}
+
+// BenchmarkPurchaseCatalogue is BenchmarkPurchase with searches and cards
+// served by the catalogue, as the binary serves them: the step that starts
+// a search or a card and the step that shows it commit once.
+func BenchmarkPurchaseCatalogue(b *testing.B) {
+	var commits atomic.Int64
+	e := newEnv(b, envOptions{inProcess: true, commits: &commits, tune: func(e *env, c *bot.Config) {
+		c.Catalog = catalog.New(e.api, catalog.Options{})
+		if err := c.Catalog.Refresh(e.ctx, time.Now()); err != nil {
+			b.Fatal(err)
+		}
+	}})
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuTime(b)

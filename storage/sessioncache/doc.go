@@ -12,6 +12,8 @@
 // state is never served stale, and no replica needs to tell another.
 //
 // The cache holds a deep copy (conversation.State.Clone) and hands it out
-// once: the reader owns it, as it would own a decoded state. Its size is
-// bounded by the bytes it keeps.
+// once: the reader owns it, as it would own a decoded state. It is the
+// state committed rather than its decoded bytes: the same, but for what
+// JSON does not carry (a time's monotonic clock reading, invalid UTF-8,
+// which encoding replaces). Its size is bounded by the bytes it keeps.
 package sessioncache

@@ -8,8 +8,8 @@ import (
 )
 
 // DefaultBudget bounds the stored bytes a cache keeps (the decoded states
-// take about as much again): a few hundred busy sessions at 2–10 KB each.
-const DefaultBudget = 4 << 20
+// take about as much again): a couple of hundred busy sessions at 2–10 KB.
+const DefaultBudget = 2 << 20
 
 // Cache maps a session to the state last committed for it and the bytes
 // that were written. The zero Cache is not usable; call New. It is safe for

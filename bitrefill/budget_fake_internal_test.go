@@ -178,3 +178,45 @@ func TestOrdersOfBatchesDeliveredOrders(t *testing.T) {
 		}
 	}
 }
+
+// Invoices just paid are among the newest orders: their list call is one
+// page however far back after reaches, and pages on only as far as the
+// oldest invoice asked for.
+func TestOrdersOfStopsAtTheLastInvoiceAskedFor(t *testing.T) {
+	c, f, clk := fakeWithBudget(t, bitrefilltest.Options{}, nil)
+	ctx := context.Background()
+	since := clk.Now()
+	var ids []string
+	for range 130 {
+		inv, err := c.CreateInvoice(ctx, InvoiceRequest{PaymentMethod: PayBalance, AutoPay: true,
+			Products: []InvoiceLine{{ProductID: "test-gift-card-code", Value: "5"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, inv.ID)
+		clk.Advance(time.Second)
+	}
+	for _, tc := range []struct {
+		name  string
+		ids   []string
+		pages int
+	}{
+		{"three of the newest", []string{ids[129], ids[120], ids[100]}, 1},
+		{"one on the second page", []string{ids[129], ids[75]}, 2},
+		{"the oldest", []string{ids[0], ids[128]}, 3},
+	} {
+		before := len(f.Requests())
+		got, err := c.OrdersOf(ctx, since, tc.ids...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(f.Requests()) - before; n != tc.pages {
+			t.Errorf("%s: %d requests, want %d", tc.name, n, tc.pages)
+		}
+		for _, id := range tc.ids {
+			if len(got[id]) != 1 || got[id][0].Redemption == nil {
+				t.Errorf("%s: invoice %s: %+v", tc.name, id, got[id])
+			}
+		}
+	}
+}

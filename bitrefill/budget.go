@@ -69,12 +69,13 @@ func PriorityOf(ctx context.Context) Priority {
 }
 
 // WithGiveWay lets every request made with ctx give way, for up to d after
-// it starts waiting, to Paid and Interactive requests waiting in its class:
-// meanwhile it goes only when none of them waits (before Background work),
-// and from then on in its own priority's turn. A request with nobody
-// waiting goes as soon as the budget allows, as without it. A batch of paid
-// order fetches gives way for a bounded time while users queue for the
-// budget, so that more paid invoices share its one request (bot/paid.go).
+// it starts waiting, to Paid and Interactive requests in its class: meanwhile
+// it goes only when the budget has tokens to spare (none of them waits, and
+// it can leave half the burst, as Background work does; it goes before
+// Background work), and from d on in its own priority's turn. When the
+// budget is idle it goes at once, as without it. A batch of paid order
+// fetches gives way for a bounded time while the budget is in full use, so
+// that more paid invoices share its one request (bot/paid.go).
 func WithGiveWay(ctx context.Context, d time.Duration) context.Context {
 	return context.WithValue(ctx, giveWayKey{}, max(d, 0))
 }
@@ -108,15 +109,16 @@ const DefaultLimitMargin = 2 * time.Second
 // documented rate (golang.org/x/time/rate), a queue of waiting requests per
 // class ordered by priority, and a pause per class after a 429.
 //
-// The shape: each rate "N per W" becomes a bucket of burst b = N/30 (at
-// least 1) refilled at (N+1−b)/(W+m), m the margin (Config.LimitMargin,
-// never more than a tenth of W). The bucket holds at most b tokens and takes
-// (N+1−b)/rate = W+m to make the rest, so any N+1 requests it lets through
-// span at least W+m, and no window of length W at Bitrefill, sliding or
-// fixed, sees more than N of them even when the network brings requests up
-// to m closer together than they were sent. At the documented 60 per 10
-// minutes that is a burst of 2 and a request every 10.2 s, 58.8 per 10
-// minutes.
+// The shape: each rate "N per W" becomes a bucket of burst b = N/60 (at
+// least 2, so that background work can leave one for a user) refilled at
+// (N−b)/(W+m), m the margin (Config.LimitMargin, never more than a tenth of
+// W). Any window of length W then lets through at most b + (N−b)·W/(W+m) <
+// N requests, so Bitrefill never reports the window spent, and no window of
+// its, sliding or fixed, overfills even when the network brings requests up
+// to m plus one token's spacing closer together than they were sent. At the
+// documented 60 per 10 minutes that is a burst of 2 and a request every
+// 10.4 s: 57.8 per 10 minutes, where a burst of a tenth of the window left
+// 52.9.
 //
 // Priorities are an order, not held-back tokens: a waiting request is
 // granted only when it is first in its class's queue, and the queue is
@@ -208,20 +210,20 @@ func newBudget(l Limits, margin time.Duration, now func() time.Time, afterFunc f
 	return b
 }
 
-// shape is the bucket that lets at most n requests through in any window
-// (n rounded down: a share of a rate may be fractional), with margin m cut
-// to a tenth of the window so that a short one (ping's 3 s) is not starved:
-// a burst of n/30 (at least 1) and the rest of n+1 over the window plus the
-// margin. Less than one request per window (one shared by more replicas)
-// is spacing alone: one per (window+m)/n.
+// shape is the bucket that lets fewer than n requests through in any
+// window (n rounded down: a share of a rate may be fractional), with the
+// margin cut to a tenth of the window so that a short one (ping's 3 s) is
+// not starved: a burst of n/60 (at least 2) and the rest over the window
+// plus the margin. Two requests or fewer per window, or a share of less,
+// is spacing alone: one per (window+margin)/n.
 func shape(n float64, window, margin time.Duration) (rate.Limit, int) {
 	span := (window + min(margin, window/10)).Seconds()
-	if n < 1 {
+	whole := math.Floor(n)
+	if whole <= 2 {
 		return rate.Limit(n / span), 1
 	}
-	whole := math.Floor(n)
-	burst := max(int(whole/30), 1)
-	return rate.Limit((whole + 1 - float64(burst)) / span), burst
+	burst := max(int(whole/60), 2)
+	return rate.Limit((whole - float64(burst)) / span), burst
 }
 
 // share makes this budget 1/n of the configured one (n < 1 counts as 1):
@@ -262,9 +264,11 @@ func (b *budget) periodLocked(c Class) time.Duration {
 	return d
 }
 
-// wait is how long until a request of priority p, with ahead requests
-// queued before it, could take a token from every bucket; 0 means now.
-func (cb *classBudget) wait(now time.Time, p Priority, ahead int) time.Duration {
+// wait is how long until a request of priority p, in queue rank rank, with
+// ahead requests queued before it, could take a token from every bucket; 0
+// means now. Background requests and requests giving way leave half the
+// burst: they go early only with tokens to spare.
+func (cb *classBudget) wait(now time.Time, p Priority, rank, ahead int) time.Duration {
 	var d time.Duration
 	if now.Before(cb.pausedUntil) {
 		d = cb.pausedUntil.Sub(now)
@@ -273,6 +277,8 @@ func (cb *classBudget) wait(now time.Time, p Priority, ahead int) time.Duration 
 		need := 1 + float64(ahead)
 		if p == Background {
 			d = max(d, tokenWait(bk.bg, now, need))
+		}
+		if rank >= rankGivingWay {
 			need += bk.bgFloor
 		}
 		d = max(d, tokenWait(bk.lim, now, need))
@@ -347,7 +353,7 @@ func (b *budget) pump(c Class, now time.Time) {
 	for len(cb.waiters) > 0 {
 		i := cb.head(now)
 		w := cb.waiters[i]
-		if d := cb.wait(now, w.prio, 0); d > 0 {
+		if d := cb.wait(now, w.prio, w.rank(now), 0); d > 0 {
 			if change, ok := cb.nextRankChange(now); ok {
 				d = min(d, change)
 			}
@@ -371,12 +377,13 @@ func (b *budget) tryTake(c Class, p Priority, giveWay time.Duration, now time.Ti
 	cb := b.classes[c]
 	rank := p.rank()
 	ahead := cb.ahead(now, rank)
-	d := cb.wait(now, p, ahead)
+	d := cb.wait(now, p, rank, ahead)
 	if giveWay > 0 && rank < rankGivingWay {
-		// It goes after everyone now waiting in a rank above it, or in its
-		// own rank's turn once it stops giving way, whichever comes first.
+		// It goes after everyone now waiting in a rank above it, with tokens
+		// to spare, or in its own rank's turn once it stops giving way,
+		// whichever comes first.
 		behind := cb.ahead(now, rankGivingWay)
-		d = min(cb.wait(now, p, behind), max(d, giveWay))
+		d = min(cb.wait(now, p, rankGivingWay, behind), max(d, giveWay))
 		ahead = behind
 	}
 	if ahead == 0 && d == 0 {
@@ -392,7 +399,7 @@ func (b *budget) delay(c Class, p Priority) time.Duration {
 	defer b.mu.Unlock()
 	cb := b.classes[c]
 	now := b.now()
-	return cb.wait(now, p, cb.ahead(now, p.rank()))
+	return cb.wait(now, p, p.rank(), cb.ahead(now, p.rank()))
 }
 
 // acquire waits for a request's turn. It returns ErrBudgetSpent with the

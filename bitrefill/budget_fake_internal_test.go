@@ -78,7 +78,7 @@ func TestBudgetAgainstEnforcingFakeGetsNo429(t *testing.T) {
 	if counts["POST /invoices"] != purchases || counts["GET /orders/{id}"] != purchases {
 		t.Errorf("counts %v", counts)
 	}
-	// Two general requests a purchase at 58.8 per 10 minutes: about 29
+	// Two general requests a purchase at 57.8 per 10 minutes: about 29
 	// purchases every 10 minutes, so 120 take about 41 minutes.
 	elapsed := clk.Now().Sub(start)
 	per10 := float64(purchases) / (float64(elapsed) / float64(10*time.Minute))

@@ -197,7 +197,7 @@ func (c *Client) Delay(ctx context.Context, class Class) time.Duration {
 
 // Period is the spacing of class's requests when its budget is in full
 // use (one request's share of the tightest rate, at this client's share):
-// 10.2 s at the documented 60 per 10 minutes. 0 when class is not limited.
+// 10.4 s at the documented 60 per 10 minutes. 0 when class is not limited.
 func (c *Client) Period(class Class) time.Duration { return c.budget.period(class) }
 
 // ShareBudget makes this client's request budget 1/n of its Limits (n < 1

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -313,19 +314,46 @@ func (c *Client) FindESIMs(ctx context.Context, lpas ...string) (map[string]ESIM
 // on the first page however many older orders after admits. Invoices with no
 // order found are absent.
 func (c *Client) OrdersOf(ctx context.Context, after time.Time, invoiceIDs ...string) (map[string][]Order, error) {
+	if len(invoiceIDs) == 0 {
+		return map[string][]Order{}, nil
+	}
+	return c.OrdersFor(ctx, after, func() []string { return invoiceIDs })
+}
+
+// OrdersFor is OrdersOf for the invoices ids returns when it is called:
+// once, when the first page's turn in the request budget has come, just
+// before it is sent (after any WithBeforeSend hook of ctx). A fetch that
+// waited for its turn thus takes in every invoice paid meanwhile. ids must
+// name invoices created at or after after; none at all sends nothing.
+func (c *Client) OrdersFor(ctx context.Context, after time.Time, ids func() []string) (map[string][]Order, error) {
 	want := map[string]bool{}
-	for _, id := range invoiceIDs {
-		want[id] = true
-	}
 	out := map[string][]Order{}
-	if len(want) == 0 {
-		return out, nil
-	}
+	var once sync.Once
+	outer, _ := ctx.Value(beforeSendKey{}).(func() error)
+	ctx = WithBeforeSend(ctx, func() error {
+		if outer != nil {
+			if err := outer(); err != nil {
+				return err
+			}
+		}
+		once.Do(func() {
+			for _, id := range ids() {
+				want[id] = true
+			}
+		})
+		if len(want) == 0 {
+			return errNothingWanted
+		}
+		return nil
+	})
 	var all []Order
 	seen := map[string]bool{}
 	q, start := ListFilter{After: after}.query(), 0
 	for range maxPages {
 		p, err := getPage[Order](ctx, c, "/orders", q, start, pageLimit)
+		if errors.Is(err, errNothingWanted) {
+			return out, nil
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -352,6 +380,9 @@ func (c *Client) OrdersOf(ctx context.Context, after time.Time, invoiceIDs ...st
 	}
 	return out, nil
 }
+
+// errNothingWanted stops an OrdersFor list call whose ids turned out empty.
+var errNothingWanted = errors.New("no invoice to list orders for")
 
 // ESIM returns one eSIM by ICCID.
 func (c *Client) ESIM(ctx context.Context, iccid string) (ESIM, error) {

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -60,20 +61,40 @@ func paidHold(api paidOrders) time.Duration {
 // (its orders as the webhook listed them, without redemption details), in
 // a batch with others (see paidQueue), and checks it as a webhook would.
 func (b *Bot) deliverPaid(ctx context.Context, inv bitrefill.Invoice) {
-	api, ok := b.cfg.API.(paidOrders)
-	if !ok || inv.CreatedTime.IsZero() || !needsOrders(inv) {
+	if b.queuePaid(ctx, inv) {
+		b.runPaid(ctx, true)
+	}
+}
+
+// queuePaid queues inv for the next batch, or checks it at once when its
+// orders cannot be listed (no list fetch, no creation time, no order
+// delivered). It reports whether the caller must run the batches: none is
+// running.
+func (b *Bot) queuePaid(ctx context.Context, inv bitrefill.Invoice) bool {
+	if _, ok := b.cfg.API.(paidOrders); !ok || inv.CreatedTime.IsZero() || !needsOrders(inv) {
 		b.checkInvoiceFrom(bitrefill.WithPriority(ctx, bitrefill.Paid), inv.ID, &inv)
-		return
+		return false
 	}
 	q := &b.paid
 	q.mu.Lock()
+	defer q.mu.Unlock()
+	if slices.ContainsFunc(q.pending, func(p paidInvoice) bool { return p.inv.ID == inv.ID }) {
+		return false // a webhook again, or the poller: its fetch is on the way
+	}
 	q.pending = append(q.pending, paidInvoice{inv: inv, arrived: b.cfg.Now()})
 	if q.running {
-		q.mu.Unlock()
-		return // the running loop takes it
+		return false // the running loop takes it
 	}
 	q.running = true
-	q.mu.Unlock()
+	return true
+}
+
+// runPaid fetches batches until the queue is empty; giveWay says whether a
+// batch may give way to waiting users (the poller, already the slow path,
+// does not).
+func (b *Bot) runPaid(ctx context.Context, giveWay bool) {
+	api := b.cfg.API.(paidOrders)
+	q := &b.paid
 	for {
 		q.mu.Lock()
 		if len(q.pending) == 0 {
@@ -89,7 +110,10 @@ func (b *Bot) deliverPaid(ctx context.Context, inv bitrefill.Invoice) {
 			}
 		}
 		q.mu.Unlock()
-		hold := max(paidHold(api)-b.cfg.Now().Sub(oldest), 0)
+		var hold time.Duration
+		if giveWay {
+			hold = max(paidHold(api)-b.cfg.Now().Sub(oldest), 0)
+		}
 		b.deliverBatch(ctx, api, after.Add(-paidListSlack), hold)
 	}
 }

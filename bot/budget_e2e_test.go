@@ -214,3 +214,125 @@ func TestCheckoutWaitsItsTurn(t *testing.T) {
 		}
 	}
 }
+
+// budgetAt is a shell whose Bitrefill budget is the documented general one
+// (60 per 10 minutes; the product classes left unlimited, so browsing does
+// not wait on the hand-moved clock), run on clk, as is the bot, with
+// webhooks.
+func budgetAt(t *testing.T, clk *handClock) *env {
+	t.Helper()
+	return newEnv(t, envOptions{
+		inProcess: true,
+		client: func(c *bitrefill.Config) {
+			c.Clock = clk
+			c.Limits = bitrefill.Limits{bitrefill.ClassGeneral: bitrefill.DefaultLimits()[bitrefill.ClassGeneral]}
+		},
+		tune: func(e *env, c *bot.Config) { withSecret(e, c); c.Now = clk.Now },
+	})
+}
+
+// With the budget to spare, a paid buyer's code is fetched at once: the
+// clock does not move between the webhook and the code, and it costs one
+// request.
+func TestPaidCodeAtOnceWithSpareBudget(t *testing.T) {
+	clk := newHandClock(time.Now())
+	e := budgetAt(t, clk)
+	h := e.bot.WebhookHandler(e.ctx)
+	u := e.newUser(true)
+	_, err := u.toInvoice()
+	check(t, err)
+	clk.Set(clk.Now().Add(2 * time.Minute)) // the buyer pays; the budget has refilled
+	id := u.invoiceID()
+	m := u.mark()
+	check(t, e.fake.MarkPaid(id))
+	before := len(e.fake.Requests())
+	if code := post(h, bot.WebhookPath+secret, finalWebhook(t, e.fake, id)); code != 200 {
+		t.Fatalf("webhook: %d", code)
+	}
+	if _, err := u.awaitSecret(m); err != nil {
+		t.Fatalf("code not fetched without the clock moving: %v", err)
+	}
+	e.bot.Wait()
+	if n := len(e.fake.Requests()) - before; n != 1 {
+		t.Errorf("%d requests for one paid invoice's code, want 1", n)
+	}
+}
+
+// With checkouts queued for the budget, a paid invoice's order fetch lets
+// them go first for a while, so that other invoices paid meanwhile share its
+// request, but no paid code waits longer than the hold (7 tokens of the
+// budget, 72.7 s at the documented limits) and the next token after it.
+func TestPaidCodeWaitsAtMostTheHoldUnderLoad(t *testing.T) {
+	clk := newHandClock(time.Now())
+	e := budgetAt(t, clk)
+	h := e.bot.WebhookHandler(e.ctx)
+	period := e.api.Period(bitrefill.ClassGeneral)
+	bound := 7*period + period // the hold, then the next token
+
+	paid := []*user{e.newUser(true), e.newUser(true)}
+	for _, u := range paid { // the burst of 2
+		_, err := u.toInvoice()
+		check(t, err)
+	}
+	// Ten more checkouts queue for the budget: more than the hold lasts.
+	var queued []*user
+	for range 10 {
+		u := e.newUser(true)
+		check(t, u.toConfirm())
+		m := u.mark()
+		check(t, u.press("Bitcoin"))
+		if _, err := u.await(m, "waits its turn"); err != nil {
+			t.Fatal(err)
+		}
+		queued = append(queued, u)
+	}
+	bg := bitrefill.WithPriority(e.ctx, bitrefill.Background)
+	start := clk.Now()
+	marks := make([]int, len(paid))
+	for i, u := range paid {
+		if i == 1 {
+			clk.Set(start.Add(5 * time.Second)) // the second buyer pays a little later
+		}
+		id := u.invoiceID()
+		marks[i] = u.mark()
+		check(t, e.fake.MarkPaid(id))
+		queuedBefore := e.api.Delay(bg, bitrefill.ClassGeneral)
+		if code := post(h, bot.WebhookPath+secret, finalWebhook(t, e.fake, id)); code != 200 {
+			t.Fatalf("webhook: %d", code)
+		}
+		if i == 0 { // wait until its fetch is queued behind the checkouts
+			deadline := time.Now().Add(waitLimit)
+			for e.api.Delay(bg, bitrefill.ClassGeneral) < queuedBefore+period/2 {
+				if time.Now().After(deadline) {
+					t.Fatal("the paid fetch never queued")
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}
+	}
+	lists := e.count("GET", "/orders")
+	invoices := e.count("POST", "/invoices")
+	for clk.Now().Before(start.Add(bound)) {
+		clk.Set(clk.Now().Add(time.Second))
+	}
+	for i, u := range paid {
+		if _, err := u.awaitSecret(marks[i]); err != nil {
+			t.Fatalf("paid buyer %d had no code %v after paying: %v", i+1, bound, err)
+		}
+	}
+	if n := e.count("GET", "/orders") - lists; n != 1 {
+		t.Errorf("%d order list calls for the two paid invoices, want 1", n)
+	}
+	if n := e.count("POST", "/invoices") - invoices; n < 6 {
+		t.Errorf("%d queued checkouts served during the hold, want the 7 tokens less at most one", n)
+	}
+	// The queue goes on being served, a token at a time.
+	for range 10 {
+		clk.Set(clk.Now().Add(period))
+	}
+	for _, u := range queued {
+		if _, err := u.await(0, "Invoice for"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

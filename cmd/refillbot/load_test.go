@@ -10,7 +10,8 @@ package main
 // users: buyers at once; think: pause before each step; rate:
 // TELEGRAM_RATE_LIMIT (with a number the fake enforces Telegram's limits
 // and counts its 429s); rounds: purchases per buyer; mode: polling or
-// webhook.
+// webhook; profile: a file for a CPU profile of the bot process over the
+// purchases (the binary is then built with -tags loadprofile).
 
 import (
 	"fmt"
@@ -32,6 +33,7 @@ type loadConfig struct {
 	users, rounds int
 	think         time.Duration
 	rate, mode    string
+	profile       string
 }
 
 func parseLoad(t *testing.T, s string) loadConfig {
@@ -50,6 +52,8 @@ func parseLoad(t *testing.T, s string) loadConfig {
 			c.rate = v
 		case "mode":
 			c.mode = v
+		case "profile":
+			c.profile, err = filepath.Abs(v)
 		default:
 			err = fmt.Errorf("unknown setting")
 		}
@@ -121,6 +125,11 @@ func TestLoad(t *testing.T) {
 		addr := freeAddr(t)
 		env["TELEGRAM_MODE"], env["REFILLBOT_LISTEN"], env["REFILLBOT_PUBLIC_URL"] = "webhook", addr, "http://"+addr
 	}
+	if c.profile != "" {
+		buildTags = "loadprofile"
+		env["REFILLBOT_LOAD_CPUPROFILE"] = c.profile
+		os.Remove(c.profile)
+	}
 	p := startProc(t, env)
 
 	buyers := make([]*telegramtest.Dialog, c.users)
@@ -145,6 +154,9 @@ func TestLoad(t *testing.T) {
 	}
 	calls0 := srv.CallCounts()
 	cpu0, _ := procStat(t, p.cmd.Process.Pid)
+	if c.profile != "" {
+		p.cmd.Process.Signal(syscall.SIGUSR1) // start
+	}
 
 	lat := make([][]time.Duration, len(purchaseSteps))
 	var mu sync.Mutex
@@ -184,6 +196,20 @@ func TestLoad(t *testing.T) {
 	elapsed := time.Since(start)
 	cpu1, hwm := procStat(t, p.cmd.Process.Pid)
 	calls1 := srv.CallCounts()
+	if c.profile != "" {
+		p.cmd.Process.Signal(syscall.SIGUSR1) // stop and write
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			if _, err := os.Stat(c.profile); err == nil {
+				t.Logf("CPU profile of the purchases: %s", c.profile)
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("no CPU profile at %s", c.profile)
+				break
+			}
+			time.Sleep(10 * time.Millisecond) // polling for the file, not synchronisation of the bot
+		}
+	}
 	if n := srv.WebhookFailures(); n > 0 {
 		t.Logf("webhook posts failed %d times; last: %s", n, srv.WebhookError())
 	}

@@ -30,6 +30,9 @@ var (
 	buildOnce sync.Once
 	binPath   string
 	buildErr  error
+	// buildTags, when set before the first binary call, are passed to go
+	// build (the load benchmark's profiling build, loadprofile.go).
+	buildTags string
 )
 
 // binary builds cmd/refillbot once per test run.
@@ -45,7 +48,7 @@ func binary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "refillbot")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		out, err := exec.Command("go", "build", "-tags", buildTags, "-o", binPath, ".").CombinedOutput()
 		if err != nil {
 			buildErr = errors.New(string(out))
 		}

@@ -110,7 +110,8 @@ const DefaultLimitMargin = 2 * time.Second
 // class ordered by priority, and a pause per class after a 429.
 //
 // The shape: each rate "N per W" becomes a bucket of burst b = N/60 (at
-// least 2, so that background work can leave one for a user) refilled at
+// least 2, so that background work can leave one for a user, unless N is
+// under 20) refilled at
 // (N−b)/(W+m), m the margin (Config.LimitMargin, never more than a tenth of
 // W). Any window of length W then lets through at most b + (N−b)·W/(W+m) <
 // N requests, so Bitrefill never reports the window spent, and no window of
@@ -213,16 +214,20 @@ func newBudget(l Limits, margin time.Duration, now func() time.Time, afterFunc f
 // shape is the bucket that lets fewer than n requests through in any
 // window (n rounded down: a share of a rate may be fractional), with the
 // margin cut to a tenth of the window so that a short one (ping's 3 s) is
-// not starved: a burst of n/60 (at least 2) and the rest over the window
-// plus the margin. Two requests or fewer per window, or a share of less,
-// is spacing alone: one per (window+margin)/n.
+// not starved: a burst of n/60 (at least 2 from 20 a window on; below, 1,
+// which a small rate cannot spare) and the rest over the window plus the
+// margin. Two requests or fewer per window, or a share of less, is spacing
+// alone: one per (window+margin)/n.
 func shape(n float64, window, margin time.Duration) (rate.Limit, int) {
 	span := (window + min(margin, window/10)).Seconds()
 	whole := math.Floor(n)
 	if whole <= 2 {
 		return rate.Limit(n / span), 1
 	}
-	burst := max(int(whole/60), 2)
+	burst := 1
+	if whole >= 20 {
+		burst = max(int(whole/60), 2)
+	}
 	return rate.Limit((whole - float64(burst)) / span), burst
 }
 

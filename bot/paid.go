@@ -35,12 +35,14 @@ type paidInvoice struct {
 	arrived time.Time
 }
 
-// paidHoldTokens is paidHold in requests' shares of the general budget: at
-// the documented 60 per 10 minutes a token comes every 10.2 s, so a paid
-// code waits at most about 71 s for others to share its fetch, plus the
-// next token. Longer holds leave more of the budget to new invoices (each
-// list call serves about one hold's worth of payments): at 7 tokens, an
-// eighth of a saturated budget goes to order fetches (BENCHMARKS.md).
+// paidHoldTokens is paidHold in tokens of the general budget: at the
+// documented 60 per 10 minutes a token comes every 10.4 s, so a paid code
+// waits at most 72.7 s for others to share its fetch, plus the next token
+// (83 s in all). Longer holds leave more of the budget to new invoices
+// (each list call serves about one hold's worth of payments) and make paid
+// buyers wait longer: at 7 tokens, about an eighth of a saturated budget
+// goes to order fetches, and a shop sells about 51 times per 10 minutes
+// instead of 40 (BENCHMARKS.md).
 const paidHoldTokens = 7
 
 // paidOrders is the client's list fetch of paid invoices' orders, taking

@@ -109,9 +109,7 @@ func webhookInvoice(body []byte, id string) *bitrefill.Invoice {
 		if len(raw) == 0 || json.Unmarshal(raw, &inv) != nil || inv.ID != id || len(inv.Orders) == 0 {
 			continue
 		}
-		switch inv.Status {
-		case bitrefill.InvoiceComplete, bitrefill.InvoiceDenied, bitrefill.InvoicePaymentError:
-		default:
+		if !final(inv.Status) { // poller.go
 			return nil
 		}
 		for i := range inv.Orders {

@@ -320,6 +320,19 @@ func TestPaidCodeWaitsAtMostTheHoldUnderLoad(t *testing.T) {
 		}
 		queued = append(queued, u)
 	}
+	// Each queued checkout waits in the budget from its own goroutine: wait
+	// until all ten do (the eleventh request would wait eleven tokens).
+	waitUntil := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(waitLimit)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("never %s", what)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	waitUntil("ten checkouts queued", func() bool { return e.api.Delay(e.ctx, bitrefill.ClassGeneral) > 10*period })
 	bg := bitrefill.WithPriority(e.ctx, bitrefill.Background)
 	start := clk.Now()
 	marks := make([]int, len(paid))
@@ -334,14 +347,8 @@ func TestPaidCodeWaitsAtMostTheHoldUnderLoad(t *testing.T) {
 		if code := post(h, bot.WebhookPath+secret, finalWebhook(t, e.fake, id)); code != 200 {
 			t.Fatalf("webhook: %d", code)
 		}
-		if i == 0 { // wait until its fetch is queued behind the checkouts
-			deadline := time.Now().Add(waitLimit)
-			for e.api.Delay(bg, bitrefill.ClassGeneral) < queuedBefore+period/2 {
-				if time.Now().After(deadline) {
-					t.Fatal("the paid fetch never queued")
-				}
-				time.Sleep(time.Millisecond)
-			}
+		if i == 0 { // its fetch queues behind the checkouts
+			waitUntil("the paid fetch queued", func() bool { return e.api.Delay(bg, bitrefill.ClassGeneral) > queuedBefore+period/2 })
 		}
 	}
 	lists := e.count("GET", "/orders")

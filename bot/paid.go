@@ -9,9 +9,9 @@ import (
 	"refillbot/bitrefill"
 )
 
-// paidQueue gathers the final webhooks of paid invoices so that their
-// orders are fetched together: one GET /orders list call for every invoice
-// gathered, instead of one GET /orders/{id} each.
+// paidQueue gathers paid invoices (from final webhooks, and from the
+// poller's list) so that their orders are fetched together: one GET /orders
+// list call for every invoice gathered, instead of one GET /orders/{id} each.
 //
 // The list call is sent as a Paid request that gives way (for a bounded
 // time, paidHold) to users waiting for the request budget: with spare
@@ -59,36 +59,26 @@ func paidHold(api paidOrders) time.Duration {
 	return paidHoldTokens * api.Period(bitrefill.ClassGeneral)
 }
 
-// deliverPaid fetches the codes of a paid invoice whose final webhook came
-// (its orders as the webhook listed them, without redemption details), in
-// a batch with others (see paidQueue), and checks it as a webhook would.
-func (b *Bot) deliverPaid(ctx context.Context, inv bitrefill.Invoice) {
-	if b.queuePaid(ctx, inv) {
-		b.runPaid(ctx, true)
-	}
-}
-
-// queuePaid queues inv for the next batch, or checks it at once when its
-// orders cannot be listed (no list fetch, no creation time, no order
-// delivered). It reports whether the caller must run the batches: none is
-// running.
-func (b *Bot) queuePaid(ctx context.Context, inv bitrefill.Invoice) bool {
+// queuePaid queues inv for the next batch. queued is false when its orders
+// cannot be listed (no list fetch, no creation time, no order delivered):
+// the caller checks it alone. run says the caller must run the batches
+// (runPaid): none is running.
+func (b *Bot) queuePaid(inv bitrefill.Invoice) (queued, run bool) {
 	if _, ok := b.cfg.API.(paidOrders); !ok || inv.CreatedTime.IsZero() || !needsOrders(inv) {
-		b.checkInvoiceFrom(bitrefill.WithPriority(ctx, bitrefill.Paid), inv.ID, &inv)
-		return false
+		return false, false
 	}
 	q := &b.paid
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if slices.ContainsFunc(q.pending, func(p paidInvoice) bool { return p.inv.ID == inv.ID }) {
-		return false // a webhook again, or the poller: its fetch is on the way
+		return true, false // a webhook again, or the poller: its fetch is on the way
 	}
 	q.pending = append(q.pending, paidInvoice{inv: inv, arrived: b.cfg.Now()})
 	if q.running {
-		return false // the running loop takes it
+		return true, false // the running loop takes it
 	}
 	q.running = true
-	return true
+	return true, true
 }
 
 // runPaid fetches batches until the queue is empty; giveWay says whether a

@@ -102,10 +102,12 @@ func (b *Bot) PollAt(ctx context.Context, now time.Time) {
 		// the orders of all such invoices are fetched in one paid batch
 		// (paid.go) at the end of the tick, waiting its turn as a paid fetch
 		// rather than taking this tick's leftovers.
-		if inv, ok := listed[t.InvoiceID]; ok && final(inv.Status) && needsOrders(inv) {
-			b.checks.setNextCheck(t.InvoiceID, now.Add(b.pollEvery(now.Sub(t.Created))))
-			runPaid = b.queuePaid(paid, inv) || runPaid
-			continue
+		if inv, ok := listed[t.InvoiceID]; ok && final(inv.Status) {
+			if queued, run := b.queuePaid(inv); queued {
+				b.checks.setNextCheck(t.InvoiceID, now.Add(b.pollEvery(now.Sub(t.Created))))
+				runPaid = runPaid || run
+				continue
+			}
 		}
 		// It moved, or the list did not show it (or failed): fetch it alone,
 		// if the budget allows; if not, it keeps its turn for the next tick.

@@ -514,13 +514,16 @@ func (l *killLoop) countAnswers(r *killLoopResult, chat int64, actions []buyerAc
 	results := map[string][]shown{}
 	interims := map[string][]shown{}
 	content := map[int]string{} // each message as last shown
-	for _, e := range events {
+	for i, e := range events {
 		if e.Kind == telegramtest.Deleted {
 			continue
 		}
 		c := e.Message.Content()
 		before := content[e.Message.ID]
 		content[e.Message.ID] = c
+		if i > 0 && strings.HasPrefix(events[i-1].Message.Content(), staleNotice) {
+			continue // the results shown again after a tap on an old menu: that tap's answer
+		}
 		for _, q := range quoted(c, "Results for “") {
 			if e.Kind == telegramtest.Sent || !strings.Contains(before, "Results for “"+q+"”") {
 				results[q] = append(results[q], shown{e.Message.ID, e.At, e.Kind})
@@ -599,8 +602,8 @@ func (l *killLoop) countAnswers(r *killLoopResult, chat int64, actions []buyerAc
 		// A tap on a menu the bot had replaced is answered "That menu
 		// has expired" and the current menu again: a buyer who tapped
 		// twice while the bot was down gets that, each tap answered once.
-		if stale := "That menu has expired"; strings.HasPrefix(e.Message.Content(), stale) ||
-			i > 0 && strings.HasPrefix(events[i-1].Message.Content(), stale) {
+		if strings.HasPrefix(e.Message.Content(), staleNotice) ||
+			i > 0 && strings.HasPrefix(events[i-1].Message.Content(), staleNotice) {
 			continue
 		}
 		for _, p := range events[:i] {
@@ -658,6 +661,10 @@ func (l *killLoop) timeline(events []telegramtest.Event, actions []buyerAction, 
 	}
 	return b.String()
 }
+
+// staleNotice begins the answer to a tap on a menu the bot has replaced,
+// which then shows the current menu again.
+const staleNotice = "That menu has expired"
 
 // quoted returns what follows each occurrence of prefix up to the closing
 // quote.

@@ -10,12 +10,23 @@ package main
 // users: buyers at once; think: pause before each step; rate:
 // TELEGRAM_RATE_LIMIT (with a number the fake enforces Telegram's limits
 // and counts its 429s); rounds: purchases per buyer; mode: polling or
-// webhook.
+// webhook; profile: a directory where a binary built with -tags
+// loadprofile writes a CPU profile of the measured window (cpu.pprof) and
+// a heap profile at its end (heap.pprof), e.g.
+//
+//	REFILLBOT_LOAD="users=200 think=0s rate=off rounds=2 profile=/tmp/p" go test -run TestLoad -v ./cmd/refillbot
+//	go tool pprof -top /tmp/p/refillbot /tmp/p/cpu.pprof
+//
+// The profiler costs a few per cent of CPU: compare numbers from runs
+// without it.
 
 import (
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -32,6 +43,7 @@ type loadConfig struct {
 	users, rounds int
 	think         time.Duration
 	rate, mode    string
+	profile       string
 }
 
 func parseLoad(t *testing.T, s string) loadConfig {
@@ -50,6 +62,8 @@ func parseLoad(t *testing.T, s string) loadConfig {
 			c.rate = v
 		case "mode":
 			c.mode = v
+		case "profile":
+			c.profile = v
 		default:
 			err = fmt.Errorf("unknown setting")
 		}
@@ -77,6 +91,14 @@ var purchaseSteps = []loadStep{
 
 // procStat reads a process's CPU time (user+system) and peak RSS from /proc.
 func procStat(t *testing.T, pid int) (cpu time.Duration, hwmKB int) {
+	cpu, m := procMem(t, pid)
+	return cpu, m["VmHWM"]
+}
+
+// procMem reads a process's CPU time (user+system) and the memory lines of
+// /proc/<pid>/status, in kB: VmHWM (peak RSS), VmRSS, RssAnon (heap,
+// stacks), RssFile (the binary's pages, bbolt's mmap).
+func procMem(t *testing.T, pid int) (cpu time.Duration, kB map[string]int) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		t.Fatal(err)
@@ -91,12 +113,61 @@ func procStat(t *testing.T, pid int) (cpu time.Duration, hwmKB int) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	kB = map[string]int{}
 	for _, l := range strings.Split(string(s), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			hwmKB, _ = strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+		k, v, ok := strings.Cut(l, ":")
+		if v, isKB := strings.CutSuffix(strings.TrimSpace(v), " kB"); ok && isKB {
+			kB[k], _ = strconv.Atoi(v)
 		}
 	}
-	return cpu, hwmKB
+	return cpu, kB
+}
+
+// selfCPU is the CPU time the test process (the fake Bot API server and the
+// scripted buyers) has used so far: if it nears the cores left over by the
+// bot, the harness, not the bot, caps throughput.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// loadProfiler drives the profiling hooks of a binary built with -tags
+// loadprofile (loadprofile.go).
+type loadProfiler struct {
+	t    *testing.T
+	addr string
+}
+
+func (p *loadProfiler) post(path string) string {
+	if p == nil {
+		return ""
+	}
+	r, err := http.Post("http://"+p.addr+path, "text/plain", nil)
+	if err != nil {
+		p.t.Fatalf("profiler %s: %v", path, err)
+	}
+	defer r.Body.Close()
+	b, _ := io.ReadAll(r.Body)
+	if r.StatusCode != http.StatusOK {
+		p.t.Fatalf("profiler %s: %s: %s", path, r.Status, b)
+	}
+	return string(b)
+}
+
+// profilingBinary builds the bot with -tags loadprofile into dir.
+func profilingBinary(t *testing.T, dir string) string {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "refillbot")
+	if out, err := exec.Command("go", "build", "-tags", "loadprofile", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build -tags loadprofile: %v\n%s", err, out)
+	}
+	return bin
 }
 
 func TestLoad(t *testing.T) {
@@ -121,7 +192,17 @@ func TestLoad(t *testing.T) {
 		addr := freeAddr(t)
 		env["TELEGRAM_MODE"], env["REFILLBOT_LISTEN"], env["REFILLBOT_PUBLIC_URL"] = "webhook", addr, "http://"+addr
 	}
-	p := startProc(t, env)
+	var (
+		p    *proc
+		prof *loadProfiler
+	)
+	if c.profile != "" {
+		prof = &loadProfiler{t: t, addr: freeAddr(t)}
+		env["REFILLBOT_LOADPROFILE_ADDR"], env["REFILLBOT_LOADPROFILE_DIR"] = prof.addr, c.profile
+		p = startBinary(t, profilingBinary(t, c.profile), env)
+	} else {
+		p = startProc(t, env)
+	}
 
 	buyers := make([]*telegramtest.Dialog, c.users)
 	for i := range buyers {
@@ -144,7 +225,11 @@ func TestLoad(t *testing.T) {
 		t.Fatalf("stderr:\n%s", p.stderr.String())
 	}
 	calls0 := srv.CallCounts()
-	cpu0, _ := procStat(t, p.cmd.Process.Pid)
+	cpu0, mem0 := procMem(t, p.cmd.Process.Pid)
+	self0 := selfCPU()
+	if prof != nil {
+		prof.post("/cpu/start")
+	}
 
 	lat := make([][]time.Duration, len(purchaseSteps))
 	var mu sync.Mutex
@@ -182,8 +267,14 @@ func TestLoad(t *testing.T) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	cpu1, hwm := procStat(t, p.cmd.Process.Pid)
+	cpu1, mem1 := procMem(t, p.cmd.Process.Pid)
+	self1 := selfCPU()
 	calls1 := srv.CallCounts()
+	var heap string
+	if prof != nil {
+		prof.post("/cpu/stop")
+		heap = prof.post("/heap")
+	}
 	if n := srv.WebhookFailures(); n > 0 {
 		t.Logf("webhook posts failed %d times; last: %s", n, srv.WebhookError())
 	}
@@ -231,7 +322,26 @@ func TestLoad(t *testing.T) {
 		float64(delta("getUpdates"))*1000/float64(updates), delta("answerCallbackQuery"), throttled)
 	t.Logf("CPU-ms per purchase %.2f (CPU %v over %v: %.0f%% of a core); peak RSS %.1f MB",
 		ms(cpu1-cpu0)/float64(purchases), cpu1-cpu0, elapsed.Round(time.Millisecond),
-		100*(cpu1-cpu0).Seconds()/elapsed.Seconds(), float64(hwm)/1024)
+		100*(cpu1-cpu0).Seconds()/elapsed.Seconds(), float64(mem1["VmHWM"])/1024)
+	t.Logf("  RSS: peak %.1f MB before the buyers started, %.1f MB after; now %.1f MB (anonymous %.1f, files and mmap %.1f)",
+		float64(mem0["VmHWM"])/1024, float64(mem1["VmHWM"])/1024, float64(mem1["VmRSS"])/1024,
+		float64(mem1["RssAnon"])/1024, float64(mem1["RssFile"]+mem1["RssShmem"])/1024)
+	t.Logf("  the harness (fake Bot API server and buyers): CPU %v, %.0f%% of a core; load average %s",
+		(self1 - self0).Round(time.Millisecond), 100*(self1-self0).Seconds()/elapsed.Seconds(), loadAvg())
+	if prof != nil {
+		t.Logf("  Go runtime at the end: %s", heap)
+		t.Logf("  profiles: go tool pprof -top %s %s", filepath.Join(c.profile, "refillbot"), filepath.Join(c.profile, "cpu.pprof"))
+	}
+}
+
+// loadAvg is the machine's 1-minute load average: other work on the shared
+// cores shows in every number.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -2,11 +2,8 @@ package bot
 
 import (
 	"bytes"
-	"compress/zlib"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
@@ -54,10 +51,9 @@ var qrUTF8 = map[gozxing.EncodeHintType]any{gozxing.EncodeHintType_CHARACTER_SET
 //
 // Every invoice is drawn once, so this is on the path of every purchase.
 // gozxing's encoder (Reed–Solomon on log tables, one mode for the whole
-// content) makes the symbol in about half go-qrcode's time, and the PNG is
-// written directly as a 1-bit greyscale image, one packed row per module
-// row repeated for its pixels, instead of an 8-bit image encoded pixel by
-// pixel: together about a fifth of the CPU of before (BenchmarkRenderQR).
+// content) makes the symbol in less time than go-qrcode, and qrPNG writes
+// the image directly (qrpng.go) instead of drawing and encoding it pixel
+// by pixel (BenchmarkRenderQR).
 func renderQR(content string) ([]byte, error) {
 	var hints map[gozxing.EncodeHintType]any
 	for i := 0; i < len(content); i++ {
@@ -72,91 +68,7 @@ func renderQR(content string) ([]byte, error) {
 		// redemption code: say only what went wrong in kind.
 		return nil, errBarcodeRefused
 	}
-	return qrPNG(code.GetMatrix())
-}
-
-// qrDeflaters reuses zlib writers (their deflate state is a few hundred KB).
-var qrDeflaters = sync.Pool{New: func() any {
-	z, _ := zlib.NewWriterLevel(nil, zlib.BestSpeed)
-	return z
-}}
-
-// qrPNG writes the symbol as a black-on-white 1-bit greyscale PNG with the
-// quiet zone, qrPixelsPerModule pixels per module.
-func qrPNG(m *qrenc.ByteMatrix) ([]byte, error) {
-	n := m.GetWidth()
-	px := (n + 2*qrQuietModules) * qrPixelsPerModule
-	stride := 1 + (px+7)/8 // filter byte, then 8 pixels a byte, 1 = white
-
-	var idat bytes.Buffer
-	z := qrDeflaters.Get().(*zlib.Writer)
-	defer qrDeflaters.Put(z)
-	z.Reset(&idat)
-	white := make([]byte, stride)
-	for i := 1; i < stride; i++ {
-		white[i] = 0xff
-	}
-	row := make([]byte, stride)
-	writeRow := func(r []byte) error {
-		for range qrPixelsPerModule {
-			if _, err := z.Write(r); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	for range qrQuietModules {
-		if err := writeRow(white); err != nil {
-			return nil, err
-		}
-	}
-	for y := range n {
-		copy(row, white)
-		for x := range n {
-			if m.Get(x, y) != 1 {
-				continue
-			}
-			for p := (qrQuietModules + x) * qrPixelsPerModule; p < (qrQuietModules+x+1)*qrPixelsPerModule; p++ {
-				row[1+p/8] &^= 0x80 >> (p % 8)
-			}
-		}
-		if err := writeRow(row); err != nil {
-			return nil, err
-		}
-	}
-	for range qrQuietModules {
-		if err := writeRow(white); err != nil {
-			return nil, err
-		}
-	}
-	if err := z.Close(); err != nil {
-		return nil, err
-	}
-
-	out := bytes.NewBuffer(make([]byte, 0, idat.Len()+64))
-	out.WriteString("\x89PNG\r\n\x1a\n")
-	var ihdr [13]byte
-	binary.BigEndian.PutUint32(ihdr[0:], uint32(px))
-	binary.BigEndian.PutUint32(ihdr[4:], uint32(px))
-	ihdr[8], ihdr[9] = 1, 0 // bit depth 1, greyscale; compression, filter, interlace 0
-	pngChunk(out, "IHDR", ihdr[:])
-	pngChunk(out, "IDAT", idat.Bytes())
-	pngChunk(out, "IEND", nil)
-	return out.Bytes(), nil
-}
-
-// pngChunk appends one PNG chunk: length, type, data, CRC of type and data.
-func pngChunk(out *bytes.Buffer, kind string, data []byte) {
-	var n [4]byte
-	binary.BigEndian.PutUint32(n[:], uint32(len(data)))
-	out.Write(n[:])
-	crc := crc32.NewIEEE()
-	crc.Write([]byte(kind))
-	crc.Write(data)
-	out.WriteString(kind)
-	out.Write(data)
-	binary.BigEndian.PutUint32(n[:], crc.Sum32())
-	out.Write(n[:])
+	return qrPNG(code.GetMatrix()), nil
 }
 
 // Errors of renderBarcode. They never quote the content: it is usually a

@@ -18,9 +18,14 @@ import (
 )
 
 // What the buyer scans must be exactly what the engine asked to show: a
-// BIP21 URI, a long lightning request, an eSIM activation string.
+// BIP21 URI, a long lightning request, an eSIM activation string — and
+// the smallest and largest symbols and text beyond ASCII, whose images
+// qrPNG compresses with the longest rows and copies.
 func TestRenderQRScansBack(t *testing.T) {
 	for _, content := range []string{
+		"1",
+		strings.Repeat("0123456789abcdef", 140), // version 40, the largest symbol
+		"Gutschein für Zoë: 日本のコード",
 		"bitcoin:bc1qnv5nwfn8zc7zd2mndgufv6k3dty9um8rfuccvg?amount=0.00051547",
 		"lightning:lnbc515470n1pjexample0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
 		"LPA:1$smdp.example$MATCHING-ID-1234",

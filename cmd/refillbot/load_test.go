@@ -12,7 +12,8 @@ package main
 // and counts its 429s); rounds: purchases per buyer; mode: polling or
 // webhook; profile: a directory where a binary built with -tags
 // loadprofile writes a CPU profile of the measured window (cpu.pprof) and
-// a heap profile at its end (heap.pprof), e.g.
+// heap profiles before the buyers start and at the end (heap-start.pprof,
+// heap.pprof), e.g.
 //
 //	REFILLBOT_LOAD="users=200 think=0s rate=off rounds=2 profile=/tmp/p" go test -run TestLoad -v ./cmd/refillbot
 //	go tool pprof -top /tmp/p/refillbot /tmp/p/cpu.pprof
@@ -23,6 +24,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -123,6 +125,39 @@ func procMem(t *testing.T, pid int) (cpu time.Duration, kB map[string]int) {
 	return cpu, kB
 }
 
+// rssByMapping sums the resident memory of a process by what is mapped
+// (a file's path, or "anonymous": the Go heap, stacks and runtime), the
+// largest first: "the bot's RSS" is partly its own binary and bbolt's
+// mmap of the database, which no heap profile shows.
+func rssByMapping(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", pid))
+	if err != nil {
+		return err.Error()
+	}
+	kB := map[string]int{}
+	name := ""
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		switch {
+		case len(f) >= 5 && strings.Contains(f[0], "-") && !strings.HasSuffix(f[0], ":"):
+			name = "anonymous"
+			if len(f) >= 6 {
+				name = filepath.Base(f[5])
+			}
+		case len(f) == 3 && f[0] == "Rss:":
+			n, _ := strconv.Atoi(f[1])
+			kB[name] += n
+		}
+	}
+	names := slices.Collect(maps.Keys(kB))
+	slices.SortFunc(names, func(a, b string) int { return kB[b] - kB[a] })
+	var out []string
+	for _, n := range names[:min(5, len(names))] {
+		out = append(out, fmt.Sprintf("%s %.1f MB", n, float64(kB[n])/1024))
+	}
+	return strings.Join(out, ", ")
+}
+
 // selfCPU is the CPU time the test process (the fake Bot API server and the
 // scripted buyers) has used so far: if it nears the cores left over by the
 // bot, the harness, not the bot, caps throughput.
@@ -157,15 +192,23 @@ func (p *loadProfiler) post(path string) string {
 	return string(b)
 }
 
-// profilingBinary builds the bot with -tags loadprofile into dir.
-func profilingBinary(t *testing.T, dir string) string {
+// loadBinary builds the bot as the Dockerfile does (static, no cgo,
+// stripped): its resident pages are part of what is measured. With
+// profiling, -tags loadprofile adds the hooks of loadprofile.go.
+func loadBinary(t *testing.T, dir string, profiling bool) string {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	bin := filepath.Join(dir, "refillbot")
-	if out, err := exec.Command("go", "build", "-tags", "loadprofile", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build -tags loadprofile: %v\n%s", err, out)
+	args := []string{"build", "-trimpath", "-ldflags", "-s -w", "-o", bin}
+	if profiling {
+		args = append(args, "-tags", "loadprofile")
+	}
+	cmd := exec.Command("go", append(args, ".")...)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return bin
 }
@@ -199,9 +242,9 @@ func TestLoad(t *testing.T) {
 	if c.profile != "" {
 		prof = &loadProfiler{t: t, addr: freeAddr(t)}
 		env["REFILLBOT_LOADPROFILE_ADDR"], env["REFILLBOT_LOADPROFILE_DIR"] = prof.addr, c.profile
-		p = startBinary(t, profilingBinary(t, c.profile), env)
+		p = startBinary(t, loadBinary(t, c.profile, true), env)
 	} else {
-		p = startProc(t, env)
+		p = startBinary(t, loadBinary(t, t.TempDir(), false), env)
 	}
 
 	buyers := make([]*telegramtest.Dialog, c.users)
@@ -228,6 +271,7 @@ func TestLoad(t *testing.T) {
 	cpu0, mem0 := procMem(t, p.cmd.Process.Pid)
 	self0 := selfCPU()
 	if prof != nil {
+		t.Logf("Go runtime before the buyers: %s", prof.post("/heap/heap-start"))
 		prof.post("/cpu/start")
 	}
 
@@ -269,11 +313,12 @@ func TestLoad(t *testing.T) {
 	elapsed := time.Since(start)
 	cpu1, mem1 := procMem(t, p.cmd.Process.Pid)
 	self1 := selfCPU()
+	mapped := rssByMapping(p.cmd.Process.Pid)
 	calls1 := srv.CallCounts()
 	var heap string
 	if prof != nil {
 		prof.post("/cpu/stop")
-		heap = prof.post("/heap")
+		heap = prof.post("/heap/heap")
 	}
 	if n := srv.WebhookFailures(); n > 0 {
 		t.Logf("webhook posts failed %d times; last: %s", n, srv.WebhookError())
@@ -326,6 +371,7 @@ func TestLoad(t *testing.T) {
 	t.Logf("  RSS: peak %.1f MB before the buyers started, %.1f MB after; now %.1f MB (anonymous %.1f, files and mmap %.1f)",
 		float64(mem0["VmHWM"])/1024, float64(mem1["VmHWM"])/1024, float64(mem1["VmRSS"])/1024,
 		float64(mem1["RssAnon"])/1024, float64(mem1["RssFile"]+mem1["RssShmem"])/1024)
+	t.Logf("  resident by mapping: %s", mapped)
 	t.Logf("  the harness (fake Bot API server and buyers): CPU %v, %.0f%% of a core; load average %s",
 		(self1 - self0).Round(time.Millisecond), 100*(self1-self0).Seconds()/elapsed.Seconds(), loadAvg())
 	if prof != nil {

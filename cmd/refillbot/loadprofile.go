@@ -23,6 +23,9 @@ func init() {
 	if addr == "" || dir == "" {
 		return
 	}
+	// Fine enough to see where a few MB go; costs some CPU, so compare
+	// CPU numbers from runs without profile=.
+	runtime.MemProfileRate = 16 << 10
 	var (
 		mu  sync.Mutex
 		cpu *os.File
@@ -51,10 +54,10 @@ func init() {
 		}
 	})
 	// The heap as it is now (live objects after a GC) and everything
-	// allocated since the start.
-	mux.HandleFunc("POST /heap", func(w http.ResponseWriter, r *http.Request) {
+	// allocated since the start, into <name>.pprof.
+	mux.HandleFunc("POST /heap/{name}", func(w http.ResponseWriter, r *http.Request) {
 		runtime.GC()
-		f, err := os.Create(filepath.Join(dir, "heap.pprof"))
+		f, err := os.Create(filepath.Join(dir, filepath.Base(r.PathValue("name"))+".pprof"))
 		if err == nil {
 			err = pprof.Lookup("heap").WriteTo(f, 0)
 			f.Close()

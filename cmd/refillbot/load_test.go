@@ -235,6 +235,13 @@ func TestLoad(t *testing.T) {
 		addr := freeAddr(t)
 		env["TELEGRAM_MODE"], env["REFILLBOT_LISTEN"], env["REFILLBOT_PUBLIC_URL"] = "webhook", addr, "http://"+addr
 	}
+	// The Go runtime's own settings, when the test has them, reach the
+	// bot: to measure their effect on RSS and CPU.
+	for _, k := range []string{"GOGC", "GOMEMLIMIT", "GODEBUG", "GOMAXPROCS"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env[k] = v
+		}
+	}
 	var (
 		p    *proc
 		prof *loadProfiler

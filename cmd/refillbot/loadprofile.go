@@ -76,7 +76,7 @@ func init() {
 
 func memSummary(m *runtime.MemStats) string {
 	mb := func(b uint64) float64 { return float64(b) / (1 << 20) }
-	return fmt.Sprintf("heap in use %.1f MB (objects %d), heap idle %.1f MB (released %.1f), stacks %.1f MB, GC metadata %.1f MB, other %.1f MB, runtime total %.1f MB, goroutines %d, GCs %d",
-		mb(m.HeapInuse), m.HeapObjects, mb(m.HeapIdle), mb(m.HeapReleased), mb(m.StackSys), mb(m.GCSys), mb(m.OtherSys+m.MSpanSys+m.MCacheSys+m.BuckHashSys), mb(m.Sys),
+	return fmt.Sprintf("heap live %.1f MB in %.1f MB of spans (objects %d), peak heap mapped %.1f MB, heap idle %.1f MB (released %.1f), stacks %.1f MB, GC metadata %.1f MB, other %.1f MB, runtime total %.1f MB, goroutines %d, GCs %d",
+		mb(m.HeapAlloc), mb(m.HeapInuse), m.HeapObjects, mb(m.HeapSys), mb(m.HeapIdle), mb(m.HeapReleased), mb(m.StackSys), mb(m.GCSys), mb(m.OtherSys+m.MSpanSys+m.MCacheSys+m.BuckHashSys), mb(m.Sys),
 		runtime.NumGoroutine(), m.NumGC)
 }

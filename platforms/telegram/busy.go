@@ -1,0 +1,59 @@
+package telegram
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"time"
+)
+
+// busyGate bounds how many updates are being handled at once, across chats.
+//
+// Each chat has its own worker, so a rush of buyers means as many updates
+// in flight as chats, each holding its transient memory (a session being
+// decoded, a commit, an invoice's QR code) while the two cores work through
+// them: with 200 buyers at once that was most of the bot's peak RSS, for no
+// gain in throughput. Updates beyond the bound wait for a slot, in no
+// particular order.
+//
+// A slot is a lease, not a lock: an update still being handled after
+// busyLease is waiting for something (a slow Bitrefill, the request budget,
+// a long fsync), not computing, and gives its slot back then, so such
+// waits never hold up other chats by more than busyLease.
+type busyGate struct {
+	slots chan struct{}
+	lease time.Duration
+}
+
+// busyPerCPU slots per core keep both cores busy while others wait for a
+// commit's fsync or a Bot API answer (the load benchmark in BENCHMARKS.md
+// reached the same throughput with 16 slots as with 200).
+const busyPerCPU = 8
+
+// busyLease is how long an update may keep its slot.
+const busyLease = 100 * time.Millisecond
+
+func newBusyGate(slots int, lease time.Duration) *busyGate {
+	if slots <= 0 {
+		slots = busyPerCPU * runtime.GOMAXPROCS(0)
+	}
+	return &busyGate{slots: make(chan struct{}, slots), lease: lease}
+}
+
+// enter waits for a slot, or for ctx to end (then the update is handled
+// without one: it has to finish or give up in its own time). leave gives
+// the slot back, if the lease has not already; call it once.
+func (g *busyGate) enter(ctx context.Context) (leave func()) {
+	select {
+	case g.slots <- struct{}{}:
+	case <-ctx.Done():
+		return func() {}
+	}
+	var once sync.Once
+	release := func() { once.Do(func() { <-g.slots }) }
+	t := time.AfterFunc(g.lease, release)
+	return func() {
+		t.Stop()
+		release()
+	}
+}

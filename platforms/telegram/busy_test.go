@@ -72,3 +72,23 @@ func TestBusyGateDefault(t *testing.T) {
 		t.Errorf("%d slots by default, want at least %d", n, busyPerCPU)
 	}
 }
+
+// A reply waiting for the message budget holds no slot: with the gate's
+// only slot taken by an update whose reply waits, another chat's update
+// is handled at once.
+func TestBusyGateLeftWhileReplyWaits(t *testing.T) {
+	g := newBusyGate(1, time.Hour)
+	leave := g.enter(context.Background())
+	ctx := withBusy(context.Background(), leave)
+	leaveBusy(ctx) // what retry does before the pacer's wait
+	leaveBusy(context.Background())
+	entered := make(chan func())
+	go func() { entered <- g.enter(context.Background()) }()
+	select {
+	case next := <-entered:
+		next()
+	case <-time.After(10 * time.Second):
+		t.Fatal("the other chat's update is still waiting for the slot")
+	}
+	leave() // the first update ends: harmless after leaveBusy
+}

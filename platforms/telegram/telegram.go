@@ -543,7 +543,7 @@ func (a *Adapter) work(q *chatQueue) {
 		// one that committed nothing is marked here, once handled.
 		hctx, handled := bot.WithInboxUpdate(ctx, inboxPlatform, u.ID)
 		leave := a.busy.enter(ctx)
-		a.process(hctx, handle, u)
+		a.process(withBusy(hctx, leave), handle, u)
 		leave()
 		if ctx.Err() == nil && !handled.Committed() {
 			a.done(u.ID)

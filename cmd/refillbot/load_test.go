@@ -10,7 +10,7 @@ package main
 // users: buyers at once; think: pause before each step; rate:
 // TELEGRAM_RATE_LIMIT (with a number the fake enforces Telegram's limits
 // and counts its 429s); rounds: purchases per buyer; mode: polling or
-// webhook; profile: a directory where a binary built with -tags
+// webhook; busy: TELEGRAM_MAX_BUSY (default 0, no bound); profile: a directory where a binary built with -tags
 // loadprofile writes a CPU profile of the measured window (cpu.pprof) and
 // heap profiles before the buyers start and at the end (heap-start.pprof,
 // heap.pprof), e.g.
@@ -45,11 +45,11 @@ type loadConfig struct {
 	users, rounds int
 	think         time.Duration
 	rate, mode    string
-	profile       string
+	busy, profile string
 }
 
 func parseLoad(t *testing.T, s string) loadConfig {
-	c := loadConfig{users: 50, rounds: 3, rate: "off", mode: "polling"}
+	c := loadConfig{users: 50, rounds: 3, rate: "off", mode: "polling", busy: "0"}
 	for _, f := range strings.Fields(s) {
 		k, v, _ := strings.Cut(f, "=")
 		var err error
@@ -64,6 +64,8 @@ func parseLoad(t *testing.T, s string) loadConfig {
 			c.rate = v
 		case "mode":
 			c.mode = v
+		case "busy":
+			c.busy = v
 		case "profile":
 			c.profile = v
 		default:
@@ -228,6 +230,7 @@ func TestLoad(t *testing.T) {
 		"TELEGRAM_BOT_TOKEN":  srv.Token(),
 		"TELEGRAM_API_URL":    srv.URL(),
 		"TELEGRAM_RATE_LIMIT": c.rate,
+		"TELEGRAM_MAX_BUSY":   c.busy,
 		"REFILLBOT_DB":        filepath.Join(t.TempDir(), "bot.db"),
 		"REFILLBOT_LOG_LEVEL": "warn",
 	}
@@ -356,7 +359,7 @@ func TestLoad(t *testing.T) {
 	for m := range calls1 {
 		all += delta(m)
 	}
-	t.Logf("users=%d think=%v rate=%s mode=%s purchases=%d updates=%d in %v", c.users, c.think, c.rate, c.mode, purchases, updates, elapsed.Round(time.Millisecond))
+	t.Logf("users=%d think=%v rate=%s busy=%s mode=%s purchases=%d updates=%d in %v", c.users, c.think, c.rate, c.busy, c.mode, purchases, updates, elapsed.Round(time.Millisecond))
 	t.Logf("updates/s %.0f", float64(updates)/elapsed.Seconds())
 	for i, s := range purchaseSteps {
 		l := lat[i]

@@ -2,7 +2,6 @@ package telegram
 
 import (
 	"context"
-	"runtime"
 	"sync"
 	"time"
 )
@@ -16,6 +15,10 @@ import (
 // gain in throughput. Updates beyond the bound wait for a slot, in no
 // particular order.
 //
+// The bound is the operator's (TELEGRAM_MAX_BUSY, off by default): fewer
+// updates in flight means a smaller heap, which the garbage collector
+// keeps small by running more often, so it costs CPU (BENCHMARKS.md).
+//
 // A slot is a lease, not a lock: an update still being handled after
 // busyLease is waiting for something (a slow Bitrefill, the request budget,
 // a long fsync), not computing, and gives its slot back then, so such
@@ -26,11 +29,6 @@ type busyGate struct {
 	slots chan struct{}
 	lease time.Duration
 }
-
-// busyPerCPU slots per core keep both cores busy while others wait for a
-// commit's fsync or a Bot API answer (the load benchmark in BENCHMARKS.md
-// reached the same throughput with 16 slots as with 200).
-const busyPerCPU = 8
 
 // busyLease is how long an update may keep its slot.
 const busyLease = 100 * time.Millisecond
@@ -50,9 +48,10 @@ func leaveBusy(ctx context.Context) {
 	}
 }
 
+// newBusyGate returns a gate of the given slots, or nil (no bound) for 0.
 func newBusyGate(slots int, lease time.Duration) *busyGate {
 	if slots <= 0 {
-		slots = busyPerCPU * runtime.GOMAXPROCS(0)
+		return nil
 	}
 	return &busyGate{slots: make(chan struct{}, slots), lease: lease}
 }
@@ -61,6 +60,9 @@ func newBusyGate(slots int, lease time.Duration) *busyGate {
 // without one: it has to finish or give up in its own time). leave gives
 // the slot back, if the lease has not already; call it once.
 func (g *busyGate) enter(ctx context.Context) (leave func()) {
+	if g == nil {
+		return func() {}
+	}
 	select {
 	case g.slots <- struct{}{}:
 	case <-ctx.Done():

@@ -61,7 +61,7 @@ type Options struct {
 	// context ends (default 5s).
 	ShutdownGrace time.Duration
 	// MaxBusy bounds the updates handled at once across chats (see
-	// busyGate); default 8 per core.
+	// busyGate); 0, the default, for no bound.
 	MaxBusy int
 	// Inbox keeps the updates received until they are handled (the store,
 	// in production); default NewMemoryInbox(), which loses those not yet

@@ -144,6 +144,11 @@ func (c *courier) deliver(ctx context.Context, r *OutboxRecord) (string, error) 
 			png = nil
 		}
 	}
+	if r.Reply.Secret {
+		if ref, held, err := c.deliverHeld(ctx, p, r, png); held {
+			return ref, err
+		}
+	}
 	if ed, ok := p.(Editor); ok && r.Edit {
 		if v, found := c.out.view(r.Invoice); found && v.Address.Chat == r.Address.Chat && v.Address.Platform == r.Address.Platform {
 			err := ed.Edit(ctx, r.Address, v.Ref, r.Reply, png)
@@ -159,6 +164,53 @@ func (c *courier) deliver(ctx context.Context, r *OutboxRecord) (string, error) 
 }
 
 var errNoPlatform = errors.New("no platform for the address")
+
+// errHoldNotMarked is a code's placeholder sent but its reference not
+// recorded (a failed write): the code waits, since an edit now could be
+// repeated after a crash as a new message.
+var errHoldNotMarked = errors.New("placeholder of a code message not recorded")
+
+// deliverHeld delivers a code into a placeholder (Holder, outbox.go's
+// holdKey): the one recorded by an earlier attempt, or a new one recorded
+// durably before the code goes into it. It reports held false when the
+// platform cannot do that for this reply, or when the placeholder can no
+// longer be edited (deleted by the user, say): the caller then sends the
+// code as a new message.
+func (c *courier) deliverHeld(ctx context.Context, p Platform, r *OutboxRecord, png []byte) (ref string, held bool, err error) {
+	h, canHold := p.(Holder)
+	ed, canEdit := p.(Editor)
+	if !canHold || !canEdit {
+		return "", false, nil
+	}
+	v, durable, found := c.out.held(holdKey(r.ID))
+	if !found {
+		ref, err := h.Hold(ctx, r.Address, conversation.CodeComingNotice(c.lang(r.Session)), r.Reply, png)
+		if errors.Is(err, ErrCannotHold) {
+			return "", false, nil
+		}
+		if err != nil {
+			return "", true, err
+		}
+		v, durable = View{InvoiceID: holdKey(r.ID), Address: r.Address, Ref: ref}, false
+	}
+	if !durable && !c.out.markHold(v) {
+		return "", true, errHoldNotMarked
+	}
+	err = ed.Edit(ctx, r.Address, v.Ref, r.Reply, png)
+	if err == nil || unreachable(err) || retryAfterOf(err) > 0 || ctx.Err() != nil || r.Attempts+1 < holdEditTries {
+		return v.Ref, true, err
+	}
+	c.log.Info("code not edited into its placeholder; sending it as a new message", "platform", r.Address.Platform, "attempts", r.Attempts, "err", err)
+	return "", false, nil
+}
+
+// holdEditTries is the attempt (counting every failed one of the record,
+// whatever failed) from which an edit into a placeholder that fails for no
+// known reason gives way to a new message. A failure may be passing
+// (a network error after the adapter's own retries) and a new message is
+// the one thing a repeat can duplicate; a placeholder the user deleted
+// keeps failing, and its code should not wait long.
+const holdEditTries = 3
 
 // sent records that the platform accepted a record. A code's mark (and its
 // view or hide) is written before this returns (outbox.markNow). Any other

@@ -5,7 +5,9 @@ package main
 // Bitrefill fake over HTTP, webhooks on), and the process is killed with
 // SIGKILL at random moments and started again on the same database. At the
 // end every code of every paid invoice must have reached its buyer (0 lost)
-// and no one else; codes shown more than once are counted and reported.
+// and no one else; codes shown in more than one message are counted and
+// reported, and so are placeholders left behind (a kill between a code's
+// placeholder being sent and its reference being recorded).
 //
 // The short form (a few kills, three buyers) runs with the package's tests.
 // The long form measures (BENCHMARKS.md):
@@ -140,9 +142,10 @@ func TestKillLoop(t *testing.T) {
 
 	r := l.count(chats)
 	t.Logf("kill loop (seed %d): %d kills, %d buyers, %s; %d invoices paid, %d codes: %d lost, %d to a wrong user, "+
-		"%d duplicated (%.2f %%, %d extra copies); %d searches answered more than once; %d codes came more than 20 s after the payment",
+		"%d duplicated (%.2f %%, %d extra copies); %d placeholders left without their code; %d searches answered more than once; "+
+		"%d codes came more than 20 s after the payment",
 		seed, done, buyers, elapsed.Round(time.Second), r.invoices, r.codes, r.lost, r.wrong, r.duplicated,
-		100*float64(r.duplicated)/float64(max(r.codes, 1)), r.extra, r.answeredTwice, l.late)
+		100*float64(r.duplicated)/float64(max(r.codes, 1)), r.extra, r.orphans, r.answeredTwice, l.late)
 	for _, d := range r.why {
 		t.Log(d)
 	}
@@ -325,16 +328,28 @@ func (l *killLoop) allDelivered() bool {
 
 type killLoopResult struct {
 	invoices, codes, lost, wrong, duplicated, extra, answeredTwice int
+	orphans                                                        int      // placeholders never edited into their code
 	why                                                            []string // how each duplicate came about
 }
 
-// count compares what every chat shows with what was paid for.
+// placeholderText is in the placeholder a code is delivered into
+// (conversation.CodeComingNotice), until the edit that shows the code.
+const placeholderText = "Your code is on its way"
+
+// count compares what every chat shows with what was paid for. A code is
+// counted once per message that shows it now (chat and message id, after
+// every edit): a code edited into its placeholder, however often the edit
+// was repeated, is in one message.
 func (l *killLoop) count(chats []int64) killLoopResult {
 	var r killLoopResult
 	shown := map[int64][]string{}
 	for _, chat := range chats {
-		for _, m := range l.tg.Messages(chat) {
+		for _, m := range l.tg.Messages(chat) { // one per message id, as it is now
 			shown[chat] = append(shown[chat], m.Content())
+			if strings.Contains(m.Content(), placeholderText) {
+				r.orphans++
+				r.why = append(r.why, l.explainOrphan(chat, m.ID))
+			}
 		}
 		results := 0
 		for _, e := range l.tg.Events(chat) {
@@ -383,18 +398,40 @@ func (l *killLoop) count(chats []int64) killLoopResult {
 	return r
 }
 
-// explain tells when the copies of a duplicated code were sent, against the
-// kill just before the second: a first copy a few milliseconds before that
-// kill was caught in its send; one long before it, by something else.
+// explainOrphan tells when a placeholder left without its code was sent,
+// against the first kill after it: a few milliseconds before it means the
+// kill came before its reference was recorded.
+func (l *killLoop) explainOrphan(chat int64, id int) string {
+	var at time.Time
+	for _, e := range l.tg.Events(chat) {
+		if e.Kind == telegramtest.Sent && e.Message.ID == id {
+			at = e.At
+			break
+		}
+	}
+	for _, k := range l.kills {
+		if k.After(at) {
+			return fmt.Sprintf("placeholder left in chat %d: sent %v before a kill", chat, k.Sub(at).Round(time.Millisecond))
+		}
+	}
+	return fmt.Sprintf("placeholder left in chat %d: sent after the last kill", chat)
+}
+
+// explain tells when the copies of a duplicated code were shown (each
+// message's first send or edit showing it), against the kill just before
+// the second: a first copy a few milliseconds before that kill was caught
+// in its send; one long before it, by something else.
 func (l *killLoop) explain(chat int64, code string) string {
 	var at []time.Time
+	seen := map[int]bool{}
 	for _, e := range l.tg.Events(chat) {
-		if e.Kind == telegramtest.Sent && strings.Contains(e.Message.Content(), code) {
+		if e.Kind != telegramtest.Deleted && !seen[e.Message.ID] && strings.Contains(e.Message.Content(), code) {
+			seen[e.Message.ID] = true
 			at = append(at, e.At)
 		}
 	}
 	if len(at) < 2 {
-		return fmt.Sprintf("duplicate in chat %d: %d copies sent as new messages", chat, len(at))
+		return fmt.Sprintf("duplicate in chat %d: %d messages ever showed it", chat, len(at))
 	}
 	var kill time.Time
 	for _, k := range l.kills {

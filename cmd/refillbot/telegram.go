@@ -18,6 +18,7 @@ import (
 var _ bot.Platform = (*telegram.Adapter)(nil)
 var _ bot.Editor = (*telegram.Adapter)(nil)
 var _ bot.Deleter = (*telegram.Adapter)(nil)
+var _ bot.Holder = (*telegram.Adapter)(nil)
 
 // newTelegram builds the Telegram adapter when TELEGRAM_BOT_TOKEN is set
 // (nil, nil otherwise). It checks the token with getMe, so a bad token stops

@@ -12,8 +12,6 @@ import (
 
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/oned"
-	qrdec "github.com/makiuchi-d/gozxing/qrcode/decoder"
-	qrenc "github.com/makiuchi-d/gozxing/qrcode/encoder"
 )
 
 // qrPixelsPerModule keeps every module a whole number of pixels, so the image
@@ -43,32 +41,30 @@ func (b *pngBuffers) Get() *png.EncoderBuffer {
 
 func (b *pngBuffers) Put(x *png.EncoderBuffer) { b.p.Put(x) }
 
-// qrUTF8 makes gozxing declare UTF-8 (an ECI header) for content beyond
-// ASCII; ASCII content goes without, as every scanner reads it.
-var qrUTF8 = map[gozxing.EncodeHintType]any{gozxing.EncodeHintType_CHARACTER_SET: "UTF-8"}
-
 // renderQR draws content as a PNG QR code with medium error correction.
 //
 // Every invoice is drawn once, so this is on the path of every purchase.
-// gozxing's encoder (Reed–Solomon on log tables, one mode for the whole
-// content) makes the symbol in less time than go-qrcode, and qrPNG writes
-// the image directly (qrpng.go) instead of drawing and encoding it pixel
-// by pixel (BenchmarkRenderQR).
+// qrSymbol (qrmask.go) makes the symbol with gozxing's encoder and a
+// faster choice of mask, and qrPNG (qrpng.go) writes the image directly
+// instead of drawing and encoding it pixel by pixel: about a fifth of the
+// CPU of go-qrcode and image/png (BenchmarkRenderQR).
 func renderQR(content string) ([]byte, error) {
-	var hints map[gozxing.EncodeHintType]any
+	// Content beyond ASCII declares UTF-8 (an ECI header); ASCII goes
+	// without, as every scanner reads it.
+	utf8 := false
 	for i := 0; i < len(content); i++ {
 		if content[i] >= 0x80 {
-			hints = qrUTF8
+			utf8 = true
 			break
 		}
 	}
-	code, err := qrenc.Encoder_encode(content, qrdec.ErrorCorrectionLevel_M, hints)
+	grid, n, err := qrSymbol(content, utf8)
 	if err != nil {
 		// gozxing's errors may quote the content, which may be a
 		// redemption code: say only what went wrong in kind.
 		return nil, errBarcodeRefused
 	}
-	return qrPNG(code.GetMatrix()), nil
+	return qrPNG(grid, n), nil
 }
 
 // Errors of renderBarcode. They never quote the content: it is usually a

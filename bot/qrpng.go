@@ -5,8 +5,6 @@ import (
 	"hash/adler32"
 	"hash/crc32"
 	"math/bits"
-
-	qrenc "github.com/makiuchi-d/gozxing/qrcode/encoder"
 )
 
 // qrPNG writes a QR symbol as a black-on-white, 1-bit greyscale PNG with
@@ -20,8 +18,7 @@ import (
 // about 1 MB of hash tables, set up for each image, and with many invoices
 // drawn at once each needs its own — most of the bot's peak heap under a
 // rush of buyers (BENCHMARKS.md, issue 12).
-func qrPNG(m *qrenc.ByteMatrix) []byte {
-	n := m.GetWidth()
+func qrPNG(grid []byte, n int) []byte {
 	mods := n + 2*qrQuietModules
 	px := mods * qrPixelsPerModule
 	stride := 1 + (px+7)/8 // filter byte 0 (none), then 8 pixels a byte, 1 = white
@@ -39,7 +36,7 @@ func qrPNG(m *qrenc.ByteMatrix) []byte {
 		}
 		if y := my - qrQuietModules; y >= 0 && y < n {
 			for x := range n {
-				if m.Get(x, y) != 1 {
+				if grid[y*n+x] != 1 {
 					continue
 				}
 				for p := (qrQuietModules + x) * qrPixelsPerModule; p < (qrQuietModules+x+1)*qrPixelsPerModule; p++ {

@@ -10,13 +10,15 @@ package main
 // users: buyers at once; think: pause before each step; rate:
 // TELEGRAM_RATE_LIMIT (with a number the fake enforces Telegram's limits
 // and counts its 429s); rounds: purchases per buyer; mode: polling or
-// webhook; busy: TELEGRAM_MAX_BUSY (default 0, no bound); profile: a directory where a binary built with -tags
-// loadprofile writes a CPU profile of the measured window (cpu.pprof) and
-// heap profiles before the buyers start and at the end (heap-start.pprof,
-// heap.pprof), e.g.
+// webhook; busy: TELEGRAM_MAX_BUSY (default 0, no bound); profile: a file
+// for a CPU profile of the bot process over the purchases, with heap
+// profiles beside it (<file>.heap-start, <file>.heap) and the Go runtime's
+// memory figures printed (the binary is then built with -tags loadprofile,
+// loadprofile.go), e.g.
 //
-//	REFILLBOT_LOAD="users=200 think=0s rate=off rounds=2 profile=/tmp/p" go test -run TestLoad -v ./cmd/refillbot
-//	go tool pprof -top /tmp/p/refillbot /tmp/p/cpu.pprof
+//	REFILLBOT_LOAD="users=200 think=0s rate=off rounds=2 profile=/tmp/bot.cpu" go test -run TestLoad -v ./cmd/refillbot
+//	go tool pprof -top -cum /tmp/bot.cpu
+//	go tool pprof -sample_index=alloc_space -base /tmp/bot.cpu.heap-start -top /tmp/bot.cpu.heap
 //
 // The profiler costs a few per cent of CPU: compare numbers from runs
 // without it.
@@ -67,7 +69,7 @@ func parseLoad(t *testing.T, s string) loadConfig {
 		case "busy":
 			c.busy = v
 		case "profile":
-			c.profile = v
+			c.profile, err = filepath.Abs(v)
 		default:
 			err = fmt.Errorf("unknown setting")
 		}
@@ -251,8 +253,8 @@ func TestLoad(t *testing.T) {
 	)
 	if c.profile != "" {
 		prof = &loadProfiler{t: t, addr: freeAddr(t)}
-		env["REFILLBOT_LOADPROFILE_ADDR"], env["REFILLBOT_LOADPROFILE_DIR"] = prof.addr, c.profile
-		p = startBinary(t, loadBinary(t, c.profile, true), env)
+		env["REFILLBOT_LOADPROFILE_ADDR"], env["REFILLBOT_LOAD_CPUPROFILE"] = prof.addr, c.profile
+		p = startBinary(t, loadBinary(t, t.TempDir(), true), env)
 	} else {
 		p = startBinary(t, loadBinary(t, t.TempDir(), false), env)
 	}
@@ -386,7 +388,7 @@ func TestLoad(t *testing.T) {
 		(self1 - self0).Round(time.Millisecond), 100*(self1-self0).Seconds()/elapsed.Seconds(), loadAvg())
 	if prof != nil {
 		t.Logf("  Go runtime at the end: %s", heap)
-		t.Logf("  profiles: go tool pprof -top %s %s", filepath.Join(c.profile, "refillbot"), filepath.Join(c.profile, "cpu.pprof"))
+		t.Logf("  profiles: go tool pprof -top -cum %s (heap: %[1]s.heap-start, %[1]s.heap)", c.profile)
 	}
 }
 

@@ -5,8 +5,9 @@ package main
 // Only in binaries built with -tags loadprofile (the load benchmark's
 // profile= setting builds one): the harness profiles the measured window
 // of the real process. REFILLBOT_LOADPROFILE_ADDR is where it listens,
-// REFILLBOT_LOADPROFILE_DIR where the profiles go. Never part of a release
-// build, so not part of the configuration contract.
+// REFILLBOT_LOAD_CPUPROFILE the CPU profile's file; heap profiles go beside
+// it (<file>.heap-start, <file>.heap). Never part of a release build, so
+// not part of the configuration contract.
 
 import (
 	"fmt"
@@ -19,8 +20,8 @@ import (
 )
 
 func init() {
-	addr, dir := os.Getenv("REFILLBOT_LOADPROFILE_ADDR"), os.Getenv("REFILLBOT_LOADPROFILE_DIR")
-	if addr == "" || dir == "" {
+	addr, cpuPath := os.Getenv("REFILLBOT_LOADPROFILE_ADDR"), os.Getenv("REFILLBOT_LOAD_CPUPROFILE")
+	if addr == "" || cpuPath == "" {
 		return
 	}
 	// Fine enough to see where a few MB go; costs some CPU, so compare
@@ -34,7 +35,7 @@ func init() {
 	mux.HandleFunc("POST /cpu/start", func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
-		f, err := os.Create(filepath.Join(dir, "cpu.pprof"))
+		f, err := os.Create(cpuPath)
 		if err == nil {
 			err = pprof.StartCPUProfile(f)
 		}
@@ -54,10 +55,10 @@ func init() {
 		}
 	})
 	// The heap as it is now (live objects after a GC) and everything
-	// allocated since the start, into <name>.pprof.
+	// allocated since the start, into <cpu profile>.<name>.
 	mux.HandleFunc("POST /heap/{name}", func(w http.ResponseWriter, r *http.Request) {
 		runtime.GC()
-		f, err := os.Create(filepath.Join(dir, filepath.Base(r.PathValue("name"))+".pprof"))
+		f, err := os.Create(cpuPath + "." + filepath.Base(r.PathValue("name")))
 		if err == nil {
 			err = pprof.Lookup("heap").WriteTo(f, 0)
 			f.Close()

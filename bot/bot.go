@@ -675,7 +675,7 @@ func (b *Bot) findCreated(started time.Time, method string, lines []conversation
 // fetchInvoice gets an invoice with the redemption details of its delivered
 // orders, which the invoice object itself may not carry. The orders are
 // fetched as Paid, whoever asked: they are what a buyer already paid for,
-// and the request budget keeps a reserve for them.
+// and the request budget serves them before anyone else waiting.
 func (b *Bot) fetchInvoice(ctx context.Context, id string) (conversation.Invoice, error) {
 	inv, err := b.cfg.API.Invoice(ctx, id)
 	if err != nil {

@@ -30,9 +30,6 @@ var (
 	buildOnce sync.Once
 	binPath   string
 	buildErr  error
-	// buildTags, when set before the first binary call, are passed to go
-	// build (the load benchmark's profiling build, loadprofile.go).
-	buildTags string
 )
 
 // binary builds cmd/refillbot once per test run.
@@ -48,7 +45,7 @@ func binary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "refillbot")
-		out, err := exec.Command("go", "build", "-tags", buildTags, "-o", binPath, ".").CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
 		if err != nil {
 			buildErr = errors.New(string(out))
 		}
@@ -68,7 +65,13 @@ type proc struct {
 
 func startProc(t *testing.T, env map[string]string) *proc {
 	t.Helper()
-	cmd := exec.Command(binary(t))
+	return startBinary(t, binary(t), env)
+}
+
+// startBinary is startProc with a binary of the caller's choosing.
+func startBinary(t *testing.T, bin string, env map[string]string) *proc {
+	t.Helper()
+	cmd := exec.Command(bin)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "TMPDIR=" + t.TempDir()}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)

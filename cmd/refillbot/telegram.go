@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +35,9 @@ func newTelegram(ctx context.Context, cfg config, logger *slog.Logger) (*telegra
 	var err error
 	if opts.Global, opts.NoPacing, err = telegram.ParseRateLimit(cfg.TelegramRate); err != nil {
 		return nil, err
+	}
+	if opts.MaxBusy, err = strconv.Atoi(cfg.TelegramMaxBusy); err != nil || opts.MaxBusy < 0 {
+		return nil, fmt.Errorf("TELEGRAM_MAX_BUSY %q: give a number of updates (e.g. 16), or 0 for no bound", cfg.TelegramMaxBusy)
 	}
 	if cfg.TelegramMode == "webhook" {
 		if cfg.Listen == "" || cfg.PublicURL == "" {

@@ -96,6 +96,9 @@ func (a *Adapter) retry(ctx context.Context, name string, chat int64, paced bool
 	backoff := 200 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		if paced {
+			if a.pace != nil {
+				leaveBusy(ctx)
+			}
 			if err := a.pace.wait(ctx, chat, classOf(ctx, chat)); err != nil {
 				return err
 			}

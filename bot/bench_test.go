@@ -28,8 +28,8 @@ func cpuTime(b *testing.B) time.Duration {
 // storage default) and the Bitrefill fake reached in-process (no sockets).
 // cpu-ms/purchase counts the whole test process, the fake included.
 func BenchmarkPurchase(b *testing.B) {
-	var commits atomic.Int64
-	e := newEnv(b, envOptions{inProcess: true, commits: &commits})
+	var commits, marks atomic.Int64
+	e := newEnv(b, envOptions{inProcess: true, commits: &commits, marks: &marks})
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuTime(b)
@@ -45,14 +45,15 @@ func BenchmarkPurchase(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/purchase")
 	b.ReportMetric(float64(commits.Load())/float64(b.N), "commits/purchase")
+	b.ReportMetric(float64(marks.Load())/float64(b.N), "markwrites/purchase")
 }
 
 // BenchmarkPurchaseCatalogue is BenchmarkPurchase with searches and cards
 // served by the catalogue, as the binary serves them: the step that starts
 // a search or a card and the step that shows it commit once.
 func BenchmarkPurchaseCatalogue(b *testing.B) {
-	var commits atomic.Int64
-	e := newEnv(b, envOptions{inProcess: true, commits: &commits, tune: func(e *env, c *bot.Config) {
+	var commits, marks atomic.Int64
+	e := newEnv(b, envOptions{inProcess: true, commits: &commits, marks: &marks, tune: func(e *env, c *bot.Config) {
 		c.Catalog = catalog.New(e.api, catalog.Options{})
 		if err := c.Catalog.Refresh(e.ctx, time.Now()); err != nil {
 			b.Fatal(err)
@@ -73,13 +74,14 @@ func BenchmarkPurchaseCatalogue(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/purchase")
 	b.ReportMetric(float64(commits.Load())/float64(b.N), "commits/purchase")
+	b.ReportMetric(float64(marks.Load())/float64(b.N), "markwrites/purchase")
 }
 
 // BenchmarkPurchaseParallel is BenchmarkPurchase with many buyers at once,
 // where the store's batching shares fsyncs between sessions.
 func BenchmarkPurchaseParallel(b *testing.B) {
-	var commits atomic.Int64
-	e := newEnv(b, envOptions{inProcess: true, commits: &commits})
+	var commits, marks atomic.Int64
+	e := newEnv(b, envOptions{inProcess: true, commits: &commits, marks: &marks})
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuTime(b)
@@ -99,4 +101,5 @@ func BenchmarkPurchaseParallel(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/purchase")
 	b.ReportMetric(float64(commits.Load())/float64(b.N), "commits/purchase")
+	b.ReportMetric(float64(marks.Load())/float64(b.N), "markwrites/purchase")
 }

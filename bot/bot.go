@@ -242,7 +242,7 @@ func (b *Bot) process(ctx context.Context, key conversation.SessionKey, addr con
 		}
 	}()
 	held := &interim{} // interim.go
-	defer b.settle(ctx, held, nil)
+	defer b.settle(ctx, held)
 	queue := []conversation.Event{ev}
 	var carried *conversation.State // a step's state not committed: the next step's (step)
 	for len(queue) > 0 {
@@ -432,16 +432,27 @@ func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conver
 	// Operators' alerts are committed with the news they tell, and sent by
 	// the drain job under their own sessions' locks, as bulk traffic.
 	commit.Outbox = append(own, b.operatorRecords(news.alerts, now)...)
-	commit.Done = b.out.takeMarks()
+	marks := b.out.takeMarks()
+	dropped := b.drop(held, own) // interim.go: never shown, marked with the answer
+	commit.Done = marks
+	for _, r := range dropped {
+		commit.Done = append(commit.Done, r.ID)
+	}
 	handled := inboxUpdate(ctx) // inbox.go: done with the update's first commit
 	if handled != nil {
 		commit.Handled = &handled.ref
 	}
 	err = b.cfg.Store.Commit(commit)
-	b.out.marksWritten(commit.Done, err == nil)
+	b.out.marksWritten(marks, err == nil)
 	if err != nil {
+		// No answer to show: the held replies go out after all.
+		for _, r := range dropped {
+			b.out.release(r.ID)
+		}
+		b.deliverNow(ctx, dropped)
 		return nil, nil, nil, fmt.Errorf("commit: %w", err)
 	}
+	b.out.marksWritten(commit.Done[len(marks):], true)
 	if handled != nil {
 		handled.committed.Store(true)
 	}
@@ -460,7 +471,7 @@ func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conver
 		}
 	}
 	b.ops.count(news, now)
-	editRef := b.settle(ctx, held, own)
+	editRef := b.settle(ctx, held)
 	if b.cfg.InterimGrace > 0 && holdable(inline, own) {
 		b.hold(ctx, held, own)
 	} else {

@@ -212,11 +212,11 @@ func (c *courier) deliverHeld(ctx context.Context, p Platform, r *OutboxRecord, 
 // keeps failing, and its code should not wait long.
 const holdEditTries = 3
 
-// sent records that the platform accepted a record. A code's mark (and its
-// view or hide) is written before this returns (outbox.markNow). Any other
-// mark is queued, with a flush under way: it is written shortly after, by
-// one goroutine, for every record sent meanwhile, or rides on the session's
-// next commit; the hot path does not wait for a second fsync per message.
+// sent records that the platform accepted a record. The mark of a record
+// whose repeat would be seen (repeatHarmless), with its view or hide, is
+// written before this returns (outbox.markNow). Any other mark is queued,
+// with a flush under way: it is written shortly after, by one goroutine,
+// for every record sent meanwhile, or rides on the session's next commit.
 func (c *courier) sent(r OutboxRecord, ref string, now time.Time) {
 	var view *View
 	var hide *Scheduled
@@ -229,9 +229,10 @@ func (c *courier) sent(r OutboxRecord, ref string, now time.Time) {
 				Kind: schedHide, Session: r.Session, Address: r.Address, Ref: ref}
 		}
 	}
-	if r.Reply.Secret {
-		// A code: marked durably now, before the session's next message,
-		// so that only a crash during the send itself can repeat it.
+	if !c.repeatHarmless(r) {
+		// A code, or an answer a restart would show twice: marked durably
+		// now, before the session's next message, so that only a crash
+		// during the send itself can repeat it.
 		if !c.out.markNow(r.ID, view, hide) && c.out.startFlush() {
 			c.flushLater()
 		}
@@ -240,4 +241,16 @@ func (c *courier) sent(r OutboxRecord, ref string, now time.Time) {
 	if c.out.sent(r.ID, view, hide) {
 		c.flushLater()
 	}
+}
+
+// repeatHarmless tells whether sending a record again after a restart
+// leaves the chat as it was: an edit of the invoice's own message (status
+// news) on a platform that edits, which a repeat leaves unchanged.
+// Everything else a restart repeats is seen twice — a code, a menu, a line
+// answering the user (sent anew, or edited into the pressed message or an
+// interim, which after a restart is a new message) — so its mark is
+// written at once.
+func (c *courier) repeatHarmless(r OutboxRecord) bool {
+	_, edits := c.platforms[r.Address.Platform].(Editor)
+	return edits && r.Edit && !r.View && !r.Reply.Secret
 }

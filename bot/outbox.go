@@ -17,15 +17,16 @@ import (
 // in the store by the drain job and sent later (send.go). A record is
 // deleted — its "sent" mark — only after the platform accepted it. So a
 // crash loses nothing; it can repeat a message only if it falls between the
-// platform's acceptance and the mark. For a message that carries a code
-// (Reply.Secret) that window is the send itself: its mark is written
-// durably as soon as the platform accepts it, before anything else goes to
-// the session (markNow), grouped with the marks of other sends finishing
-// meanwhile into one write. Where the platform can hold a message's place
-// (Holder), even that window is closed: the code goes into a placeholder
-// whose reference was made durable first, so a repeat is an edit of the
-// same message (holdKey, below). Other messages, whose repetition is
-// harmless (menus, status edits), keep the cheaper delayed mark.
+// platform's acceptance and the mark. For a message whose repeat would be
+// seen — a code, a menu, any answer sent anew — that window is the send
+// itself: its mark is written durably as soon as the platform accepts it,
+// before anything else goes to the session (markNow), grouped with the
+// marks of other sends finishing meanwhile into one write. Where the
+// platform can hold a message's place (Holder), even that window is closed
+// for a code: it goes into a placeholder whose reference was made durable
+// first, so a repeat is an edit of the same message (holdKey, below). Edits
+// of an invoice's status message, which a repeat leaves as they were, keep
+// the cheaper delayed mark (courier.sent).
 
 // outbox is the process's side of the stored outbox: the ids it hands out,
 // the records being sent, and the "sent" marks not yet written. It has its

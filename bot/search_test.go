@@ -81,7 +81,7 @@ func newSearchEnv(t *testing.T, now time.Time, cat func(api *bitrefill.Client) *
 	}
 	e.bot, err = bot.New(bot.Config{
 		API:       api,
-		Store:     storeAdapter{st, &e.commits},
+		Store:     storeAdapter{st, &e.commits, nil},
 		Platforms: map[string]bot.Platform{"test": e.plat},
 		Engine:    conversation.Engine{Sandbox: true},
 		Logger:    slog.New(slog.DiscardHandler),

@@ -423,27 +423,10 @@ type committed struct {
 // hundreds of chats busy at once, megabytes of stacks, which the garbage
 // collector also counts when it sets the heap's goal.
 func (b *Bot) commitStep(ctx context.Context, key conversation.SessionKey, addr conversation.Address, ev conversation.Event, held *interim, carried *conversation.State) (done *committed, next []conversation.Event, pass *conversation.State, err error) {
-	var state conversation.State
-	if carried != nil {
-		state = *carried
-	} else {
-		var found bool
-		state, found, err = b.cfg.Store.Session(key)
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("load session: %w", err)
-		}
-		if !found {
-			state = conversation.NewState(key, nonce(), localeOf(ctx))
-		}
+	st, effects, prior, now, err := b.advance(ctx, key, ev, carried)
+	if err != nil {
+		return nil, nil, nil, err
 	}
-	now := b.cfg.Now()
-	// What the session had announced of an invoice, before the step: the
-	// difference is the news operators and metrics hear of (observe.go).
-	var prior purchaseSnapshot
-	if u, ok := ev.(conversation.InvoiceUpdated); ok {
-		prior = snapshotPurchase(state, u.Invoice.ID)
-	}
-	state, effects := b.cfg.Engine.Step(state, ev, now)
 	if b.instantWork(ev, effects, now) {
 		for _, e := range effects {
 			if _, ok := e.(conversation.Reply); !ok {
@@ -453,7 +436,7 @@ func (b *Bot) commitStep(ctx context.Context, key conversation.SessionKey, addr 
 			}
 		}
 		if len(next) > 0 {
-			return nil, next, &state, nil
+			return nil, next, st, nil
 		}
 		// No answer came (none of these effects does that today): the
 		// step is committed as any other, its work done.
@@ -463,7 +446,7 @@ func (b *Bot) commitStep(ctx context.Context, key conversation.SessionKey, addr 
 		})
 	}
 
-	commit := Commit{Key: key, State: state, Address: addr}
+	commit := Commit{Key: key, State: *st, Address: addr}
 	var replies []conversation.Reply
 	queued := map[string]bool{} // checkouts waiting for their turn (queue.go)
 	for _, e := range effects {
@@ -473,7 +456,7 @@ func (b *Bot) commitStep(ctx context.Context, key conversation.SessionKey, addr 
 		case conversation.CreateInvoice:
 			if wait, ok := b.checkoutWait(ctx, e); ok {
 				queued[e.Checkout] = true
-				replies = append(replies, conversation.QueuedNotice(state.Lang, wait))
+				replies = append(replies, conversation.QueuedNotice(st.Lang, wait))
 			}
 		case conversation.TrackInvoice:
 			if e.Untrack {
@@ -481,7 +464,7 @@ func (b *Bot) commitStep(ctx context.Context, key conversation.SessionKey, addr 
 				continue
 			}
 			tr := Tracked{InvoiceID: e.InvoiceID, Session: key, Address: addr, Status: conversation.StatusUnpaid, Created: now, NextCheck: now}
-			for _, p := range state.Purchases {
+			for _, p := range st.Purchases {
 				if p.Invoice.ID == e.InvoiceID {
 					tr.Status, tr.Expires = p.Invoice.Status, p.Invoice.Expires
 				}
@@ -525,6 +508,34 @@ func (b *Bot) commitStep(ctx context.Context, key conversation.SessionKey, addr 
 		handled.committed.Store(true)
 	}
 	return &committed{effects: effects, queued: queued, own: own, news: news, now: now}, nil, nil, nil
+}
+
+// advance loads the session (unless carried over from the step before)
+// and takes the engine's step. Its frame, with the session's copies on
+// their way in and out of the engine, is gone before the commit (see
+// commitStep).
+func (b *Bot) advance(ctx context.Context, key conversation.SessionKey, ev conversation.Event, carried *conversation.State) (_ *conversation.State, _ []conversation.Effect, prior purchaseSnapshot, now time.Time, err error) {
+	var state conversation.State
+	if carried != nil {
+		state = *carried
+	} else {
+		var found bool
+		state, found, err = b.cfg.Store.Session(key)
+		if err != nil {
+			return nil, nil, prior, now, fmt.Errorf("load session: %w", err)
+		}
+		if !found {
+			state = conversation.NewState(key, nonce(), localeOf(ctx))
+		}
+	}
+	now = b.cfg.Now()
+	// What the session had announced of an invoice, before the step: the
+	// difference is the news operators and metrics hear of (observe.go).
+	if u, ok := ev.(conversation.InvoiceUpdated); ok {
+		prior = snapshotPurchase(state, u.Invoice.ID)
+	}
+	next, effects := b.cfg.Engine.Step(state, ev, now)
+	return &next, effects, prior, now, nil
 }
 
 // instantWork reports whether a step may pass its state on uncommitted

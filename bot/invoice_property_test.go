@@ -1,4 +1,4 @@
-package conversation_test
+package bot_test
 
 import (
 	"context"

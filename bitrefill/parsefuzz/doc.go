@@ -1,6 +1,7 @@
-// Package parsefuzz holds the fuzz targets of bitrefill's text parsers that
-// its exported API reaches: decimals (every amount Bitrefill sends), the
-// rate-limit setting operators write, and the route templates metrics use.
+// Package parsefuzz holds the fuzz targets of bitrefill's parsers that its
+// exported API reaches: decimals (every amount Bitrefill sends), webhook
+// bodies (which anyone who knows the URL can post), the rate-limit setting
+// operators write, and the route templates metrics use.
 //
 // They live apart from package bitrefill's own tests so that the binary go
 // test -fuzz builds links only what these parsers reach, not the client's

@@ -1,17 +1,34 @@
-package bot
+package parsefuzz
 
 import (
 	"encoding/json"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"refillbot/bitrefill"
 )
+
+// Whatever a stranger posts, the parser neither panics nor accepts an id
+// that could escape the API path.
+func FuzzWebhookInvoiceID(f *testing.F) {
+	for _, s := range []string{`{"id":"x"}`, `{"data":{"invoice":{"id":"y"}}}`, `{"id":"../x"}`, `{`, `null`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		id, ok := bitrefill.WebhookInvoiceID(body)
+		if ok && (id == "" || len(id) > 128 || strings.ContainsAny(id, "/?#%\\ \t\r\n")) {
+			t.Fatalf("accepted id %q", id)
+		}
+	})
+}
 
 // What Bitrefill posts to the webhook names an invoice in one of the shapes
 // seen (its id at the top, under invoice_id, or wrapped in data or
 // invoice): each shape gives the id back exactly, and an id read from any
 // body is one the body holds. (FuzzWebhookInvoiceID checks that it cannot
-// escape the API path; FuzzDecodeResponse in bitrefill reads the rest.)
+// escape the API path; FuzzDecodeResponse in package bitrefill reads the
+// rest.)
 func FuzzWebhookBody(f *testing.F) {
 	for _, s := range []string{"inv00001-0000-4000-8000-000000000000", "x", "../x", "a b", "ü", strings.Repeat("x", 129), `"quoted"`} {
 		f.Add(s, uint8(0))
@@ -29,7 +46,7 @@ func FuzzWebhookBody(f *testing.F) {
 			`{"invoice":` + string(inner) + `,"event":"invoice.complete"}`,
 		}
 		body := bodies[int(shape)%len(bodies)]
-		got, ok := webhookInvoiceID([]byte(body))
+		got, ok := bitrefill.WebhookInvoiceID([]byte(body))
 		if !ok {
 			if id != "" && len(id) <= 128 && !strings.ContainsAny(id, "/?#%\\ \t\r\n") {
 				t.Fatalf("%s refused", body)

@@ -20,13 +20,13 @@ const (
 	// creating an invoice, opening an order. It is the default.
 	Interactive Priority = iota
 	// Paid fetches what a buyer has already paid for: the orders and codes
-	// of a paid invoice. It goes first and may spend the reserve that
-	// Interactive requests leave untouched, so a paid buyer never waits for
-	// the budget because new invoices used it up.
+	// of a paid invoice. It goes first: waiting, it takes the next token
+	// before any Interactive request, so a paid buyer never waits behind
+	// new invoices.
 	Paid
 	// Background is work nobody is watching: polling for overdue invoices,
-	// reminders, catalogue refreshes. It only takes what the others leave and
-	// never the last requests of a window.
+	// reminders, catalogue refreshes. It only takes what the others leave,
+	// at most half the rate, and never the last token of the burst.
 	Background
 )
 
@@ -40,25 +40,17 @@ func (p Priority) String() string {
 	return "interactive"
 }
 
-// rank orders priorities: lower goes first.
-func (p Priority) rank() int {
-	switch p {
-	case Paid:
-		return 0
-	case Background:
-		return 2
-	}
-	return 1
-}
-
 type priorityKey struct{}
 type maxWaitKey struct{}
 type beforeSendKey struct{}
+type giveWayKey struct{}
 
 // WithBeforeSend has every request made with ctx call f once its turn in
 // the budget has come, just before it is sent; an error from f stops the
 // request unsent (the error is returned, wrapped). A checkout that waited
-// minutes for its turn uses it to check that the buyer still wants it.
+// minutes for its turn uses it to check that the buyer still wants it; a
+// batch of paid order fetches uses it to take in every invoice paid while
+// the fetch waited.
 func WithBeforeSend(ctx context.Context, f func() error) context.Context {
 	return context.WithValue(ctx, beforeSendKey{}, f)
 }
@@ -76,6 +68,23 @@ func PriorityOf(ctx context.Context) Priority {
 	return Interactive
 }
 
+// WithGiveWay lets every request made with ctx give way, for up to d after
+// it starts waiting, to Paid and Interactive requests in its class: meanwhile
+// it goes only when the budget has tokens to spare (none of them waits, and
+// it can leave half the burst, as Background work does; it goes before
+// Background work), and from d on in its own priority's turn. When the
+// budget is idle it goes at once, as without it. A batch of paid order
+// fetches gives way for a bounded time while the budget is in full use, so
+// that more paid invoices share its one request (bot/paid.go).
+func WithGiveWay(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, giveWayKey{}, max(d, 0))
+}
+
+func giveWayOf(ctx context.Context) time.Duration {
+	d, _ := ctx.Value(giveWayKey{}).(time.Duration)
+	return d
+}
+
 // WithMaxWait bounds how long a request made with ctx may wait for its turn
 // in the budget. A request whose turn is further away is not sent: it fails
 // at once with an error matching ErrBudgetSpent whose RetryAfter says when
@@ -91,24 +100,39 @@ func WithMaxWait(ctx context.Context, d time.Duration) context.Context {
 // Bitrefill: even a POST may be sent again. Test with errors.Is.
 var ErrBudgetSpent = errors.New("request budget spent, request not sent")
 
+// DefaultLimitMargin is Config.LimitMargin's default: how much closer
+// together than they were sent two requests may reach Bitrefill (network
+// jitter, a slow connection set-up) without overfilling its window.
+const DefaultLimitMargin = 2 * time.Second
+
 // budget is the one gate every request passes: a token bucket per
 // documented rate (golang.org/x/time/rate), a queue of waiting requests per
 // class ordered by priority, and a pause per class after a 429.
 //
-// Each rate "N per W" becomes a bucket of burst B = N/10 (at least 1)
-// refilled at (N−B)/W, stretched by 2 % for clock skew: then no window of
-// length W, sliding or fixed, sees more than N requests, whichever way
-// Bitrefill counts. Priorities are floors in each bucket: Interactive
-// requests leave a third of the burst for Paid ones, Background requests
-// leave two thirds, and Background requests also pass a bucket of their own
-// at half the rate, so that steady background work never holds more than
-// half the budget. A waiting request is granted only when it is the first
-// in its class's queue, so a late Paid request overtakes waiting
-// Interactive ones and nothing overtakes within a priority.
+// The shape: each rate "N per W" becomes a bucket of burst b = N/60 (at
+// least 2, so that background work can leave one for a user, unless N is
+// under 20) refilled at
+// (N−b)/(W+m), m the margin (Config.LimitMargin, never more than a tenth of
+// W). Any window of length W then lets through at most b + (N−b)·W/(W+m) <
+// N requests, so Bitrefill never reports the window spent, and no window of
+// its, sliding or fixed, overfills even when the network brings requests up
+// to m plus one token's spacing closer together than they were sent. At the
+// documented 60 per 10 minutes that is a burst of 2 and a request every
+// 10.4 s: 57.8 per 10 minutes, where a burst of a tenth of the window left
+// 52.9.
+//
+// Priorities are an order, not held-back tokens: a waiting request is
+// granted only when it is first in its class's queue, and the queue is
+// ordered Paid, Interactive, giving way (WithGiveWay), Background, then by
+// arrival, so a paid buyer's fetch takes the next token before any new
+// invoice. Background requests also leave half the burst in the bucket and
+// pass a bucket of their own at half the rate, so that steady background
+// work never holds more than half the budget nor takes the last token.
 type budget struct {
 	mu        sync.Mutex
 	now       func() time.Time
 	afterFunc func(time.Duration, func()) (stop func() bool)
+	margin    time.Duration
 	classes   [numClasses]*classBudget
 	seq       uint64
 }
@@ -117,8 +141,8 @@ type bucket struct {
 	n      int // the documented rate: n per window
 	window time.Duration
 	lim    *rate.Limiter
-	floor  [3]float64 // by rank: tokens a request must leave in the bucket
-	per    time.Duration
+	// bgFloor is what a Background request leaves in lim: half the burst.
+	bgFloor float64
 	// bg caps Background requests at half the rate, so idle polling never
 	// keeps the bucket low for the next user.
 	bg *rate.Limiter
@@ -127,63 +151,84 @@ type bucket struct {
 type classBudget struct {
 	buckets     []bucket
 	pausedUntil time.Time
-	waiters     []*waiter // by rank, then arrival
+	waiters     []*waiter // in arrival order; head() picks the next
 	stopTimer   func() bool
 }
 
 type waiter struct {
-	rank    int
+	prio    Priority
+	until   time.Time // gives way before this (WithGiveWay)
 	seq     uint64
 	ready   chan struct{}
 	granted bool
 }
 
-// clockSkew stretches every period so that requests paced exactly at the
-// limit still fit when they reach Bitrefill a little closer together.
-const clockSkew = 50 // 1/50 = 2 %
+// Queue ranks: lower goes first.
+const (
+	rankPaid = iota
+	rankInteractive
+	rankGivingWay
+	rankBackground
+)
 
-func newBudget(l Limits, now func() time.Time, afterFunc func(time.Duration, func()) func() bool) *budget {
-	b := &budget{now: now, afterFunc: afterFunc}
+// rank orders priorities in the queue.
+func (p Priority) rank() int {
+	switch p {
+	case Paid:
+		return rankPaid
+	case Background:
+		return rankBackground
+	}
+	return rankInteractive
+}
+
+func (w *waiter) rank(now time.Time) int {
+	if r := w.prio.rank(); r < rankGivingWay && now.Before(w.until) {
+		return rankGivingWay
+	}
+	return w.prio.rank()
+}
+
+func newBudget(l Limits, margin time.Duration, now func() time.Time, afterFunc func(time.Duration, func()) func() bool) *budget {
+	b := &budget{now: now, afterFunc: afterFunc, margin: max(margin, 0)}
 	for c := range numClasses {
 		cb := &classBudget{}
 		for _, r := range l[c] {
 			if r.N <= 0 || r.Per <= 0 {
 				continue
 			}
-			limit, burst := shape(float64(r.N), r.Per)
-			bk := bucket{
-				n:      r.N,
-				window: r.Per,
-				lim:    rate.NewLimiter(limit, burst), // starts full
-				bg:     rate.NewLimiter(limit/2, max(burst/3, 1)),
-				per:    r.Per / time.Duration(r.N),
-			}
-			bk.floor = floors(burst)
-			cb.buckets = append(cb.buckets, bk)
+			limit, burst := shape(float64(r.N), r.Per, b.margin)
+			cb.buckets = append(cb.buckets, bucket{
+				n:       r.N,
+				window:  r.Per,
+				lim:     rate.NewLimiter(limit, burst), // starts full
+				bgFloor: float64(burst / 2),
+				bg:      rate.NewLimiter(limit/2, max(burst/2, 1)),
+			})
 		}
 		b.classes[c] = cb
 	}
 	return b
 }
 
-// shape is the bucket that lets at most total requests through in any
-// window: a burst of a tenth (at least 1), refilled with the rest over the
-// window stretched for clock skew, or, when the burst is all of it, one
-// request per stretched window/total.
-func shape(total float64, window time.Duration) (rate.Limit, int) {
-	span := window + window/clockSkew
-	burst := max(int(total/10), 1)
-	refill := total - float64(burst)
-	if refill <= 0 {
-		refill = total // one per period: spacing alone keeps the window
+// shape is the bucket that lets fewer than n requests through in any
+// window (n rounded down: a share of a rate may be fractional), with the
+// margin cut to a tenth of the window so that a short one (ping's 3 s) is
+// not starved: a burst of n/60 (at least 2 from 20 a window on; below, 1,
+// which a small rate cannot spare) and the rest over the window plus the
+// margin. Two requests or fewer per window, or a share of less, is spacing
+// alone: one per (window+margin)/n.
+func shape(n float64, window, margin time.Duration) (rate.Limit, int) {
+	span := (window + min(margin, window/10)).Seconds()
+	whole := math.Floor(n)
+	if whole <= 2 {
+		return rate.Limit(n / span), 1
 	}
-	return rate.Limit(refill / span.Seconds()), burst
-}
-
-// floors are the tokens each rank leaves in a bucket of burst: Interactive
-// a third, Background two thirds.
-func floors(burst int) [3]float64 {
-	return [3]float64{0, math.Floor(float64(burst) / 3), math.Floor(float64(burst) * 2 / 3)}
+	burst := 1
+	if whole >= 20 {
+		burst = max(int(whole/60), 2)
+	}
+	return rate.Limit((whole - float64(burst)) / span), burst
 }
 
 // share makes this budget 1/n of the configured one (n < 1 counts as 1):
@@ -197,31 +242,51 @@ func (b *budget) share(n int) {
 	for c, cb := range b.classes {
 		for i := range cb.buckets {
 			bk := &cb.buckets[i]
-			limit, burst := shape(float64(bk.n)/float64(n), bk.window)
+			limit, burst := shape(float64(bk.n)/float64(n), bk.window, b.margin)
 			bk.lim.SetLimitAt(now, limit)
 			bk.lim.SetBurstAt(now, burst)
 			bk.bg.SetLimitAt(now, limit/2)
-			bk.bg.SetBurstAt(now, max(burst/3, 1))
-			bk.floor = floors(burst)
-			bk.per = bk.window * time.Duration(n) / time.Duration(bk.n)
+			bk.bg.SetBurstAt(now, max(burst/2, 1))
+			bk.bgFloor = float64(burst / 2)
 		}
 		b.pump(Class(c), now)
 	}
 }
 
-// wait is how long until a request of the given rank, with ahead requests
-// queued before it, could take a token from every bucket; 0 means now.
-func (cb *classBudget) wait(now time.Time, rank, ahead int) time.Duration {
+// period is the spacing of class c's requests when its budget is in full
+// use: the slowest bucket's time per token; 0 for a class not limited.
+func (b *budget) period(c Class) time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.periodLocked(c)
+}
+
+func (b *budget) periodLocked(c Class) time.Duration {
+	var d time.Duration
+	for _, bk := range b.classes[c].buckets {
+		d = max(d, time.Duration(math.Ceil(float64(time.Second)/float64(bk.lim.Limit()))))
+	}
+	return d
+}
+
+// wait is how long until a request of priority p, in queue rank rank, with
+// ahead requests queued before it, could take a token from every bucket; 0
+// means now. Background requests and requests giving way leave half the
+// burst: they go early only with tokens to spare.
+func (cb *classBudget) wait(now time.Time, p Priority, rank, ahead int) time.Duration {
 	var d time.Duration
 	if now.Before(cb.pausedUntil) {
 		d = cb.pausedUntil.Sub(now)
 	}
 	for _, bk := range cb.buckets {
-		need := bk.floor[rank] + 1 + float64(ahead)
-		d = max(d, tokenWait(bk.lim, now, need))
-		if rank == Background.rank() {
-			d = max(d, tokenWait(bk.bg, now, 1+float64(ahead)))
+		need := 1 + float64(ahead)
+		if p == Background {
+			d = max(d, tokenWait(bk.bg, now, need))
 		}
+		if rank >= rankGivingWay {
+			need += bk.bgFloor
+		}
+		d = max(d, tokenWait(bk.lim, now, need))
 	}
 	return d
 }
@@ -236,28 +301,54 @@ func tokenWait(lim *rate.Limiter, now time.Time, need float64) time.Duration {
 	return time.Duration(math.Ceil(secs * float64(time.Second)))
 }
 
-func (cb *classBudget) take(now time.Time, rank int) {
+func (cb *classBudget) take(now time.Time, p Priority) {
 	for _, bk := range cb.buckets {
 		bk.lim.AllowN(now, 1)
-		if rank == Background.rank() {
+		if p == Background {
 			bk.bg.AllowN(now, 1)
 		}
 	}
 }
 
-// ahead counts queued requests that go before one of rank.
-func (cb *classBudget) ahead(rank int) int {
+// ahead counts queued requests that go before one of the given rank.
+func (cb *classBudget) ahead(now time.Time, rank int) int {
 	n := 0
 	for _, w := range cb.waiters {
-		if w.rank <= rank {
+		if w.rank(now) <= rank {
 			n++
 		}
 	}
 	return n
 }
 
+// head is the index of the waiter to serve next: lowest rank, then first
+// to arrive.
+func (cb *classBudget) head(now time.Time) int {
+	best := 0
+	for i, w := range cb.waiters[1:] {
+		h := cb.waiters[best]
+		if r, hr := w.rank(now), h.rank(now); r < hr || r == hr && w.seq < h.seq {
+			best = i + 1
+		}
+	}
+	return best
+}
+
+// nextRankChange is how long until a waiter stops giving way, if one does.
+func (cb *classBudget) nextRankChange(now time.Time) (time.Duration, bool) {
+	var d time.Duration
+	found := false
+	for _, w := range cb.waiters {
+		if now.Before(w.until) && (!found || w.until.Sub(now) < d) {
+			d, found = w.until.Sub(now), true
+		}
+	}
+	return d, found
+}
+
 // pump grants queued requests in order while the budget allows, then sets a
-// timer for when the first one left could go. Called with b.mu held.
+// timer for when the first one left could go, or the queue's order changes.
+// Called with b.mu held.
 func (b *budget) pump(c Class, now time.Time) {
 	cb := b.classes[c]
 	if cb.stopTimer != nil {
@@ -265,8 +356,12 @@ func (b *budget) pump(c Class, now time.Time) {
 		cb.stopTimer = nil
 	}
 	for len(cb.waiters) > 0 {
-		w := cb.waiters[0]
-		if d := cb.wait(now, w.rank, 0); d > 0 {
+		i := cb.head(now)
+		w := cb.waiters[i]
+		if d := cb.wait(now, w.prio, w.rank(now), 0); d > 0 {
+			if change, ok := cb.nextRankChange(now); ok {
+				d = min(d, change)
+			}
 			cb.stopTimer = b.afterFunc(d, func() {
 				b.mu.Lock()
 				defer b.mu.Unlock()
@@ -274,22 +369,30 @@ func (b *budget) pump(c Class, now time.Time) {
 			})
 			return
 		}
-		cb.take(now, w.rank)
+		cb.take(now, w.prio)
 		w.granted = true
 		close(w.ready)
-		cb.waiters = cb.waiters[1:]
+		cb.waiters = slices.Delete(cb.waiters, i, i+1)
 	}
 }
 
-// tryTake spends a token now if a request of priority p may go at once;
-// otherwise it says about how long until its turn.
-func (b *budget) tryTake(c Class, p Priority, now time.Time) (bool, time.Duration) {
+// tryTake spends a token now if a request of priority p, giving way for
+// giveWay, may go at once; otherwise it says about how long until its turn.
+func (b *budget) tryTake(c Class, p Priority, giveWay time.Duration, now time.Time) (bool, time.Duration) {
 	cb := b.classes[c]
 	rank := p.rank()
-	ahead := cb.ahead(rank)
-	d := cb.wait(now, rank, ahead)
+	ahead := cb.ahead(now, rank)
+	d := cb.wait(now, p, rank, ahead)
+	if giveWay > 0 && rank < rankGivingWay {
+		// It goes after everyone now waiting in a rank above it, with tokens
+		// to spare, or in its own rank's turn once it stops giving way,
+		// whichever comes first.
+		behind := cb.ahead(now, rankGivingWay)
+		d = min(cb.wait(now, p, rankGivingWay, behind), max(d, giveWay))
+		ahead = behind
+	}
 	if ahead == 0 && d == 0 {
-		cb.take(now, rank)
+		cb.take(now, p)
 		return true, 0
 	}
 	return false, d
@@ -300,8 +403,8 @@ func (b *budget) delay(c Class, p Priority) time.Duration {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	cb := b.classes[c]
-	rank := p.rank()
-	return cb.wait(b.now(), rank, cb.ahead(rank))
+	now := b.now()
+	return cb.wait(now, p, p.rank(), cb.ahead(now, p.rank()))
 }
 
 // acquire waits for a request's turn. It returns ErrBudgetSpent with the
@@ -309,9 +412,10 @@ func (b *budget) delay(c Class, p Priority) time.Duration {
 // context's error when ctx ends while waiting.
 func (b *budget) acquire(ctx context.Context, c Class) (time.Duration, error) {
 	p := PriorityOf(ctx)
+	giveWay := giveWayOf(ctx)
 	b.mu.Lock()
 	now := b.now()
-	ok, eta := b.tryTake(c, p, now)
+	ok, eta := b.tryTake(c, p, giveWay, now)
 	if ok {
 		b.mu.Unlock()
 		return 0, nil
@@ -326,14 +430,11 @@ func (b *budget) acquire(ctx context.Context, c Class) (time.Duration, error) {
 	}
 	cb := b.classes[c]
 	b.seq++
-	w := &waiter{rank: p.rank(), seq: b.seq, ready: make(chan struct{})}
-	i, _ := slices.BinarySearchFunc(cb.waiters, w, func(a, t *waiter) int {
-		if a.rank != t.rank {
-			return a.rank - t.rank
-		}
-		return int(a.seq - t.seq)
-	})
-	cb.waiters = slices.Insert(cb.waiters, i, w)
+	w := &waiter{prio: p, seq: b.seq, ready: make(chan struct{})}
+	if giveWay > 0 {
+		w.until = now.Add(giveWay)
+	}
+	cb.waiters = append(cb.waiters, w)
 	b.pump(c, now)
 	b.mu.Unlock()
 
@@ -364,13 +465,11 @@ func (b *budget) pause(c Class, until time.Time) {
 }
 
 // minPause is how long a class rests after a 429 that named no time: one
-// request's share of the tightest period, at least a second.
+// request's share of the budget, at least a second.
 func (b *budget) minPause(c Class) time.Duration {
-	d := time.Second
-	for _, bk := range b.classes[c].buckets {
-		d = max(d, bk.per)
-	}
-	return d
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return max(time.Second, b.periodLocked(c))
 }
 
 func realAfterFunc(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }

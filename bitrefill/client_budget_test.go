@@ -71,7 +71,7 @@ func TestBudgetDeadlineBeforeTurnFailsAtOnce(t *testing.T) {
 	}
 }
 
-func TestPaidRequestUsesTheReserve(t *testing.T) {
+func TestPaidRequestGoesBeforeQueuedInvoices(t *testing.T) {
 	s := newStub(t, func(w http.ResponseWriter, r *http.Request) { ok(w, r, rawJSON(`{"id": "o"}`)) })
 	c := s.client(t, limited(t, "general=60/10m"))
 	now := bitrefill.WithMaxWait(context.Background(), 0)
@@ -85,18 +85,40 @@ func TestPaidRequestUsesTheReserve(t *testing.T) {
 		}
 		interactive++
 	}
-	paid := bitrefill.WithPriority(now, bitrefill.Paid)
-	for i := range 2 {
-		if _, err := c.Order(paid, "o"); err != nil {
-			t.Fatalf("paid fetch %d after %d new invoices: %v", i+1, interactive, err)
+	if interactive != 2 {
+		t.Errorf("%d new invoices went out at once, want the burst of 2", interactive)
+	}
+	// A new invoice waits its turn; a paid fetch arriving after it is
+	// served first, at the next token, the invoice one token later.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	waiting := make(chan error, 1)
+	go func() {
+		_, err := c.CreateInvoice(ctx, bitrefill.InvoiceRequest{})
+		waiting <- err
+	}()
+	next := c.Delay(now, bitrefill.ClassGeneral)
+	deadline := time.Now().Add(5 * time.Second)
+	for c.Delay(now, bitrefill.ClassGeneral) < next+next/2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the third invoice never queued")
 		}
+		time.Sleep(time.Millisecond)
+	}
+	paid := bitrefill.WithPriority(now, bitrefill.Paid)
+	if d, after := c.Delay(paid, bitrefill.ClassGeneral), c.Delay(now, bitrefill.ClassGeneral); d > next || after < 2*d-time.Second {
+		t.Errorf("paid fetch waits %v, a new invoice %v; want the next token (%v) and one after", d, after, next)
 	}
 	bg := bitrefill.WithPriority(now, bitrefill.Background)
 	if _, err := c.Invoice(bg, "i"); !bitrefill.IsBudgetSpent(err) {
-		t.Errorf("background poll took the last request of the window: %v", err)
+		t.Errorf("background poll went ahead of waiting users: %v", err)
 	}
-	if interactive != 4 {
-		t.Errorf("%d new invoices went out of a burst of 6, want 4 (2 kept for paid buyers)", interactive)
+	cancel()
+	if err := <-waiting; !errors.Is(err, context.Canceled) {
+		t.Errorf("the queued invoice: %v", err)
+	}
+	if s.count() != 2 {
+		t.Errorf("%d requests reached the server, want 2", s.count())
 	}
 }
 

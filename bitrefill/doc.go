@@ -12,9 +12,15 @@
 // passes one budget (Config.Limits, read from BITREFILL_RATE_LIMITS by
 // ParseLimits) with a class per documented limit (ClassOf) and three
 // priorities set on the context (WithPriority): Paid fetches of codes
-// already paid for go first and alone may spend a reserve; Interactive
-// requests (the default) come next; Background work takes only what is
-// left. A request the budget would see refused is not sent: it waits its
+// already paid for take the next token before anyone else waiting;
+// Interactive requests (the default) come next; Background work takes only
+// what is left. Each rate is a token bucket of small burst paced over the
+// window plus a margin for network jitter (Config.LimitMargin), so nearly
+// all of it is usable without ever overfilling a window at Bitrefill
+// (57.8 of the documented 60 requests per 10 minutes). A request may give
+// way to waiting users for a bounded time (WithGiveWay): the bot's paid
+// order fetches do, so that one list call serves several paid invoices
+// (OrdersFor). A request the budget would see refused is not sent: it waits its
 // turn, or, past WithMaxWait or the context's deadline, fails at once with
 // ErrBudgetSpent and RetryAfter saying when its turn comes (Client.Delay
 // estimates it beforehand), so a caller can tell a user "about N minutes".

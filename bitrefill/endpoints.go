@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -308,27 +309,80 @@ func (c *Client) FindESIMs(ctx context.Context, lpas ...string) (map[string]ESIM
 // (GET /orders from after on, 50 a page, redemption_info included) rather
 // than one GET /orders/{id} each: a webhook burst of ten paid invoices costs
 // one request instead of ten. after must be no later than the oldest
-// invoice's creation. Invoices with no order found are absent.
+// invoice's creation. The list is newest first, and it stops at the page
+// that holds the last of the invoices, not at after: invoices just paid are
+// on the first page however many older orders after admits. Invoices with no
+// order found are absent.
 func (c *Client) OrdersOf(ctx context.Context, after time.Time, invoiceIDs ...string) (map[string][]Order, error) {
+	if len(invoiceIDs) == 0 {
+		return map[string][]Order{}, nil
+	}
+	return c.OrdersFor(ctx, after, func() []string { return invoiceIDs })
+}
+
+// OrdersFor is OrdersOf for the invoices ids returns when it is called:
+// once, when the first page's turn in the request budget has come, just
+// before it is sent (after any WithBeforeSend hook of ctx). A fetch that
+// waited for its turn thus takes in every invoice paid meanwhile. ids must
+// name invoices created at or after after; none at all sends nothing.
+func (c *Client) OrdersFor(ctx context.Context, after time.Time, ids func() []string) (map[string][]Order, error) {
 	want := map[string]bool{}
-	for _, id := range invoiceIDs {
-		want[id] = true
-	}
 	out := map[string][]Order{}
-	if len(want) == 0 {
-		return out, nil
-	}
-	all, err := c.Orders(ctx, ListFilter{After: after})
-	if err != nil {
-		return nil, err
+	var once sync.Once
+	outer, _ := ctx.Value(beforeSendKey{}).(func() error)
+	ctx = WithBeforeSend(ctx, func() error {
+		if outer != nil {
+			if err := outer(); err != nil {
+				return err
+			}
+		}
+		once.Do(func() {
+			for _, id := range ids() {
+				want[id] = true
+			}
+		})
+		if len(want) == 0 {
+			return errNothingWanted
+		}
+		return nil
+	})
+	var all []Order
+	seen := map[string]bool{}
+	q, start := ListFilter{After: after}.query(), 0
+	for range maxPages {
+		p, err := getPage[Order](ctx, c, "/orders", q, start, pageLimit)
+		if errors.Is(err, errNothingWanted) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range p.Items {
+			if want[o.InvoiceID] && !seen[o.ID] { // an order shifted by a newer one comes twice
+				seen[o.ID] = true
+				all = append(all, o)
+				if _, ok := out[o.InvoiceID]; !ok {
+					out[o.InvoiceID] = nil
+				}
+			}
+		}
+		// Every invoice found, and the page's last order belongs to none of
+		// them (an invoice's orders are made together, so one that ends a
+		// page may go on over the next): done.
+		done := len(out) == len(want) && len(p.Items) > 0 && !want[p.Items[len(p.Items)-1].InvoiceID]
+		if done || !p.Next || p.n == 0 {
+			break
+		}
+		start = p.NextStart()
 	}
 	for _, o := range slices.Backward(all) { // oldest first, as in the invoice
-		if want[o.InvoiceID] {
-			out[o.InvoiceID] = append(out[o.InvoiceID], o)
-		}
+		out[o.InvoiceID] = append(out[o.InvoiceID], o)
 	}
 	return out, nil
 }
+
+// errNothingWanted stops an OrdersFor list call whose ids turned out empty.
+var errNothingWanted = errors.New("no invoice to list orders for")
 
 // ESIM returns one eSIM by ICCID.
 func (c *Client) ESIM(ctx context.Context, iccid string) (ESIM, error) {

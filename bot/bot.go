@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -241,15 +242,17 @@ func (b *Bot) process(ctx context.Context, key conversation.SessionKey, addr con
 		}
 	}()
 	held := &interim{} // interim.go
-	defer b.settle(ctx, held, nil)
+	defer b.settle(ctx, held)
 	queue := []conversation.Event{ev}
+	var carried *conversation.State // a step's state not committed: the next step's (step)
 	for len(queue) > 0 {
 		ev, queue = queue[0], queue[1:]
-		next, loads, err := b.step(ctx, key, addr, ev, held)
+		next, loads, pass, err := b.step(ctx, key, addr, ev, held, carried)
 		if err != nil {
 			b.log.Error("step failed", "session", key.String(), "event", fmt.Sprintf("%T", ev), "err", err)
 			return false
 		}
+		carried = pass
 		queue = append(queue, next...)
 		if len(loads) == 0 {
 			continue
@@ -340,13 +343,30 @@ func (b *Bot) offScreenLock(e conversation.Effect) bool {
 // effects. Screen loads are returned for process to run outside the lock.
 // held is the interim message of the step before, if any (interim.go):
 // this step's replies answer it.
-func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conversation.Address, ev conversation.Event, held *interim) (next []conversation.Event, loads []conversation.Effect, err error) {
-	state, found, err := b.cfg.Store.Session(key)
-	if err != nil {
-		return nil, nil, fmt.Errorf("load session: %w", err)
-	}
-	if !found {
-		state = conversation.NewState(key, nonce(), localeOf(ctx))
+//
+// carried, when set, is the session's state as the step before left it
+// without committing it (passing), instead of the stored one. A step
+// passes when all it asks for is an answer from memory (instantWork) and
+// all it says is interim: its results are stepped at once, under the same
+// lock, and that next step commits the outcome of both. Its interim replies
+// would never be shown (the answer comes within the grace), so they are
+// not written either: two commits, each with an outbox record written and
+// deleted, become one. A crash in between loses nothing the user saw: the
+// stored state is the one before the event, whose inbox update (when there
+// is one) is not marked done yet and comes again.
+func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conversation.Address, ev conversation.Event, held *interim, carried *conversation.State) (next []conversation.Event, loads []conversation.Effect, pass *conversation.State, err error) {
+	var state conversation.State
+	if carried != nil {
+		state = *carried
+	} else {
+		var found bool
+		state, found, err = b.cfg.Store.Session(key)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("load session: %w", err)
+		}
+		if !found {
+			state = conversation.NewState(key, nonce(), localeOf(ctx))
+		}
 	}
 	now := b.cfg.Now()
 	// What the session had announced of an invoice, before the step: the
@@ -356,6 +376,24 @@ func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conver
 		prior = snapshotPurchase(state, u.Invoice.ID)
 	}
 	state, effects := b.cfg.Engine.Step(state, ev, now)
+	if b.instantWork(ev, effects, now) {
+		for _, e := range effects {
+			if _, ok := e.(conversation.Reply); !ok {
+				if res := b.run(ctx, e); res != nil {
+					next = append(next, res)
+				}
+			}
+		}
+		if len(next) > 0 {
+			return next, nil, &state, nil
+		}
+		// No answer came (none of these effects does that today): the
+		// step is committed as any other, its work done.
+		effects = slices.DeleteFunc(effects, func(e conversation.Effect) bool {
+			_, reply := e.(conversation.Reply)
+			return !reply
+		})
+	}
 
 	commit := Commit{Key: key, State: state, Address: addr}
 	var replies []conversation.Reply
@@ -394,16 +432,27 @@ func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conver
 	// Operators' alerts are committed with the news they tell, and sent by
 	// the drain job under their own sessions' locks, as bulk traffic.
 	commit.Outbox = append(own, b.operatorRecords(news.alerts, now)...)
-	commit.Done = b.out.takeMarks()
+	marks := b.out.takeMarks()
+	dropped := b.drop(held, own) // interim.go: never shown, marked with the answer
+	commit.Done = marks
+	for _, r := range dropped {
+		commit.Done = append(commit.Done, r.ID)
+	}
 	handled := inboxUpdate(ctx) // inbox.go: done with the update's first commit
 	if handled != nil {
 		commit.Handled = &handled.ref
 	}
 	err = b.cfg.Store.Commit(commit)
-	b.out.marksWritten(commit.Done, err == nil)
+	b.out.marksWritten(marks, err == nil)
 	if err != nil {
-		return nil, nil, fmt.Errorf("commit: %w", err)
+		// No answer to show: the held replies go out after all.
+		for _, r := range dropped {
+			b.out.release(r.ID)
+		}
+		b.deliverNow(ctx, dropped)
+		return nil, nil, nil, fmt.Errorf("commit: %w", err)
 	}
+	b.out.marksWritten(commit.Done[len(marks):], true)
 	if handled != nil {
 		handled.committed.Store(true)
 	}
@@ -422,7 +471,7 @@ func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conver
 		}
 	}
 	b.ops.count(news, now)
-	editRef := b.settle(ctx, held, own)
+	editRef := b.settle(ctx, held)
 	if b.cfg.InterimGrace > 0 && holdable(inline, own) {
 		b.hold(ctx, held, own)
 	} else {
@@ -445,7 +494,45 @@ func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conver
 			next = append(next, ev)
 		}
 	}
-	return next, loads, nil
+	return next, loads, nil, nil
+}
+
+// instantWork reports whether a step may pass its state on uncommitted
+// (step): interim replies are held (Config.InterimGrace), it says only
+// interim text (holdable), and the work it starts is
+// answered from memory at once — a search or a product card served by a
+// fresh catalogue. Anything else (a request, an invoice to watch, news of
+// an invoice, a screen of its own) is committed before it runs or shows.
+func (b *Bot) instantWork(ev conversation.Event, effects []conversation.Effect, now time.Time) bool {
+	cat := b.cfg.Catalog
+	if cat == nil || b.cfg.InterimGrace <= 0 { // no catalogue; interim replies wanted at once
+		return false
+	}
+	if _, ok := ev.(conversation.InvoiceUpdated); ok {
+		return false
+	}
+	work := 0
+	for _, e := range effects {
+		switch e := e.(type) {
+		case conversation.Reply:
+			if !holdable(true, []OutboxRecord{{Reply: e}}) || e.Secret {
+				return false
+			}
+		case conversation.SearchProducts:
+			if cat.Stale(now) {
+				return false
+			}
+			work++
+		case conversation.LoadProduct:
+			if _, ok := cat.Card(e.ID, now); !ok {
+				return false
+			}
+			work++
+		default:
+			return false
+		}
+	}
+	return work > 0
 }
 
 // run carries out one piece of work the engine asked for and returns the
@@ -599,7 +686,7 @@ func (b *Bot) findCreated(started time.Time, method string, lines []conversation
 // fetchInvoice gets an invoice with the redemption details of its delivered
 // orders, which the invoice object itself may not carry. The orders are
 // fetched as Paid, whoever asked: they are what a buyer already paid for,
-// and the request budget keeps a reserve for them.
+// and the request budget serves them before anyone else waiting.
 func (b *Bot) fetchInvoice(ctx context.Context, id string) (conversation.Invoice, error) {
 	inv, err := b.cfg.API.Invoice(ctx, id)
 	if err != nil {

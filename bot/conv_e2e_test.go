@@ -40,7 +40,7 @@ func (u *user) text(t *testing.T, text, want string) sent {
 func (e *env) withEngine(eng conversation.Engine) {
 	e.tb.Helper()
 	b, err := bot.New(bot.Config{
-		API: e.api, Store: storeAdapter{e.store, e.commits}, Platforms: map[string]bot.Platform{platformName: e.plat},
+		API: e.api, Store: storeAdapter{e.store, e.commits, e.opts.marks}, Platforms: map[string]bot.Platform{platformName: e.plat},
 		Engine: eng, Simulator: e.fake, Logger: e.logger,
 	})
 	if err != nil {

@@ -144,6 +144,11 @@ func (c *courier) deliver(ctx context.Context, r *OutboxRecord) (string, error) 
 			png = nil
 		}
 	}
+	if r.Reply.Secret {
+		if ref, held, err := c.deliverHeld(ctx, p, r, png); held {
+			return ref, err
+		}
+	}
 	if ed, ok := p.(Editor); ok && r.Edit {
 		if v, found := c.out.view(r.Invoice); found && v.Address.Chat == r.Address.Chat && v.Address.Platform == r.Address.Platform {
 			err := ed.Edit(ctx, r.Address, v.Ref, r.Reply, png)
@@ -160,11 +165,58 @@ func (c *courier) deliver(ctx context.Context, r *OutboxRecord) (string, error) 
 
 var errNoPlatform = errors.New("no platform for the address")
 
-// sent records that the platform accepted a record. A code's mark (and its
-// view or hide) is written before this returns (outbox.markNow). Any other
-// mark is queued, with a flush under way: it is written shortly after, by
-// one goroutine, for every record sent meanwhile, or rides on the session's
-// next commit; the hot path does not wait for a second fsync per message.
+// errHoldNotMarked is a code's placeholder sent but its reference not
+// recorded (a failed write): the code waits, since an edit now could be
+// repeated after a crash as a new message.
+var errHoldNotMarked = errors.New("placeholder of a code message not recorded")
+
+// deliverHeld delivers a code into a placeholder (Holder, outbox.go's
+// holdKey): the one recorded by an earlier attempt, or a new one recorded
+// durably before the code goes into it. It reports held false when the
+// platform cannot do that for this reply, or when the placeholder can no
+// longer be edited (deleted by the user, say): the caller then sends the
+// code as a new message.
+func (c *courier) deliverHeld(ctx context.Context, p Platform, r *OutboxRecord, png []byte) (ref string, held bool, err error) {
+	h, canHold := p.(Holder)
+	ed, canEdit := p.(Editor)
+	if !canHold || !canEdit {
+		return "", false, nil
+	}
+	v, durable, found := c.out.held(holdKey(r.ID))
+	if !found {
+		ref, err := h.Hold(ctx, r.Address, conversation.CodeComingNotice(c.lang(r.Session)), r.Reply, png)
+		if errors.Is(err, ErrCannotHold) {
+			return "", false, nil
+		}
+		if err != nil {
+			return "", true, err
+		}
+		v, durable = View{InvoiceID: holdKey(r.ID), Address: r.Address, Ref: ref}, false
+	}
+	if !durable && !c.out.markHold(v) {
+		return "", true, errHoldNotMarked
+	}
+	err = ed.Edit(ctx, r.Address, v.Ref, r.Reply, png)
+	if err == nil || unreachable(err) || retryAfterOf(err) > 0 || ctx.Err() != nil || r.Attempts+1 < holdEditTries {
+		return v.Ref, true, err
+	}
+	c.log.Info("code not edited into its placeholder; sending it as a new message", "platform", r.Address.Platform, "attempts", r.Attempts, "err", err)
+	return "", false, nil
+}
+
+// holdEditTries is the attempt (counting every failed one of the record,
+// whatever failed) from which an edit into a placeholder that fails for no
+// known reason gives way to a new message. A failure may be passing
+// (a network error after the adapter's own retries) and a new message is
+// the one thing a repeat can duplicate; a placeholder the user deleted
+// keeps failing, and its code should not wait long.
+const holdEditTries = 3
+
+// sent records that the platform accepted a record. The mark of a record
+// whose repeat would be seen (repeatHarmless), with its view or hide, is
+// written before this returns (outbox.markNow). Any other mark is queued,
+// with a flush under way: it is written shortly after, by one goroutine,
+// for every record sent meanwhile, or rides on the session's next commit.
 func (c *courier) sent(r OutboxRecord, ref string, now time.Time) {
 	var view *View
 	var hide *Scheduled
@@ -177,9 +229,10 @@ func (c *courier) sent(r OutboxRecord, ref string, now time.Time) {
 				Kind: schedHide, Session: r.Session, Address: r.Address, Ref: ref}
 		}
 	}
-	if r.Reply.Secret {
-		// A code: marked durably now, before the session's next message,
-		// so that only a crash during the send itself can repeat it.
+	if !c.repeatHarmless(r) {
+		// A code, or an answer a restart would show twice: marked durably
+		// now, before the session's next message, so that only a crash
+		// during the send itself can repeat it.
 		if !c.out.markNow(r.ID, view, hide) && c.out.startFlush() {
 			c.flushLater()
 		}
@@ -188,4 +241,16 @@ func (c *courier) sent(r OutboxRecord, ref string, now time.Time) {
 	if c.out.sent(r.ID, view, hide) {
 		c.flushLater()
 	}
+}
+
+// repeatHarmless tells whether sending a record again after a restart
+// leaves the chat as it was: an edit of the invoice's own message (status
+// news) on a platform that edits, which a repeat leaves unchanged.
+// Everything else a restart repeats is seen twice — a code, a menu, a line
+// answering the user (sent anew, or edited into the pressed message or an
+// interim, which after a restart is a new message) — so its mark is
+// written at once.
+func (c *courier) repeatHarmless(r OutboxRecord) bool {
+	_, edits := c.platforms[r.Address.Platform].(Editor)
+	return edits && r.Edit && !r.View && !r.Reply.Secret
 }

@@ -15,10 +15,14 @@
 // Delivery follows the same rule: every reply is written to the
 // outbox in the step's transaction, sent, and marked sent (the record is
 // deleted) afterwards, so a crash loses no message; it can repeat one only
-// if it falls between the platform's acceptance and the mark. A code's mark
-// is durable before the session's next message goes out (grouped with the
-// marks of other sends under way), so for codes that window is the send
-// itself; other marks wait a little to ride on a commit. Records not
+// if it falls between the platform's acceptance and the mark. The mark of a
+// message whose repeat would be seen (a code, a menu, any answer) is durable
+// before the session's next message goes out (grouped with the marks of
+// other sends under way), so for them that window is the send itself — and
+// where the platform can hold a message's place (Holder) a code goes into a
+// placeholder whose reference is durable first, so that a repeat edits that
+// message instead of sending the code again; the marks of status edits,
+// which a repeat leaves unchanged, wait a little to ride on a commit. Records not
 // sent (a crash, a user who blocked the bot, a platform asking to slow down)
 // are retried by the drain job with back-off. The outbox type (outbox.go)
 // keeps the process's side of it under its own lock — ids, records being

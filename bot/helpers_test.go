@@ -39,10 +39,12 @@ var (
 	_ bot.PaymentSimulator = (*bitrefilltest.Fake)(nil)
 )
 
-// storeAdapter is the bbolt store cmd/refillbot uses, plus a count of commits.
+// storeAdapter is the bbolt store cmd/refillbot uses, plus a count of
+// commits and of the "sent" marks' own writes.
 type storeAdapter struct {
 	*storage.Store
 	commits *atomic.Int64 // may be nil
+	marks   *atomic.Int64 // may be nil
 }
 
 func (s storeAdapter) Commit(c bot.Commit) error {
@@ -50,6 +52,13 @@ func (s storeAdapter) Commit(c bot.Commit) error {
 		s.commits.Add(1)
 	}
 	return s.Store.Commit(c)
+}
+
+func (s storeAdapter) OutboxDone(done []uint64, views []bot.View, hides []bot.Scheduled) error {
+	if s.marks != nil {
+		s.marks.Add(1)
+	}
+	return s.Store.OutboxDone(done, views, hides)
 }
 
 // ---- the recording platform ----
@@ -155,6 +164,7 @@ type envOptions struct {
 	logger    *slog.Logger
 	inProcess bool // reach the fake through fake.Client(), without sockets
 	commits   *atomic.Int64
+	marks     *atomic.Int64 // writes of "sent" marks outside commits
 	// Delivery tests (delivery_test.go): the fake's options, the storage
 	// key, and a last word on the bot's configuration.
 	fake *bitrefilltest.Options
@@ -234,7 +244,7 @@ func (e *env) open() {
 	}
 	cfg := bot.Config{
 		API:       e.api,
-		Store:     storeAdapter{st, e.commits},
+		Store:     storeAdapter{st, e.commits, e.opts.marks},
 		Platforms: map[string]bot.Platform{platformName: e.plat},
 		Engine:    conversation.Engine{Methods: []string{bitrefill.PayBitcoin, bitrefill.PayLightning}, Sandbox: true},
 		Simulator: e.fake,

@@ -18,7 +18,9 @@ import (
 // go out when the grace is over, and the answer then edits the last of them
 // where the platform can edit (Editor), so the chat shows one message that
 // turns into the answer. Held replies are committed like any other: a crash
-// while holding them sends them after the restart, as the outbox does.
+// while holding them sends them after the restart, as the outbox does. Those
+// an answer replaced are marked sent in the answer's own commit, so that no
+// restart shows them after it.
 
 // defaultInterimGrace is how long an interim reply is held: below it, a
 // message followed at once by its answer would read as a flicker.
@@ -108,13 +110,38 @@ func (b *Bot) deliverHeld(ctx context.Context, recs []OutboxRecord) string {
 	return ref
 }
 
+// drop ends what h holds when the step about to commit answers it (next,
+// its records, is not empty) in time: the held replies are never shown.
+// It returns them, claimed, for their "sent" marks to go in the answer's
+// commit — not later, when a restart could find them unmarked and send
+// them after the answer.
+func (b *Bot) drop(h *interim, next []OutboxRecord) []OutboxRecord {
+	if len(next) == 0 {
+		return nil
+	}
+	h.mu.Lock()
+	if h.state != interimHolding {
+		h.mu.Unlock()
+		return nil
+	}
+	h.state = interimNone
+	recs := h.recs
+	h.mu.Unlock()
+	h.stop()
+	var dropped []OutboxRecord
+	for _, r := range recs {
+		if b.out.claim(r.ID) {
+			dropped = append(dropped, r)
+		}
+	}
+	return dropped
+}
+
 // settle ends what h holds, before the records of the next step go out:
-// next are those records (nil when the process ends). Held replies the
-// answer has come in time for are dropped — marked sent, never shown —
-// when there is an answer to show; otherwise they go out now. When they
-// went out already, the answer's first record is returned as edit: the
-// reference to edit it into.
-func (b *Bot) settle(ctx context.Context, h *interim, next []OutboxRecord) (editRef string) {
+// held replies no answer replaced (drop) go out now. When they went out
+// already, the reference of the last is returned as editRef: the message
+// to edit the answer's first record into.
+func (b *Bot) settle(ctx context.Context, h *interim) (editRef string) {
 	h.mu.Lock()
 	state, recs, sent := h.state, h.recs, h.sent
 	if state == interimHolding {
@@ -126,16 +153,7 @@ func (b *Bot) settle(ctx context.Context, h *interim, next []OutboxRecord) (edit
 		return ""
 	case interimHolding:
 		h.stop()
-		if len(next) == 0 {
-			b.deliverNow(ctx, recs)
-			return ""
-		}
-		now := b.cfg.Now()
-		for _, r := range recs {
-			if b.out.claim(r.ID) {
-				b.send.sent(r, "", now)
-			}
-		}
+		b.deliverNow(ctx, recs)
 		return ""
 	}
 	<-sent // the timer's goroutine is sending them

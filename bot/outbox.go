@@ -3,6 +3,7 @@ package bot
 import (
 	"log/slog"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -16,12 +17,16 @@ import (
 // in the store by the drain job and sent later (send.go). A record is
 // deleted — its "sent" mark — only after the platform accepted it. So a
 // crash loses nothing; it can repeat a message only if it falls between the
-// platform's acceptance and the mark. For a message that carries a code
-// (Reply.Secret) that window is the send itself: its mark is written
-// durably as soon as the platform accepts it, before anything else goes to
-// the session (markNow), grouped with the marks of other sends finishing
-// meanwhile into one write. Other messages, whose repetition is harmless
-// (menus, status edits), keep the cheaper delayed mark.
+// platform's acceptance and the mark. For a message whose repeat would be
+// seen — a code, a menu, any answer sent anew — that window is the send
+// itself: its mark is written durably as soon as the platform accepts it,
+// before anything else goes to the session (markNow), grouped with the
+// marks of other sends finishing meanwhile into one write. Where the
+// platform can hold a message's place (Holder), even that window is closed
+// for a code: it goes into a placeholder whose reference was made durable
+// first, so a repeat is an edit of the same message (holdKey, below). Edits
+// of an invoice's status message, which a repeat leaves as they were, keep
+// the cheaper delayed mark (courier.sent).
 
 // outbox is the process's side of the stored outbox: the ids it hands out,
 // the records being sent, and the "sent" marks not yet written. It has its
@@ -212,7 +217,7 @@ func (o *outbox) markNow(id uint64, view *View, hide *Scheduled) bool {
 
 	o.writeMu.Lock()
 	if o.queued(id) { // no write has taken it yet: this one takes it, and whatever else is queued
-		o.writeMarks()
+		o.writeMarksLocked()
 	}
 	o.writeMu.Unlock()
 
@@ -300,6 +305,15 @@ func (o *outbox) flush() {
 // they are kept for the next try: the records stay in the store, so a
 // crash meanwhile means a repeat, not a loss.
 func (o *outbox) writeMarks() bool {
+	o.writeMu.Lock()
+	defer o.writeMu.Unlock()
+	return o.writeMarksLocked()
+}
+
+// writeMarksLocked is writeMarks with o.writeMu held. Every write of marks
+// holds it, so that whoever holds it knows that a mark no longer queued
+// was written, or was given back to the queue by a failed write.
+func (o *outbox) writeMarksLocked() bool {
 	o.mu.Lock()
 	done, views, hides := o.done, o.views, o.hides
 	o.done, o.views, o.hides = nil, nil, nil
@@ -335,4 +349,55 @@ func (o *outbox) startFlush() bool {
 	start := !o.flushing
 	o.flushing = true
 	return start
+}
+
+// A code message is delivered into a placeholder where the platform can
+// (Holder): the placeholder is sent, its reference recorded durably as the
+// View named holdKey(record id), and only then edited into the code. A
+// restart that finds the record unsent finds the view too, and repeats the
+// edit, which leaves the message as it is, instead of sending the code in
+// a second message. A crash between the placeholder's send and its view
+// being durable leaves that placeholder behind (its text says where the
+// code is), never a second code.
+
+// holdKey names the View of the placeholder of code record id. Bitrefill's
+// invoice ids never start so.
+func holdKey(id uint64) string { return "hold:" + strconv.FormatUint(id, 10) }
+
+// held returns the placeholder recorded for a code record, and whether its
+// record is durable (read from the store) rather than only in this
+// process's memory (sent, its write not done or failed).
+func (o *outbox) held(key string) (v View, durable, found bool) {
+	o.mu.Lock()
+	v, ok := o.viewMem[key]
+	o.mu.Unlock()
+	if ok {
+		return v, false, true
+	}
+	v, ok, err := o.store.InvoiceView(key)
+	if err != nil {
+		o.log.Warn("outbox: placeholder view", "err", err)
+	}
+	return v, true, ok && err == nil
+}
+
+// markHold writes a placeholder's view durably before it returns, grouped
+// with whatever marks are queued (as markNow). It reports false when the
+// write failed: the view then stays queued for the next write, and in
+// memory for the next attempt.
+func (o *outbox) markHold(v View) bool {
+	o.mu.Lock()
+	o.views = append(o.views, v)
+	o.viewMem[v.InvoiceID] = v
+	o.mu.Unlock()
+
+	o.writeMu.Lock()
+	defer o.writeMu.Unlock()
+	o.mu.Lock()
+	queued := slices.Contains(o.views, v)
+	o.mu.Unlock()
+	if !queued {
+		return true // a write that took it succeeded (a failed one gives it back)
+	}
+	return o.writeMarksLocked()
 }

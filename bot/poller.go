@@ -38,6 +38,13 @@ func (b *Bot) Poll(ctx context.Context) { b.PollAt(ctx, b.cfg.Now()) }
 func (b *Bot) PollAt(ctx context.Context, now time.Time) {
 	b.wg.Add(1)
 	defer b.wg.Done()
+	paid := bitrefill.WithPriority(ctx, bitrefill.Paid)
+	runPaid := false
+	defer func() {
+		if runPaid {
+			b.runPaid(paid, false)
+		}
+	}()
 	ctx = background(ctx)
 	tracked, err := b.cfg.Store.Tracked()
 	if err != nil {
@@ -90,6 +97,18 @@ func (b *Bot) PollAt(ctx context.Context, now time.Time) {
 			b.checks.setNextCheck(t.InvoiceID, now.Add(b.pollEvery(now.Sub(t.Created))))
 			continue
 		}
+		// Final, with orders delivered: a buyer waiting for a code. The list
+		// call was authenticated, so it is used as a webhook's body would be:
+		// the orders of all such invoices are fetched in one paid batch
+		// (paid.go) at the end of the tick, waiting its turn as a paid fetch
+		// rather than taking this tick's leftovers.
+		if inv, ok := listed[t.InvoiceID]; ok && final(inv.Status) {
+			if queued, run := b.queuePaid(inv); queued {
+				b.checks.setNextCheck(t.InvoiceID, now.Add(b.pollEvery(now.Sub(t.Created))))
+				runPaid = runPaid || run
+				continue
+			}
+		}
 		// It moved, or the list did not show it (or failed): fetch it alone,
 		// if the budget allows; if not, it keeps its turn for the next tick.
 		// An invoice the list shows paid is a buyer waiting for a code.
@@ -103,6 +122,16 @@ func (b *Bot) PollAt(ctx context.Context, now time.Time) {
 			return
 		}
 	}
+}
+
+// final says whether an invoice's status is one Bitrefill posts a webhook
+// for: nothing about it changes any more but its orders' redemption.
+func final(s bitrefill.InvoiceStatus) bool {
+	switch s {
+	case bitrefill.InvoiceComplete, bitrefill.InvoiceDenied, bitrefill.InvoicePaymentError:
+		return true
+	}
+	return false
 }
 
 // background marks ctx's Bitrefill requests as background work that never

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 
 	"refillbot/bitrefill"
 	"refillbot/conversation"
@@ -42,6 +43,25 @@ type Platform interface {
 type Editor interface {
 	Edit(ctx context.Context, to conversation.Address, ref string, r conversation.Reply, png []byte) error
 }
+
+// Holder is the ability to hold a message's place before showing it. Hold
+// shows notice (a short text without secrets) in a message that Edit can
+// later turn into r with png — for an image, a placeholder image to be
+// replaced — and returns that message's reference. The shell delivers
+// codes (Reply.Secret) so: placeholder, its reference made durable, then
+// the edit, so that a delivery repeated after a crash is the same edit
+// again instead of a second message carrying the code. Edit must therefore
+// take a repeat of an edit already applied as a success (Telegram's
+// "message is not modified"). When r cannot be shown by one edit (too long
+// for one message) Hold sends nothing and returns an error wrapping
+// ErrCannotHold: the shell sends r as a new message. Platforms without the
+// ability get that too.
+type Holder interface {
+	Hold(ctx context.Context, to conversation.Address, notice, r conversation.Reply, png []byte) (string, error)
+}
+
+// ErrCannotHold is Holder's answer for a reply one edit cannot show.
+var ErrCannotHold = errors.New("the reply does not fit a placeholder")
 
 // Deleter is the ability to remove a message already shown (codes hidden
 // after reading).

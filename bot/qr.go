@@ -12,7 +12,6 @@ import (
 
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/oned"
-	"github.com/skip2/go-qrcode"
 )
 
 // qrPixelsPerModule keeps every module a whole number of pixels, so the image
@@ -20,10 +19,14 @@ import (
 // platforms scale it up without blur.
 const qrPixelsPerModule = 8
 
+// qrQuietModules is the white margin the QR specification asks for on
+// every side.
+const qrQuietModules = 4
+
 // qrEncoder trades a few bytes of PNG size for speed: deflating the image
 // was the largest CPU cost of a whole purchase (see BENCHMARKS.md). Its
 // buffers — the deflate state above all, a few hundred KB set up afresh
-// for every image otherwise — are reused.
+// for every image otherwise — are reused. QR codes bypass it (renderQR).
 var qrEncoder = png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: &pngBuffers{}}
 
 // pngBuffers is a png.EncoderBufferPool on a sync.Pool.
@@ -39,18 +42,29 @@ func (b *pngBuffers) Get() *png.EncoderBuffer {
 func (b *pngBuffers) Put(x *png.EncoderBuffer) { b.p.Put(x) }
 
 // renderQR draws content as a PNG QR code with medium error correction.
+//
+// Every invoice is drawn once, so this is on the path of every purchase.
+// qrSymbol (qrmask.go) makes the symbol with gozxing's encoder and a
+// faster choice of mask, and qrPNG (qrpng.go) writes the image directly
+// instead of drawing and encoding it pixel by pixel: about a fifth of the
+// CPU of go-qrcode and image/png (BenchmarkRenderQR).
 func renderQR(content string) ([]byte, error) {
-	q, err := qrcode.New(content, qrcode.Medium)
+	// Content beyond ASCII declares UTF-8 (an ECI header); ASCII goes
+	// without, as every scanner reads it.
+	utf8 := false
+	for i := 0; i < len(content); i++ {
+		if content[i] >= 0x80 {
+			utf8 = true
+			break
+		}
+	}
+	grid, n, err := qrSymbol(content, utf8)
 	if err != nil {
-		// go-qrcode's errors name no content, but say only what went wrong
-		// in kind: the content may be a redemption code.
+		// gozxing's errors may quote the content, which may be a
+		// redemption code: say only what went wrong in kind.
 		return nil, errBarcodeRefused
 	}
-	var buf bytes.Buffer
-	if err := qrEncoder.Encode(&buf, q.Image(-qrPixelsPerModule)); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return qrPNG(grid, n), nil
 }
 
 // Errors of renderBarcode. They never quote the content: it is usually a

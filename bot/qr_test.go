@@ -6,21 +6,29 @@ import (
 	"errors"
 	"image/png"
 	"log/slog"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/oned"
 	"github.com/makiuchi-d/gozxing/qrcode"
+	qrdec "github.com/makiuchi-d/gozxing/qrcode/decoder"
+	qrenc "github.com/makiuchi-d/gozxing/qrcode/encoder"
 	goqr "github.com/skip2/go-qrcode"
 
 	"refillbot/conversation"
 )
 
 // What the buyer scans must be exactly what the engine asked to show: a
-// BIP21 URI, a long lightning request, an eSIM activation string.
+// BIP21 URI, a long lightning request, an eSIM activation string — and
+// the smallest and largest symbols and text beyond ASCII, whose images
+// qrPNG compresses with the longest rows and copies.
 func TestRenderQRScansBack(t *testing.T) {
 	for _, content := range []string{
+		"1",
+		strings.Repeat("0123456789abcdef", 140), // version 40, the largest symbol
+		"Gutschein für Zoë: 日本のコード",
 		"bitcoin:bc1qnv5nwfn8zc7zd2mndgufv6k3dty9um8rfuccvg?amount=0.00051547",
 		"lightning:lnbc515470n1pjexample0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
 		"LPA:1$smdp.example$MATCHING-ID-1234",
@@ -201,4 +209,53 @@ func BenchmarkRenderQR(b *testing.B) {
 			}
 		}
 	})
+}
+
+// qrSymbol's shortcut through the mask choice gives exactly gozxing's
+// symbol: the same mask chosen, the same format bits, every module alike,
+// across versions, modes and the edges of the alignment and version
+// information patterns.
+func TestQRSymbolIsGozxings(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 34))
+	contents := []string{"1", "HELLO WORLD", "bitcoin:bc1qnv5nwfn8zc7zd2mndgufv6k3dty9um8rfuccvg?amount=0.00051547", "Zoë 日本"}
+	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:/?=&.$-"
+	for range 150 {
+		b := make([]byte, 1+rng.IntN(1200))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		contents = append(contents, string(b))
+	}
+	versions := map[int]bool{}
+	for _, content := range contents {
+		utf8 := strings.ContainsFunc(content, func(r rune) bool { return r > '~' })
+		var hints map[gozxing.EncodeHintType]any
+		if utf8 {
+			hints = map[gozxing.EncodeHintType]any{gozxing.EncodeHintType_CHARACTER_SET: "UTF-8"}
+		}
+		want, werr := qrenc.Encoder_encode(content, qrdec.ErrorCorrectionLevel_M, hints)
+		if werr != nil {
+			t.Fatal(werr)
+		}
+		versions[want.GetVersion().GetVersionNumber()] = true
+		grid, n, err := qrSymbol(content, utf8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := want.GetMatrix()
+		if n != m.GetWidth() {
+			t.Fatalf("%d bytes: %d modules wide, gozxing %d", len(content), n, m.GetWidth())
+		}
+		for y := range n {
+			for x := range n {
+				if grid[y*n+x] != byte(m.Get(x, y)) {
+					t.Fatalf("%d bytes (version %d, gozxing's mask %d): module (%d, %d) differs",
+						len(content), want.GetVersion().GetVersionNumber(), want.GetMaskPattern(), x, y)
+				}
+			}
+		}
+	}
+	if len(versions) < 20 {
+		t.Errorf("only %d versions tried", len(versions))
+	}
 }

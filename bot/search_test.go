@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,12 +49,13 @@ func (l *replyLog) last() conversation.Reply {
 }
 
 type searchEnv struct {
-	fake  *bitrefilltest.Fake
-	api   *bitrefill.Client
-	store *storage.Store
-	plat  *replyLog
-	now   time.Time
-	bot   *bot.Bot
+	commits atomic.Int64
+	fake    *bitrefilltest.Fake
+	api     *bitrefill.Client
+	store   *storage.Store
+	plat    *replyLog
+	now     time.Time
+	bot     *bot.Bot
 }
 
 // newSearchEnv wires a bot whose clock reads now, with cat (may be nil).
@@ -79,7 +81,7 @@ func newSearchEnv(t *testing.T, now time.Time, cat func(api *bitrefill.Client) *
 	}
 	e.bot, err = bot.New(bot.Config{
 		API:       api,
-		Store:     st,
+		Store:     storeAdapter{st, &e.commits, nil},
 		Platforms: map[string]bot.Platform{"test": e.plat},
 		Engine:    conversation.Engine{Sandbox: true},
 		Logger:    slog.New(slog.DiscardHandler),
@@ -148,6 +150,54 @@ func TestSearchServedFromTheCatalogue(t *testing.T) {
 	e.say(t, "steam germany")
 	if res := e.results(t); len(res) == 0 || res[0].ID != "steam-de" {
 		t.Errorf("steam germany: %+v", res[:min(len(res), 3)])
+	}
+}
+
+// An answer from memory comes in the same step as the user's word: the
+// step that starts the search or the card and the step that shows it are
+// committed once, and no "Searching…" is written. A search through the API
+// commits its interim step first, as before: the wait may be real.
+func TestAnswersFromTheCatalogueCommitOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		now     time.Time
+		commits [2]int64 // for the search, then for the tap on the first result
+	}{
+		{"fresh catalogue", searchT0.Add(time.Hour), [2]int64{1, 1}},
+		{"catalogue too old: the API answers", searchT0.Add(25 * time.Hour), [2]int64{2, 2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, _ := newSearchEnv(t, tc.now, refreshed(t))
+			r := e.say(t, "amazon us")
+			if got := e.commits.Load(); got != tc.commits[0] {
+				t.Errorf("search: %d commits, want %d", got, tc.commits[0])
+			}
+			if len(r.Options) == 0 || !strings.Contains(r.Options[0].Label, "Amazon US") {
+				t.Fatalf("no results: %q", conversation.PlainText(r.Text))
+			}
+			if n := len(e.plat.replies); n != 1 {
+				t.Errorf("%d messages for one search, want only the results", n)
+			}
+			if st, _, _ := e.store.Session(searchUser); st.Step != conversation.StepResults || st.Query != "amazon us" {
+				t.Errorf("stored step %q, query %q after the search", st.Step, st.Query)
+			}
+			e.commits.Store(0)
+			e.bot.Handle(t.Context(), bot.Incoming{Key: searchUser, Address: conversation.Address{Platform: "test", Chat: "c", Private: true},
+				Event: conversation.Chose{Token: r.Options[0].Token}})
+			if got := e.commits.Load(); got != tc.commits[1] {
+				t.Errorf("tap on a result: %d commits, want %d", got, tc.commits[1])
+			}
+			if st, _, _ := e.store.Session(searchUser); st.Step != conversation.StepProduct || st.Product == nil {
+				t.Errorf("stored step %q after the tap, want the product card", st.Step)
+			}
+			if card := e.plat.last(); !strings.Contains(conversation.PlainText(card.Text), "Amazon US") {
+				t.Errorf("the tap showed %q", conversation.PlainText(card.Text))
+			}
+			e.bot.FlushMarks() // the "sent" marks otherwise ride on the next commit
+			if pending, err := e.store.OutboxSession(searchUser, 0); err != nil || len(pending) != 0 {
+				t.Errorf("outbox after the answers: %d records, %v", len(pending), err)
+			}
+		})
 	}
 }
 

@@ -76,6 +76,17 @@ func (b *Bot) WebhookHandler(ctx context.Context) http.Handler {
 			w.WriteHeader(http.StatusOK)
 			return
 		}
+		// Paid: a final webhook means a buyer waiting for a code. It joins
+		// the paid batch here, so its wait counts from its arrival (paid.go).
+		inv := webhookInvoice(body, t.InvoiceID)
+		queued, run := false, false
+		if inv != nil {
+			queued, run = b.queuePaid(*inv)
+		}
+		if queued && !run {
+			w.WriteHeader(http.StatusOK) // the running batches take it
+			return
+		}
 		b.wg.Add(1)
 		go func() {
 			defer b.wg.Done()
@@ -85,10 +96,12 @@ func (b *Bot) WebhookHandler(ctx context.Context) http.Handler {
 					b.log.Error("panic in webhook check", "invoice", t.InvoiceID, "panic_type", fmt.Sprintf("%T", v), "stack", string(debug.Stack()))
 				}
 			}()
-			// Paid: a final webhook means a buyer waiting for a code.
-			if inv := webhookInvoice(body, t.InvoiceID); inv != nil {
-				b.deliverPaid(ctx, *inv) // paid.go
-			} else {
+			switch {
+			case run:
+				b.runPaid(ctx, true)
+			case inv != nil:
+				b.checkInvoiceFrom(bitrefill.WithPriority(ctx, bitrefill.Paid), t.InvoiceID, inv)
+			default:
 				b.checkInvoiceFrom(bitrefill.WithPriority(ctx, bitrefill.Paid), t.InvoiceID, nil)
 			}
 		}()
@@ -109,9 +122,7 @@ func webhookInvoice(body []byte, id string) *bitrefill.Invoice {
 		if len(raw) == 0 || json.Unmarshal(raw, &inv) != nil || inv.ID != id || len(inv.Orders) == 0 {
 			continue
 		}
-		switch inv.Status {
-		case bitrefill.InvoiceComplete, bitrefill.InvoiceDenied, bitrefill.InvoicePaymentError:
-		default:
+		if !final(inv.Status) { // poller.go
 			return nil
 		}
 		for i := range inv.Orders {

@@ -364,3 +364,11 @@ func CodeHiddenNotice(lang string) Reply { return Reply{Text: text(lang, "dlv.hi
 // CodeUndeliverableNotice stands in for a code message the chat platform
 // keeps refusing (too long, a markup it rejects): plain text, no code.
 func CodeUndeliverableNotice(lang string) Reply { return Reply{Text: text(lang, "dlv.undeliverable")} }
+
+// CodeComingNotice holds the place of a code message: the shell shows it
+// first and then edits it into the code, so that a delivery repeated after
+// a crash edits the same message instead of sending the code twice. It
+// never holds a code, and it reads true even if it is left as it is (a
+// crash between showing it and recording where it is: the code then comes
+// in a message of its own).
+func CodeComingNotice(lang string) Reply { return Reply{Text: text(lang, "dlv.coming")} }

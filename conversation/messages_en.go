@@ -104,6 +104,7 @@ var english = map[Msg]string{
 	"dlv.blocked":                "❌ *{1}*\nInvoice `{2}` was blocked by the payment provider's checks. If you paid, contact Bitrefill support and quote the invoice id.",
 	"dlv.code":                   "\nCode: `{1}`",
 	"dlv.code.tip":               "\n\n_Tap the code to copy it. Keep it private: anyone with it can spend it._",
+	"dlv.coming":                 "🎁 Your code is on its way… If this message stays like this, your code is in a message below, and /orders always shows it.",
 	"dlv.confirmed":              "✅ *{1}*\nPayment confirmed (invoice {2}). Preparing your order — it arrives here in a moment.",
 	"dlv.delivered":              "🎁 *{1} {2}* is ready:",
 	"dlv.denied":                 "❌ *{1}*\nThe payment for invoice `{2}` was rejected, so nothing was bought. If money left your wallet it is returned; otherwise just start a new purchase.",

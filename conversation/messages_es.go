@@ -103,6 +103,7 @@ var spanish = map[Msg]string{
 	"dlv.blocked":                "❌ *{1}*\nLa factura `{2}` fue bloqueada por los controles del proveedor de pagos. Si pagaste, contacta con el soporte de Bitrefill indicando el id de la factura.",
 	"dlv.code":                   "\nCódigo: `{1}`",
 	"dlv.code.tip":               "\n\n_Toca el código para copiarlo. Guárdalo en privado: quien lo tenga puede gastarlo._",
+	"dlv.coming":                 "🎁 Tu código está en camino… Si este mensaje se queda así, tu código está en un mensaje más abajo, y /orders siempre lo muestra.",
 	"dlv.confirmed":              "✅ *{1}*\nPago confirmado (factura {2}). Preparando tu pedido: llegará aquí en un momento.",
 	"dlv.delivered":              "🎁 *{1} {2}* está listo:",
 	"dlv.denied":                 "❌ *{1}*\nEl pago de la factura `{2}` fue rechazado, así que no se compró nada. Si salió dinero de tu monedero, se devuelve; si no, empieza una compra nueva.",

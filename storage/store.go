@@ -15,6 +15,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"refillbot/conversation"
+	"refillbot/storage/sessioncache"
 )
 
 // Sentinel errors; match them with errors.Is.
@@ -79,6 +80,9 @@ type Store struct {
 	seal *sealer // nil: records are stored in clear
 	// inflight counts writes under way, for modeAdaptive.
 	inflight atomic.Int32
+	// states holds the sessions just committed, decoded, for Session to
+	// hand back without decoding what it wrote (package sessioncache).
+	states *sessioncache.Cache
 }
 
 // The bbolt store plays every role of the shell's store.
@@ -130,7 +134,7 @@ func Open(path string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("storage: open %s: %w", path, err)
 		}
 	}
-	st := &Store{db: db, path: path, seal: seal}
+	st := &Store{db: db, path: path, seal: seal, states: sessioncache.New(0)}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, name := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -241,6 +245,10 @@ func (s *Store) Session(key conversation.SessionKey) (conversation.State, bool, 
 			return nil
 		}
 		found = true
+		if st, ok := s.states.Take(key, v); ok {
+			rec.State = st // the bytes this store last wrote: no need to decode them
+			return nil
+		}
 		return s.open(v, &rec) // decoding copies out of the mmap
 	})
 	if err != nil {
@@ -259,6 +267,7 @@ func (s *Store) Commit(c bot.Commit) error {
 	if err := s.write(ops.apply); err != nil {
 		return fmt.Errorf("storage: commit %s: %w", c.Key, err)
 	}
+	s.states.Put(c.Key, ops.session.v, c.State)
 	return nil
 }
 
@@ -358,10 +367,14 @@ func (o *commitOps) apply(tx *bolt.Tx) error {
 		return err
 	}
 	// Only a private address is kept: a group chat is no place for a
-	// reminder about someone's eSIM or card.
+	// reminder about someone's eSIM or card. It rarely changes: reading it
+	// costs nothing, while a write copies out and rewrites its whole page.
 	if o.addr != nil {
-		if err := tx.Bucket(bucketAddrs).Put(o.session.k, o.addr); err != nil {
-			return err
+		addrs := tx.Bucket(bucketAddrs)
+		if !bytes.Equal(addrs.Get(o.session.k), o.addr) {
+			if err := addrs.Put(o.session.k, o.addr); err != nil {
+				return err
+			}
 		}
 	}
 	outbox := tx.Bucket(bucketOutbox)
@@ -646,21 +659,43 @@ func (s *Store) Ping() error {
 
 // decode reads a versioned JSON envelope into dst (which must have a "v"
 // field). It refuses records from a newer build rather than misread them.
+// A record type with a version method is read in one pass, its version
+// checked afterwards; others (and a record that fails to decode, to tell a
+// newer one from a corrupt one) have the envelope read first.
 func decode(v []byte, dst any) error {
+	if vr, ok := dst.(versioned); ok {
+		if err := json.Unmarshal(v, dst); err == nil {
+			return checkVersion(vr.version())
+		}
+	}
 	var env struct {
 		V int `json:"v"`
 	}
 	if err := json.Unmarshal(v, &env); err != nil {
 		return fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
-	switch {
-	case env.V > recordVersion:
-		return fmt.Errorf("%w: record version %d, this build reads up to %d", ErrVersion, env.V, recordVersion)
-	case env.V < 1:
-		return fmt.Errorf("%w: record has no version", ErrCorrupt)
+	if err := checkVersion(env.V); err != nil {
+		return err
 	}
 	if err := json.Unmarshal(v, dst); err != nil {
 		return fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	return nil
+}
+
+// versioned is a record that reports its "v" once decoded: the records
+// read at every step (sessions, outbox messages) are decoded in one pass.
+type versioned interface{ version() int }
+
+func (r *sessionRecord) version() int { return r.V }
+func (r *outboxValue) version() int   { return r.V }
+
+func checkVersion(v int) error {
+	switch {
+	case v > recordVersion:
+		return fmt.Errorf("%w: record version %d, this build reads up to %d", ErrVersion, v, recordVersion)
+	case v < 1:
+		return fmt.Errorf("%w: record has no version", ErrCorrupt)
 	}
 	return nil
 }

@@ -328,7 +328,9 @@ func check(tb testing.TB, err error) {
 }
 
 // A refresh asks at Background priority: when it pauses for the budget, a
-// user's product card still goes at once.
+// user's product card still goes at once (the refresh left half the burst),
+// and the next one is a token away (about a second at 60 a minute), not
+// behind the refresh.
 func TestRefreshLeavesTheBudgetToUsers(t *testing.T) {
 	_, api, _ := budgeted(t, bitrefill.Limits{bitrefill.ClassProducts: {{N: 60, Per: time.Minute}, {N: 1000, Per: time.Hour}}})
 	c := catalog.New(api, catalog.Options{MaxWait: -1})
@@ -336,9 +338,11 @@ func TestRefreshLeavesTheBudgetToUsers(t *testing.T) {
 	if err := c.Refresh(t.Context(), t0); !errors.As(err, &paused) {
 		t.Fatalf("want the refresh to pause with the budget's burst left to users, got %v", err)
 	}
-	for i := range 2 {
-		if _, err := api.Product(bitrefill.WithMaxWait(t.Context(), 0), "amazon-us"); err != nil {
-			t.Fatalf("a user's card %d after the refresh paused: %v", i+1, err)
-		}
+	if _, err := api.Product(bitrefill.WithMaxWait(t.Context(), 0), "amazon-us"); err != nil {
+		t.Fatalf("a user's card after the refresh paused: %v", err)
+	}
+	// 58 tokens over the minute and the 2 s margin.
+	if d, token := api.Delay(t.Context(), bitrefill.ClassProducts), 62*time.Second/58+time.Millisecond; d > token {
+		t.Errorf("a user's next card waits %v, more than one token (%v)", d, token)
 	}
 }

@@ -18,7 +18,8 @@ import (
 // none of it.
 const (
 	crashCommitted = "committed" // a delivery is stored, not yet sent
-	crashSent      = "sent"      // the platform accepted a delivery, not yet marked
+	crashHeld      = "held"      // its placeholder was accepted, its reference not yet durable (bot.Holder)
+	crashSent      = "sent"      // the platform accepted a delivery (a send, or the edit of its placeholder), not yet marked
 	crashMarked    = "marked"    // the delivery's mark is durable
 )
 
@@ -36,20 +37,41 @@ func (c crasher) at(point string) {
 }
 
 // platform dies before a delivery (a code message) reaches the platform
-// (crashCommitted: the outbox holds it) or right after the platform took
-// it (crashSent: its mark is not written). The platform's abilities are
-// kept: the bot must behave as it would without the decorator.
+// (crashCommitted: the outbox holds it), right after the platform took its
+// placeholder (crashHeld) or the delivery itself (crashSent: its mark is
+// not written). The platform's abilities are kept: the bot must behave as
+// it would without the decorator.
 func (c crasher) platform(p bot.Platform) bot.Platform {
 	cp := crashingPlatform{p, c}
 	ed, canEdit := p.(bot.Editor)
 	del, canDelete := p.(bot.Deleter)
+	h, canHold := p.(bot.Holder)
+	if canEdit {
+		ed = crashingEditor{ed, c}
+	}
+	if canHold {
+		h = crashingHolder{h, c}
+	}
 	switch {
+	case canEdit && canDelete && canHold:
+		return struct {
+			crashingPlatform
+			bot.Editor
+			bot.Deleter
+			bot.Holder
+		}{cp, ed, del, h}
 	case canEdit && canDelete:
 		return struct {
 			crashingPlatform
 			bot.Editor
 			bot.Deleter
 		}{cp, ed, del}
+	case canEdit && canHold:
+		return struct {
+			crashingPlatform
+			bot.Editor
+			bot.Holder
+		}{cp, ed, h}
 	case canEdit:
 		return struct {
 			crashingPlatform
@@ -61,7 +83,7 @@ func (c crasher) platform(p bot.Platform) bot.Platform {
 			bot.Deleter
 		}{cp, del}
 	}
-	return cp
+	return cp // (a Holder that cannot edit is never asked to hold)
 }
 
 type crashingPlatform struct {
@@ -78,6 +100,33 @@ func (p crashingPlatform) Send(ctx context.Context, to conversation.Address, r c
 		p.c.at(crashSent)
 	}
 	return ref, err
+}
+
+type crashingHolder struct {
+	bot.Holder
+	c crasher
+}
+
+func (h crashingHolder) Hold(ctx context.Context, to conversation.Address, notice, r conversation.Reply, png []byte) (string, error) {
+	h.c.at(crashCommitted)
+	ref, err := h.Holder.Hold(ctx, to, notice, r, png)
+	if err == nil {
+		h.c.at(crashHeld)
+	}
+	return ref, err
+}
+
+type crashingEditor struct {
+	bot.Editor
+	c crasher
+}
+
+func (e crashingEditor) Edit(ctx context.Context, to conversation.Address, ref string, r conversation.Reply, png []byte) error {
+	err := e.Editor.Edit(ctx, to, ref, r, png)
+	if err == nil && r.Secret {
+		e.c.at(crashSent)
+	}
+	return err
 }
 
 // store dies once the "sent" mark of a delivery is durable (crashMarked).

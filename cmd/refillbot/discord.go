@@ -24,6 +24,7 @@ var (
 	_ bot.Platform = (*discord.Adapter)(nil)
 	_ bot.Editor   = (*discord.Adapter)(nil)
 	_ bot.Deleter  = (*discord.Adapter)(nil)
+	_ bot.Holder   = (*discord.Adapter)(nil)
 )
 
 // discordPlatform builds the Discord adapter, or nil when no token is set.

@@ -10,12 +10,31 @@ package main
 // users: buyers at once; think: pause before each step; rate:
 // TELEGRAM_RATE_LIMIT (with a number the fake enforces Telegram's limits
 // and counts its 429s); rounds: purchases per buyer; mode: polling or
-// webhook.
+// webhook; bitrefill: sandbox (the fake inside the bot, as `go run
+// ./cmd/refillbot` has it) or remote (the fake served over HTTP by the
+// test, as a shop has Bitrefill: the bot's CPU and memory then hold only
+// its own work, plus its HTTP calls to Bitrefill); busy: TELEGRAM_MAX_BUSY
+// (default 0, no bound); profile: a file
+// for a CPU profile of the bot process over the purchases, with heap
+// profiles beside it (<file>.heap-start, <file>.heap) and the Go runtime's
+// memory figures printed (the binary is then built with -tags loadprofile,
+// loadprofile.go), e.g.
+//
+//	REFILLBOT_LOAD="users=200 think=0s rate=off rounds=2 profile=/tmp/bot.cpu" go test -run TestLoad -v ./cmd/refillbot
+//	go tool pprof -top -cum /tmp/bot.cpu
+//	go tool pprof -sample_index=alloc_space -base /tmp/bot.cpu.heap-start -top /tmp/bot.cpu.heap
+//
+// The profiler costs a few per cent of CPU: compare numbers from runs
+// without it.
 
 import (
 	"fmt"
+	"io"
+	"maps"
 	"math/rand/v2"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -32,10 +51,12 @@ type loadConfig struct {
 	users, rounds int
 	think         time.Duration
 	rate, mode    string
+	busy, profile string
+	bitrefill     string
 }
 
 func parseLoad(t *testing.T, s string) loadConfig {
-	c := loadConfig{users: 50, rounds: 3, rate: "off", mode: "polling"}
+	c := loadConfig{users: 50, rounds: 3, rate: "off", mode: "polling", busy: "0", bitrefill: "sandbox"}
 	for _, f := range strings.Fields(s) {
 		k, v, _ := strings.Cut(f, "=")
 		var err error
@@ -50,6 +71,15 @@ func parseLoad(t *testing.T, s string) loadConfig {
 			c.rate = v
 		case "mode":
 			c.mode = v
+		case "busy":
+			c.busy = v
+		case "bitrefill":
+			if v != "sandbox" && v != "remote" {
+				err = fmt.Errorf("want sandbox or remote")
+			}
+			c.bitrefill = v
+		case "profile":
+			c.profile, err = filepath.Abs(v)
 		default:
 			err = fmt.Errorf("unknown setting")
 		}
@@ -77,6 +107,14 @@ var purchaseSteps = []loadStep{
 
 // procStat reads a process's CPU time (user+system) and peak RSS from /proc.
 func procStat(t *testing.T, pid int) (cpu time.Duration, hwmKB int) {
+	cpu, m := procMem(t, pid)
+	return cpu, m["VmHWM"]
+}
+
+// procMem reads a process's CPU time (user+system) and the memory lines of
+// /proc/<pid>/status, in kB: VmHWM (peak RSS), VmRSS, RssAnon (heap,
+// stacks), RssFile (the binary's pages, bbolt's mmap).
+func procMem(t *testing.T, pid int) (cpu time.Duration, kB map[string]int) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		t.Fatal(err)
@@ -91,12 +129,102 @@ func procStat(t *testing.T, pid int) (cpu time.Duration, hwmKB int) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	kB = map[string]int{}
 	for _, l := range strings.Split(string(s), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			hwmKB, _ = strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+		k, v, ok := strings.Cut(l, ":")
+		if v, isKB := strings.CutSuffix(strings.TrimSpace(v), " kB"); ok && isKB {
+			kB[k], _ = strconv.Atoi(v)
 		}
 	}
-	return cpu, hwmKB
+	return cpu, kB
+}
+
+// rssByMapping sums the resident memory of a process by what is mapped
+// (a file's path, or "anonymous": the Go heap, stacks and runtime), the
+// largest first: "the bot's RSS" is partly its own binary and bbolt's
+// mmap of the database, which no heap profile shows.
+func rssByMapping(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", pid))
+	if err != nil {
+		return err.Error()
+	}
+	kB := map[string]int{}
+	name := ""
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		switch {
+		case len(f) >= 5 && strings.Contains(f[0], "-") && !strings.HasSuffix(f[0], ":"):
+			name = "anonymous"
+			if len(f) >= 6 {
+				name = filepath.Base(f[5])
+			}
+		case len(f) == 3 && f[0] == "Rss:":
+			n, _ := strconv.Atoi(f[1])
+			kB[name] += n
+		}
+	}
+	names := slices.Collect(maps.Keys(kB))
+	slices.SortFunc(names, func(a, b string) int { return kB[b] - kB[a] })
+	var out []string
+	for _, n := range names[:min(5, len(names))] {
+		out = append(out, fmt.Sprintf("%s %.1f MB", n, float64(kB[n])/1024))
+	}
+	return strings.Join(out, ", ")
+}
+
+// selfCPU is the CPU time the test process (the fake Bot API server and the
+// scripted buyers) has used so far: if it nears the cores left over by the
+// bot, the harness, not the bot, caps throughput.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// loadProfiler drives the profiling hooks of a binary built with -tags
+// loadprofile (loadprofile.go).
+type loadProfiler struct {
+	t    *testing.T
+	addr string
+}
+
+func (p *loadProfiler) post(path string) string {
+	if p == nil {
+		return ""
+	}
+	r, err := http.Post("http://"+p.addr+path, "text/plain", nil)
+	if err != nil {
+		p.t.Fatalf("profiler %s: %v", path, err)
+	}
+	defer r.Body.Close()
+	b, _ := io.ReadAll(r.Body)
+	if r.StatusCode != http.StatusOK {
+		p.t.Fatalf("profiler %s: %s: %s", path, r.Status, b)
+	}
+	return string(b)
+}
+
+// loadBinary builds the bot as the Dockerfile does (static, no cgo,
+// stripped): its resident pages are part of what is measured. With
+// profiling, -tags loadprofile adds the hooks of loadprofile.go.
+func loadBinary(t *testing.T, dir string, profiling bool) string {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "refillbot")
+	args := []string{"build", "-trimpath", "-ldflags", "-s -w", "-o", bin}
+	if profiling {
+		args = append(args, "-tags", "loadprofile")
+	}
+	cmd := exec.Command("go", append(args, ".")...)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return bin
 }
 
 func TestLoad(t *testing.T) {
@@ -114,14 +242,38 @@ func TestLoad(t *testing.T) {
 		"TELEGRAM_BOT_TOKEN":  srv.Token(),
 		"TELEGRAM_API_URL":    srv.URL(),
 		"TELEGRAM_RATE_LIMIT": c.rate,
+		"TELEGRAM_MAX_BUSY":   c.busy,
 		"REFILLBOT_DB":        filepath.Join(t.TempDir(), "bot.db"),
 		"REFILLBOT_LOG_LEVEL": "warn",
+	}
+	if c.bitrefill == "remote" {
+		// An account with raised limits: what is measured is the bot,
+		// not Bitrefill's budget (issue 11's benchmark measures that).
+		_, url := newKillLoopFake(t)
+		env["BITREFILL_API_KEY"], env["BITREFILL_API_URL"], env["BITREFILL_RATE_LIMITS"] = "test-key", url+"/v2", "off"
 	}
 	if c.mode == "webhook" {
 		addr := freeAddr(t)
 		env["TELEGRAM_MODE"], env["REFILLBOT_LISTEN"], env["REFILLBOT_PUBLIC_URL"] = "webhook", addr, "http://"+addr
 	}
-	p := startProc(t, env)
+	// The Go runtime's own settings, when the test has them, reach the
+	// bot: to measure their effect on RSS and CPU.
+	for _, k := range []string{"GOGC", "GOMEMLIMIT", "GODEBUG", "GOMAXPROCS"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env[k] = v
+		}
+	}
+	var (
+		p    *proc
+		prof *loadProfiler
+	)
+	if c.profile != "" {
+		prof = &loadProfiler{t: t, addr: freeAddr(t)}
+		env["REFILLBOT_LOADPROFILE_ADDR"], env["REFILLBOT_LOAD_CPUPROFILE"] = prof.addr, c.profile
+		p = startBinary(t, loadBinary(t, t.TempDir(), true), env)
+	} else {
+		p = startBinary(t, loadBinary(t, t.TempDir(), false), env)
+	}
 
 	buyers := make([]*telegramtest.Dialog, c.users)
 	for i := range buyers {
@@ -144,7 +296,12 @@ func TestLoad(t *testing.T) {
 		t.Fatalf("stderr:\n%s", p.stderr.String())
 	}
 	calls0 := srv.CallCounts()
-	cpu0, _ := procStat(t, p.cmd.Process.Pid)
+	cpu0, mem0 := procMem(t, p.cmd.Process.Pid)
+	self0 := selfCPU()
+	if prof != nil {
+		t.Logf("Go runtime before the buyers: %s", prof.post("/heap/heap-start"))
+		prof.post("/cpu/start")
+	}
 
 	lat := make([][]time.Duration, len(purchaseSteps))
 	var mu sync.Mutex
@@ -182,8 +339,15 @@ func TestLoad(t *testing.T) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	cpu1, hwm := procStat(t, p.cmd.Process.Pid)
+	cpu1, mem1 := procMem(t, p.cmd.Process.Pid)
+	self1 := selfCPU()
+	mapped := rssByMapping(p.cmd.Process.Pid)
 	calls1 := srv.CallCounts()
+	var heap string
+	if prof != nil {
+		prof.post("/cpu/stop")
+		heap = prof.post("/heap/heap")
+	}
 	if n := srv.WebhookFailures(); n > 0 {
 		t.Logf("webhook posts failed %d times; last: %s", n, srv.WebhookError())
 	}
@@ -213,7 +377,7 @@ func TestLoad(t *testing.T) {
 	for m := range calls1 {
 		all += delta(m)
 	}
-	t.Logf("users=%d think=%v rate=%s mode=%s purchases=%d updates=%d in %v", c.users, c.think, c.rate, c.mode, purchases, updates, elapsed.Round(time.Millisecond))
+	t.Logf("users=%d think=%v rate=%s busy=%s mode=%s bitrefill=%s purchases=%d updates=%d in %v", c.users, c.think, c.rate, c.busy, c.mode, c.bitrefill, purchases, updates, elapsed.Round(time.Millisecond))
 	t.Logf("updates/s %.0f", float64(updates)/elapsed.Seconds())
 	for i, s := range purchaseSteps {
 		l := lat[i]
@@ -231,7 +395,27 @@ func TestLoad(t *testing.T) {
 		float64(delta("getUpdates"))*1000/float64(updates), delta("answerCallbackQuery"), throttled)
 	t.Logf("CPU-ms per purchase %.2f (CPU %v over %v: %.0f%% of a core); peak RSS %.1f MB",
 		ms(cpu1-cpu0)/float64(purchases), cpu1-cpu0, elapsed.Round(time.Millisecond),
-		100*(cpu1-cpu0).Seconds()/elapsed.Seconds(), float64(hwm)/1024)
+		100*(cpu1-cpu0).Seconds()/elapsed.Seconds(), float64(mem1["VmHWM"])/1024)
+	t.Logf("  RSS: peak %.1f MB before the buyers started, %.1f MB after; now %.1f MB (anonymous %.1f, files and mmap %.1f)",
+		float64(mem0["VmHWM"])/1024, float64(mem1["VmHWM"])/1024, float64(mem1["VmRSS"])/1024,
+		float64(mem1["RssAnon"])/1024, float64(mem1["RssFile"]+mem1["RssShmem"])/1024)
+	t.Logf("  resident by mapping: %s", mapped)
+	t.Logf("  the harness (fake Bot API server and buyers): CPU %v, %.0f%% of a core; load average %s",
+		(self1 - self0).Round(time.Millisecond), 100*(self1-self0).Seconds()/elapsed.Seconds(), loadAvg())
+	if prof != nil {
+		t.Logf("  Go runtime at the end: %s", heap)
+		t.Logf("  profiles: go tool pprof -top -cum %s (heap: %[1]s.heap-start, %[1]s.heap)", c.profile)
+	}
+}
+
+// loadAvg is the machine's 1-minute load average: other work on the shared
+// cores shows in every number.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

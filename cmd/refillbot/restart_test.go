@@ -65,7 +65,13 @@ type proc struct {
 
 func startProc(t *testing.T, env map[string]string) *proc {
 	t.Helper()
-	cmd := exec.Command(binary(t))
+	return startBinary(t, binary(t), env)
+}
+
+// startBinary is startProc with a binary of the caller's choosing.
+func startBinary(t *testing.T, bin string, env map[string]string) *proc {
+	t.Helper()
+	cmd := exec.Command(bin)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "TMPDIR=" + t.TempDir()}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)

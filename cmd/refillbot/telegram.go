@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 var _ bot.Platform = (*telegram.Adapter)(nil)
 var _ bot.Editor = (*telegram.Adapter)(nil)
 var _ bot.Deleter = (*telegram.Adapter)(nil)
+var _ bot.Holder = (*telegram.Adapter)(nil)
 
 // newTelegram builds the Telegram adapter when TELEGRAM_BOT_TOKEN is set
 // (nil, nil otherwise). It checks the token with getMe, so a bad token stops
@@ -33,6 +35,9 @@ func newTelegram(ctx context.Context, cfg config, logger *slog.Logger) (*telegra
 	var err error
 	if opts.Global, opts.NoPacing, err = telegram.ParseRateLimit(cfg.TelegramRate); err != nil {
 		return nil, err
+	}
+	if opts.MaxBusy, err = strconv.Atoi(cfg.TelegramMaxBusy); err != nil || opts.MaxBusy < 0 {
+		return nil, fmt.Errorf("TELEGRAM_MAX_BUSY %q: give a number of updates (e.g. 16), or 0 for no bound", cfg.TelegramMaxBusy)
 	}
 	if cfg.TelegramMode == "webhook" {
 		if cfg.Listen == "" || cfg.PublicURL == "" {

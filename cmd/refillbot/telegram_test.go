@@ -119,6 +119,7 @@ func TestTelegramStartupErrors(t *testing.T) {
 		"bad API URL":         {map[string]string{"TELEGRAM_BOT_TOKEN": "42:x", "TELEGRAM_API_URL": "telegram"}, "TELEGRAM_API_URL"},
 		"webhook without URL": {map[string]string{"TELEGRAM_BOT_TOKEN": srv.Token(), "TELEGRAM_API_URL": srv.URL(), "TELEGRAM_MODE": "webhook"}, "REFILLBOT_PUBLIC_URL"},
 		"bad rate limit":      {map[string]string{"TELEGRAM_BOT_TOKEN": srv.Token(), "TELEGRAM_API_URL": srv.URL(), "TELEGRAM_RATE_LIMIT": "fast"}, "TELEGRAM_RATE_LIMIT"},
+		"bad busy bound":      {map[string]string{"TELEGRAM_BOT_TOKEN": srv.Token(), "TELEGRAM_API_URL": srv.URL(), "TELEGRAM_MAX_BUSY": "-1"}, "TELEGRAM_MAX_BUSY"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			args := []string{"-db", filepath.Join(t.TempDir(), "x.db")}

@@ -85,3 +85,30 @@ func TestReferencesAfterRestart(t *testing.T) {
 		t.Errorf("%d DMs after the delete, want none", len(dms))
 	}
 }
+
+// A code held in a DM placeholder (bot.Holder) is edited into that DM, its
+// image attached; repeating the edit (a restart does) leaves one message
+// with the code. With the user's interaction at hand, nothing is held: the
+// reply answers the interaction as before.
+func TestHeldCodeEditedIntoOneDM(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	lea := e.newUser("lea", "en-US")
+	to := conversation.Address{Platform: discord.Platform, Chat: lea.u.ID, Private: true}
+	code := conversation.Reply{Text: []conversation.Span{{Text: "Code: "}, {Text: "HELD-1", Style: conversation.Code}}, Secret: true}
+	png := []byte("\x89PNG\r\n\x1a\nnot really an image")
+	ref, err := e.ad.Hold(context.Background(), to, conversation.CodeComingNotice("en"), code, png)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dms := lea.u.DMs(); len(dms) != 1 || strings.Contains(dms[0].Text(), "HELD-1") || len(dms[0].Files) != 0 {
+		t.Fatalf("after Hold, DMs %+v; want one placeholder without the code", dms)
+	}
+	for range 2 {
+		if err := e.ad.Edit(context.Background(), to, ref, code, png); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if dms := lea.u.DMs(); len(dms) != 1 || !strings.Contains(dms[0].Text(), "HELD-1") || len(dms[0].Files) != 1 {
+		t.Errorf("after the edits, DMs %+v; want the placeholder showing the code and its image", dms)
+	}
+}

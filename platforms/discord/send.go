@@ -12,6 +12,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"refillbot/bot"
 	"refillbot/conversation"
 )
 
@@ -251,6 +252,30 @@ func (a *Adapter) Send(ctx context.Context, to conversation.Address, r conversat
 		}
 	}
 	return a.dm(ctx, to.Chat, m)
+}
+
+// Hold shows notice by DM where the code message r will go (bot.Holder),
+// so that Edit turns that DM into r — its image, if any, added as an
+// attachment — and a repeat of the edit after a restart changes the same
+// message. A DM's reference (channel and message id) outlives the process;
+// an answer to an interaction's is in memory only, so a reply with the
+// user's own interaction at hand (their /orders, say) is not held and goes
+// as it always did, and so is one longer than one message.
+func (a *Adapter) Hold(ctx context.Context, to conversation.Address, notice, r conversation.Reply, png []byte) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	if to.Platform != Platform {
+		return "", fmt.Errorf("discord: cannot send to platform %q", to.Platform)
+	}
+	if x, ok := ctx.Value(ixKey{}).(*ix); ok && x.user == to.Chat {
+		return "", bot.ErrCannotHold
+	}
+	lang := a.lang(to.Chat)
+	if len(render(r, png, lang).contents) != 1 {
+		return "", bot.ErrCannotHold
+	}
+	return a.dm(ctx, to.Chat, render(notice, nil, lang))
 }
 
 func (a *Adapter) lang(user string) string {

@@ -15,7 +15,8 @@
 // refused. It owns what Telegram asks of a well-behaved bot: every
 // callback query answered at once, updates of one chat handled in order (and
 // different chats in parallel, on its own queues rather than the library's
-// goroutine per update), outbound pacing per chat, per group and overall
+// goroutine per update, optionally only so many at a time, to bound the
+// memory a rush of buyers holds), outbound pacing per chat, per group and overall
 // (golang.org/x/time/rate) that spends the budget on replies first — a
 // message sent with the context its update was handled with, to that
 // update's chat — and gives notifications what is left, 429 answers retried after retry_after (which holds for every sender to

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"refillbot/conversation"
+	"refillbot/platforms/telegram/telegramtest"
 )
 
 // Engine texts for amounts, kept together with the others (helpers_test.go).
@@ -97,7 +98,10 @@ func TestESIMPurchaseQR(t *testing.T) {
 	if _, err := b.d.Tap(lblSimulate); err != nil {
 		t.Fatal(err)
 	}
-	photo, err := b.d.AwaitPhoto()
+	// The eSIM comes into a placeholder photo, edited into its QR code.
+	photo, err := b.d.AwaitMatch("the eSIM's QR code", func(e telegramtest.Event) bool {
+		return e.Kind != telegramtest.Deleted && e.Message.Photo != nil && strings.Contains(e.Message.Content(), "eSIM is ready")
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

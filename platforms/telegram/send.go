@@ -8,10 +8,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	tgbot "github.com/go-telegram/bot"
@@ -93,6 +96,9 @@ func (a *Adapter) retry(ctx context.Context, name string, chat int64, paced bool
 	backoff := 200 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		if paced {
+			if a.pace != nil {
+				leaveBusy(ctx)
+			}
 			if err := a.pace.wait(ctx, chat, classOf(ctx, chat)); err != nil {
 				return err
 			}
@@ -410,6 +416,59 @@ func (a *Adapter) Send(ctx context.Context, to conversation.Address, r conversat
 	}
 	return a.sendTexts(ctx, chat, out, ref, false)
 }
+
+// Hold shows notice where the code message r will go (bot.Holder), laid
+// out as Send would lay out r, so that Edit turns it into r in place: a
+// text message for a text; for an image, a photo showing a plain
+// placeholder image with notice as its caption, or — when r's text is too
+// long for a caption — that photo alone and notice below it. A text longer
+// than one message cannot be one edit: bot.ErrCannotHold.
+func (a *Adapter) Hold(ctx context.Context, to conversation.Address, notice, r conversation.Reply, png []byte) (string, error) {
+	chat, err := chatID(to)
+	if err != nil {
+		return "", err
+	}
+	out, note := a.render(r), a.render(notice)
+	if len(out.html) != 1 || len(note.html) != 1 {
+		return "", bot.ErrCannotHold
+	}
+	if p, _ := ctx.Value(callbackKey{}).(*pressed); p != nil && p.chat == chat {
+		// As a Send would: what answers a press after this stays below it.
+		p.mu.Lock()
+		p.used = true
+		p.mu.Unlock()
+	}
+	var ref msgRef
+	switch {
+	case png == nil:
+		ref.msg, err = a.sendText(ctx, chat, note.html[0], nil, nil)
+	case plainLen(out.chunks[0]) <= maxCaption:
+		ref.msg, ref.file, err = a.sendPhoto(ctx, chat, placeholderPNG(), note.html[0], nil)
+	default:
+		if ref.photo, ref.file, err = a.sendPhoto(ctx, chat, placeholderPNG(), "", nil); err == nil {
+			ref.msg, err = a.sendText(ctx, chat, note.html[0], nil, nil)
+		}
+	}
+	if err != nil {
+		return "", err
+	}
+	return ref.String(), nil
+}
+
+// placeholderPNG is the image a held photo shows until the code's own (a
+// QR code, a barcode) replaces it: a plain light square, which says
+// nothing and gives nothing away.
+var placeholderPNG = sync.OnceValue(func() []byte {
+	img := image.NewGray(image.Rect(0, 0, 256, 256))
+	for i := range img.Pix {
+		img.Pix[i] = 0xee
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		panic(err) // encoding an in-memory image cannot fail
+	}
+	return b.Bytes()
+})
 
 // editFailed tells whether a failed edit in place ends the send (the user
 // unreachable, a 429, the context over) rather than falling back to a new

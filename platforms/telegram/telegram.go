@@ -60,6 +60,9 @@ type Options struct {
 	// ShutdownGrace is how long events being handled may go on after Run's
 	// context ends (default 5s).
 	ShutdownGrace time.Duration
+	// MaxBusy bounds the updates handled at once across chats (see
+	// busyGate); 0, the default, for no bound.
+	MaxBusy int
 	// Inbox keeps the updates received until they are handled (the store,
 	// in production); default NewMemoryInbox(), which loses those not yet
 	// handled with the process.
@@ -77,6 +80,7 @@ type Adapter struct {
 	secret   string // webhook secret token; "" in polling mode
 	pace     *pacer
 	tokens   tokenMap
+	busy     *busyGate
 
 	inbox bot.Inbox
 	// resuming is held by Run while it queues the updates an earlier run
@@ -156,7 +160,7 @@ func New(ctx context.Context, opts Options) (*Adapter, error) {
 		return nil, err
 	}
 	a := &Adapter{opts: opts, log: opts.Logger.With("component", "telegram"), queues: map[int64]*chatQueue{},
-		open: map[int64]struct{}{}, inbox: opts.Inbox}
+		open: map[int64]struct{}{}, inbox: opts.Inbox, busy: newBusyGate(opts.MaxBusy, busyLease)}
 	if a.inbox == nil {
 		a.inbox = NewMemoryInbox()
 	}
@@ -538,7 +542,9 @@ func (a *Adapter) work(q *chatQueue) {
 		// The shell marks the update done with the first commit it causes;
 		// one that committed nothing is marked here, once handled.
 		hctx, handled := bot.WithInboxUpdate(ctx, inboxPlatform, u.ID)
-		a.process(hctx, handle, u)
+		leave := a.busy.enter(ctx)
+		a.process(withBusy(hctx, leave), handle, u)
+		leave()
 		if ctx.Err() == nil && !handled.Committed() {
 			a.done(u.ID)
 		}

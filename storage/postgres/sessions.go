@@ -29,6 +29,9 @@ func (s *Store) Session(key conversation.SessionKey) (conversation.State, bool, 
 	if err != nil {
 		return conversation.State{}, false, fmt.Errorf("postgres: session %s: %w", key, err)
 	}
+	if st, ok := s.states.Take(key, b); ok {
+		return st, true, nil // the bytes this replica last wrote: no need to decode them
+	}
 	st, err := openSealed[conversation.State](s, b)
 	if err != nil {
 		return conversation.State{}, false, fmt.Errorf("postgres: session %s: %w", key, err)
@@ -47,7 +50,7 @@ func (s *Store) Commit(c bot.Commit) error {
 	return nil
 }
 
-func (s *Store) commit(c bot.Commit) error {
+func (s *Store) commit(c bot.Commit) (err error) {
 	if err := checkSession(c.Key); err != nil {
 		return err
 	}
@@ -107,9 +110,13 @@ func (s *Store) commit(c bot.Commit) error {
 	}
 	ctx, cancel := opctx()
 	defer cancel()
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		return tx.SendBatch(ctx, b).Close()
 	})
+	if err == nil {
+		s.states.Put(c.Key, state, c.State)
+	}
+	return err
 }
 
 func ids64(ids []uint64) []int64 {

@@ -21,6 +21,7 @@ import (
 
 	"refillbot/conversation"
 	"refillbot/storage/sealed"
+	"refillbot/storage/sessioncache"
 )
 
 // Sentinel errors; match them with errors.Is.
@@ -80,6 +81,11 @@ type Store struct {
 
 	leaderRetry, leaderCheck time.Duration
 
+	// states holds the sessions this replica just committed, decoded; a
+	// read serves one only if the row still holds the bytes it wrote, so
+	// another replica's commit is always read (package sessioncache).
+	states *sessioncache.Cache
+
 	mu     sync.Mutex
 	leases map[*Lease]bool // ended by Close
 	done   bool            // Close was called: no new leases
@@ -128,7 +134,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	st := &Store{pool: pool, locks: locks, seal: seal, replica: opts.Replica, lease: opts.ClaimLease}
+	st := &Store{pool: pool, locks: locks, seal: seal, replica: opts.Replica, lease: opts.ClaimLease, states: sessioncache.New(0)}
 	if st.replica == "" {
 		st.replica = "replica-" + randomToken(6)
 	}

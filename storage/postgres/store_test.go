@@ -453,3 +453,43 @@ func TestPendingUpdatesStayWithTheLiveReplicaThatStoredThem(t *testing.T) {
 		t.Fatalf("replica c after b took them over: %d pending, %v; want none", len(got), err)
 	}
 }
+
+// Each replica keeps the sessions it committed decoded (sessioncache); a
+// commit by another replica in between must be what the next read returns,
+// in either direction and however often they alternate.
+func TestReplicaReadsAnotherReplicasCommit(t *testing.T) {
+	url := pgtest.URL(t)
+	key := newKey(t)
+	a, b := open(t, url, key, "a"), open(t, url, key, "b")
+	k := session(1)
+	at := func(menu int) conversation.State {
+		st := codeState("CODE")
+		st.Menu = menu
+		return st
+	}
+	steps := []struct {
+		writer, reader *postgres.Store
+		menu           int
+	}{
+		{a, a, 1}, // a reads its own commit back
+		{b, a, 2},
+		{a, b, 3}, // b must not serve its cached menu 2
+		{a, a, 4},
+		{a, a, 5}, // a commit after a commit: the latest
+		{b, b, 6},
+		{b, a, 7},
+		{a, b, 8}, // a keeps menu 8 cached…
+		{b, a, 9}, // …which b's commit makes stale
+	}
+	for i, s := range steps {
+		if err := s.writer.Commit(bot.Commit{Key: k, State: at(s.menu)}); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 { // the second read has nothing cached left: it decodes
+			got, found, err := s.reader.Session(k)
+			if err != nil || !found || !reflect.DeepEqual(got, at(s.menu)) {
+				t.Fatalf("step %d: Session = menu %d, %v, %v; want menu %d", i, got.Menu, found, err, s.menu)
+			}
+		}
+	}
+}

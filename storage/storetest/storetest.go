@@ -132,6 +132,35 @@ var sessionTests = []test{
 			t.Error("another session appeared")
 		}
 	}},
+	{"a state read is a copy of the caller's own", func(t *testing.T, s bot.Store) {
+		// A store may keep what it committed in memory (storage/sessioncache):
+		// neither the committer's later changes nor a reader's may reach the
+		// next reader.
+		rich := func() conversation.State {
+			st := state("rich")
+			st.Actions = []conversation.Action{{Do: "product", Arg: "amazon-us"}}
+			st.Product = &conversation.Product{ID: "amazon-us", Packages: []conversation.Package{{ID: "p25", Label: "25"}}}
+			st.Purchases = []conversation.Purchase{{Invoice: conversation.Invoice{ID: "inv-1"}, Announced: map[string]string{"o1": "paid"}}}
+			return st
+		}
+		mine := rich()
+		must(t, s.Commit(bot.Commit{Key: ann, State: mine}))
+		mine.Actions[0].Arg, mine.Product.Packages[0].Label, mine.Purchases[0].Announced["o1"] = "changed", "changed", "changed"
+		for i := range 3 {
+			got, ok, err := s.Session(ann)
+			must(t, err)
+			if !ok || !reflect.DeepEqual(got, rich()) {
+				t.Fatalf("read %d = %+v, %v; want the state as committed", i, got, ok)
+			}
+			got.Actions[0].Arg, got.Product.Packages[0].Label, got.Purchases[0].Announced["o1"] = "read", "read", "read"
+		}
+		if err := s.Commit(bot.Commit{Key: ann, State: state("never"), Outbox: []bot.OutboxRecord{{Session: ann}}}); err == nil {
+			t.Fatal("a commit with an outbox record without an id succeeded")
+		}
+		if got, _, err := s.Session(ann); err != nil || !reflect.DeepEqual(got, rich()) {
+			t.Errorf("after a failed commit: Session = %+v, %v; want the state before", got, err)
+		}
+	}},
 	{"only a private address is kept", func(t *testing.T, s bot.Store) {
 		must(t, s.Commit(bot.Commit{Key: ann, State: state("a"), Address: private(ann)}))
 		group := conversation.Address{Platform: "test", Chat: "group", Private: false}

@@ -72,6 +72,13 @@ func (u *User) setBlocked(b bool) {
 // Send writes text in a chat, as a message update, and returns its id.
 // A leading "/word" is marked as a bot_command entity, as Telegram does.
 func (u *User) Send(chatID int64, text string) int {
+	id, _ := u.SendUpdate(chatID, text)
+	return id
+}
+
+// SendUpdate is Send that also returns the update's update_id, which tells
+// what the bot does with one update apart from what it does with another.
+func (u *User) SendUpdate(chatID int64, text string) (msgID int, updateID int64) {
 	s := u.s
 	s.mu.Lock()
 	c := s.chats[chatID]
@@ -94,14 +101,19 @@ func (u *User) Send(chatID int64, text string) int {
 		}
 		msg["entities"] = []map[string]any{{"type": "bot_command", "offset": 0, "length": len(utf16.Encode([]rune(text[:end])))}}
 	}
-	s.pushUpdate(func(int64) map[string]any { return map[string]any{"message": msg} })
-	return m.ID
+	return m.ID, s.pushUpdate(func(int64) map[string]any { return map[string]any{"message": msg} })
 }
 
 // Press sends a callback query for data on message msgID of a chat, as
 // tapping a button does, and returns the query id. It does not check that
 // the message has such a button: replayed and forged callbacks are tests too.
 func (u *User) Press(chatID int64, msgID int, data string) string {
+	id, _ := u.PressUpdate(chatID, msgID, data)
+	return id
+}
+
+// PressUpdate is Press that also returns the update's update_id.
+func (u *User) PressUpdate(chatID int64, msgID int, data string) (queryID string, updateID int64) {
 	s := u.s
 	s.mu.Lock()
 	c := s.chats[chatID]
@@ -116,8 +128,7 @@ func (u *User) Press(chatID int64, msgID int, data string) string {
 		cq["message"] = map[string]any{"message_id": msgID, "date": 0, "chat": s.chatJSON(c)}
 	}
 	s.mu.Unlock()
-	s.pushUpdate(func(int64) map[string]any { return map[string]any{"callback_query": cq} })
-	return id
+	return id, s.pushUpdate(func(int64) map[string]any { return map[string]any{"callback_query": cq} })
 }
 
 // AwaitAnswer waits for the bot to answer a callback query.

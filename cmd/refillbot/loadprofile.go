@@ -1,0 +1,83 @@
+//go:build loadprofile
+
+package main
+
+// Only in binaries built with -tags loadprofile (the load benchmark's
+// profile= setting builds one): the harness profiles the measured window
+// of the real process. REFILLBOT_LOADPROFILE_ADDR is where it listens,
+// REFILLBOT_LOAD_CPUPROFILE the CPU profile's file; heap profiles go beside
+// it (<file>.heap-start, <file>.heap). Never part of a release build, so
+// not part of the configuration contract.
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"sync"
+)
+
+func init() {
+	addr, cpuPath := os.Getenv("REFILLBOT_LOADPROFILE_ADDR"), os.Getenv("REFILLBOT_LOAD_CPUPROFILE")
+	if addr == "" || cpuPath == "" {
+		return
+	}
+	// Fine enough to see where a few MB go; costs some CPU, so compare
+	// CPU numbers from runs without profile=.
+	runtime.MemProfileRate = 16 << 10
+	var (
+		mu  sync.Mutex
+		cpu *os.File
+	)
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /cpu/start", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		f, err := os.Create(cpuPath)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		cpu = f
+	})
+	mux.HandleFunc("POST /cpu/stop", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if cpu != nil {
+			pprof.StopCPUProfile()
+			cpu.Close()
+			cpu = nil
+		}
+	})
+	// The heap as it is now (live objects after a GC) and everything
+	// allocated since the start, into <cpu profile>.<name>.
+	mux.HandleFunc("POST /heap/{name}", func(w http.ResponseWriter, r *http.Request) {
+		runtime.GC()
+		f, err := os.Create(cpuPath + "." + filepath.Base(r.PathValue("name")))
+		if err == nil {
+			err = pprof.Lookup("heap").WriteTo(f, 0)
+			f.Close()
+		}
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte(memSummary(&m)))
+	})
+	go http.ListenAndServe(addr, mux)
+}
+
+func memSummary(m *runtime.MemStats) string {
+	mb := func(b uint64) float64 { return float64(b) / (1 << 20) }
+	return fmt.Sprintf("heap live %.1f MB in %.1f MB of spans (objects %d), peak heap mapped %.1f MB, heap idle %.1f MB (released %.1f), stacks %.1f MB, GC metadata %.1f MB, other %.1f MB, runtime total %.1f MB, goroutines %d, GCs %d",
+		mb(m.HeapAlloc), mb(m.HeapInuse), m.HeapObjects, mb(m.HeapSys), mb(m.HeapIdle), mb(m.HeapReleased), mb(m.StackSys), mb(m.GCSys), mb(m.OtherSys+m.MSpanSys+m.MCacheSys+m.BuckHashSys), mb(m.Sys),
+		runtime.NumGoroutine(), m.NumGC)
+}

@@ -169,29 +169,3 @@ func TestDecimalJSON(t *testing.T) {
 		t.Errorf("big = %s", big)
 	}
 }
-
-// FuzzParseDecimal checks that canonical text re-parses to the same value and
-// that cents conversions are exact.
-func FuzzParseDecimal(f *testing.F) {
-	for _, s := range []string{"0", "25.50", "-0.01", "1e3", ".5", "92233720368547758.07", "1e-5", "abc", "1e700", "1e-700"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		d, err := bitrefill.ParseDecimal(s)
-		if err != nil {
-			return
-		}
-		again, err := bitrefill.ParseDecimal(d.String())
-		if err != nil || again != d {
-			t.Fatalf("%q → %s → %v, %v", s, d, again, err)
-		}
-		if c, err := d.Cents(); err == nil {
-			if bitrefill.FromCents(c) != d {
-				t.Fatalf("%s → %d cents → %s", d, c, bitrefill.FromCents(c))
-			}
-		}
-		if d.Cmp(d) != 0 || d.Sub(d).Sign() != 0 {
-			t.Fatalf("%s not equal to itself", d)
-		}
-	})
-}

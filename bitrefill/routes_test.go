@@ -33,23 +33,6 @@ func TestRouteNeverKeepsAnID(t *testing.T) {
 	}
 }
 
-func FuzzRoute(f *testing.F) {
-	f.Add("/products/amazon-us")
-	f.Add("/invoices/abc/pay")
-	f.Fuzz(func(t *testing.T, path string) {
-		r := Route(path)
-		if r == "other" {
-			return
-		}
-		for _, known := range routes {
-			if r == known {
-				return
-			}
-		}
-		t.Fatalf("Route(%q) = %q, not a known template", path, r)
-	})
-}
-
 // The observer sees every attempt with its route template and status, and
 // nothing that identifies the product or invoice.
 func TestObserverSeesTemplatesAndStatuses(t *testing.T) {

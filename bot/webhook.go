@@ -60,7 +60,7 @@ func (b *Bot) WebhookHandler(ctx context.Context) http.Handler {
 			http.Error(w, "cannot read body", http.StatusBadRequest)
 			return
 		}
-		id, ok := webhookInvoiceID(body)
+		id, ok := bitrefill.WebhookInvoiceID(body)
 		if !ok {
 			http.Error(w, "no invoice id in body", http.StatusBadRequest)
 			return
@@ -139,39 +139,4 @@ func field(body []byte, name string) json.RawMessage {
 		return nil
 	}
 	return m[name]
-}
-
-// webhookInvoiceID finds the invoice id in a webhook body: the invoice
-// itself ({"id": …}), or wrapped ({"data": {…}}, {"invoice": {…}},
-// {"invoice_id": …}). An id that could not be an invoice id is refused.
-func webhookInvoiceID(body []byte) (string, bool) { return webhookID(body, 2) }
-
-// webhookID looks depth levels of wrapping deep, no more: each level parses
-// the body again, and a stranger's deeply nested body must stay cheap.
-func webhookID(body []byte, depth int) (string, bool) {
-	var v struct {
-		ID        string          `json:"id"`
-		InvoiceID string          `json:"invoice_id"`
-		Data      json.RawMessage `json:"data"`
-		Invoice   json.RawMessage `json:"invoice"`
-	}
-	if json.Unmarshal(body, &v) != nil {
-		return "", false
-	}
-	id := v.InvoiceID
-	if id == "" {
-		id = v.ID
-	}
-	for _, inner := range []json.RawMessage{v.Data, v.Invoice} {
-		if id != "" || len(inner) == 0 || depth == 0 {
-			continue
-		}
-		if s, ok := webhookID(inner, depth-1); ok {
-			id = s
-		}
-	}
-	if id == "" || len(id) > 128 || strings.ContainsAny(id, "/?#%\\ \t\r\n") {
-		return "", false
-	}
-	return id, true
 }

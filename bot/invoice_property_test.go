@@ -1,4 +1,4 @@
-package conversation_test
+package bot_test
 
 import (
 	"context"
@@ -17,7 +17,9 @@ import (
 // Whatever a user types or presses, in any order, every invoice the engine
 // asks for is one Bitrefill accepts: the right values for each product, a
 // phone number its operator serves, an eSIM that exists, at most 20 lines.
-// The fake's validation stands in for Bitrefill's.
+// The fake's validation stands in for Bitrefill's. (It lives with the shell,
+// which joins the engine to the client, rather than in package conversation,
+// whose test binary then stays free of the fake's HTTP stack.)
 func TestEveryInvoiceRequestIsValid(t *testing.T) {
 	ctx := context.Background()
 	fake := bitrefilltest.New(bitrefilltest.Options{Sandbox: true})

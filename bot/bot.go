@@ -355,27 +355,78 @@ func (b *Bot) offScreenLock(e conversation.Effect) bool {
 // stored state is the one before the event, whose inbox update (when there
 // is one) is not marked done yet and comes again.
 func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conversation.Address, ev conversation.Event, held *interim, carried *conversation.State) (next []conversation.Event, loads []conversation.Effect, pass *conversation.State, err error) {
-	var state conversation.State
-	if carried != nil {
-		state = *carried
+	done, next, pass, err := b.commitStep(ctx, key, addr, ev, held, carried)
+	if done == nil {
+		return next, nil, pass, err
+	}
+	effects, queued, own, news, now := done.effects, done.queued, done.own, done.news, done.now
+	// Only work done here, under the lock, has its interim held: a screen
+	// load runs with the lock released (the user may act meanwhile, and a
+	// held line must not go out after their next screen), and a queued
+	// checkout runs later on its own.
+	inline := false
+	for _, e := range effects {
+		switch e := e.(type) {
+		case conversation.Reply, conversation.TrackInvoice:
+		case conversation.CreateInvoice:
+			inline = inline || !queued[e.Checkout]
+		default:
+			inline = inline || !b.offScreenLock(e)
+		}
+	}
+	b.ops.count(news, now)
+	editRef := b.settle(ctx, held)
+	if b.cfg.InterimGrace > 0 && holdable(inline, own) {
+		b.hold(ctx, held, own)
 	} else {
-		var found bool
-		state, found, err = b.cfg.Store.Session(key)
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("load session: %w", err)
+		b.deliverAnswer(ctx, own, editRef)
+	}
+
+	for _, e := range effects {
+		if _, ok := e.(conversation.Reply); ok {
+			continue
 		}
-		if !found {
-			state = conversation.NewState(key, nonce(), localeOf(ctx))
+		if b.offScreenLock(e) {
+			loads = append(loads, e)
+			continue
+		}
+		if ci, ok := e.(conversation.CreateInvoice); ok && queued[ci.Checkout] {
+			b.queueCheckout(key, addr, ci) // queue.go: it waits its turn in the request budget
+			continue
+		}
+		if ev := b.run(ctx, e); ev != nil {
+			next = append(next, ev)
 		}
 	}
-	now := b.cfg.Now()
-	// What the session had announced of an invoice, before the step: the
-	// difference is the news operators and metrics hear of (observe.go).
-	var prior purchaseSnapshot
-	if u, ok := ev.(conversation.InvoiceUpdated); ok {
-		prior = snapshotPurchase(state, u.Invoice.ID)
+	return next, loads, nil, nil
+}
+
+// committed is what step needs of a committed step to deliver its answer
+// and run its work.
+type committed struct {
+	effects []conversation.Effect
+	queued  map[string]bool
+	own     []OutboxRecord
+	news    invoiceNews
+	now     time.Time
+}
+
+// commitStep is the first half of step: the session loaded, the engine's
+// step, its commit. It returns nil with step's results when the step ends
+// here (an answer passed on, or a failed commit).
+//
+// It is a function of its own for the stack's sake: its frame holds
+// several copies of the session (a few KB), and the second half (sending
+// the answer over HTTP, creating the invoice, drawing its QR code) goes
+// deepest. Called from here, those calls run on top of step's small frame,
+// and a chat's goroutine fits in a 16 KB stack rather than 32 KB: with
+// hundreds of chats busy at once, megabytes of stacks, which the garbage
+// collector also counts when it sets the heap's goal.
+func (b *Bot) commitStep(ctx context.Context, key conversation.SessionKey, addr conversation.Address, ev conversation.Event, held *interim, carried *conversation.State) (done *committed, next []conversation.Event, pass *conversation.State, err error) {
+	st, effects, prior, now, err := b.advance(ctx, key, ev, carried)
+	if err != nil {
+		return nil, nil, nil, err
 	}
-	state, effects := b.cfg.Engine.Step(state, ev, now)
 	if b.instantWork(ev, effects, now) {
 		for _, e := range effects {
 			if _, ok := e.(conversation.Reply); !ok {
@@ -385,7 +436,7 @@ func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conver
 			}
 		}
 		if len(next) > 0 {
-			return next, nil, &state, nil
+			return nil, next, st, nil
 		}
 		// No answer came (none of these effects does that today): the
 		// step is committed as any other, its work done.
@@ -395,7 +446,7 @@ func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conver
 		})
 	}
 
-	commit := Commit{Key: key, State: state, Address: addr}
+	commit := Commit{Key: key, State: *st, Address: addr}
 	var replies []conversation.Reply
 	queued := map[string]bool{} // checkouts waiting for their turn (queue.go)
 	for _, e := range effects {
@@ -405,7 +456,7 @@ func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conver
 		case conversation.CreateInvoice:
 			if wait, ok := b.checkoutWait(ctx, e); ok {
 				queued[e.Checkout] = true
-				replies = append(replies, conversation.QueuedNotice(state.Lang, wait))
+				replies = append(replies, conversation.QueuedNotice(st.Lang, wait))
 			}
 		case conversation.TrackInvoice:
 			if e.Untrack {
@@ -413,7 +464,7 @@ func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conver
 				continue
 			}
 			tr := Tracked{InvoiceID: e.InvoiceID, Session: key, Address: addr, Status: conversation.StatusUnpaid, Created: now, NextCheck: now}
-			for _, p := range state.Purchases {
+			for _, p := range st.Purchases {
 				if p.Invoice.ID == e.InvoiceID {
 					tr.Status, tr.Expires = p.Invoice.Status, p.Invoice.Expires
 				}
@@ -456,45 +507,35 @@ func (b *Bot) step(ctx context.Context, key conversation.SessionKey, addr conver
 	if handled != nil {
 		handled.committed.Store(true)
 	}
-	// Only work done here, under the lock, has its interim held: a screen
-	// load runs with the lock released (the user may act meanwhile, and a
-	// held line must not go out after their next screen), and a queued
-	// checkout runs later on its own.
-	inline := false
-	for _, e := range effects {
-		switch e := e.(type) {
-		case conversation.Reply, conversation.TrackInvoice:
-		case conversation.CreateInvoice:
-			inline = inline || !queued[e.Checkout]
-		default:
-			inline = inline || !b.offScreenLock(e)
-		}
-	}
-	b.ops.count(news, now)
-	editRef := b.settle(ctx, held)
-	if b.cfg.InterimGrace > 0 && holdable(inline, own) {
-		b.hold(ctx, held, own)
-	} else {
-		b.deliverAnswer(ctx, own, editRef)
-	}
+	return &committed{effects: effects, queued: queued, own: own, news: news, now: now}, nil, nil, nil
+}
 
-	for _, e := range effects {
-		if _, ok := e.(conversation.Reply); ok {
-			continue
+// advance loads the session (unless carried over from the step before)
+// and takes the engine's step. Its frame, with the session's copies on
+// their way in and out of the engine, is gone before the commit (see
+// commitStep).
+func (b *Bot) advance(ctx context.Context, key conversation.SessionKey, ev conversation.Event, carried *conversation.State) (_ *conversation.State, _ []conversation.Effect, prior purchaseSnapshot, now time.Time, err error) {
+	var state conversation.State
+	if carried != nil {
+		state = *carried
+	} else {
+		var found bool
+		state, found, err = b.cfg.Store.Session(key)
+		if err != nil {
+			return nil, nil, prior, now, fmt.Errorf("load session: %w", err)
 		}
-		if b.offScreenLock(e) {
-			loads = append(loads, e)
-			continue
-		}
-		if ci, ok := e.(conversation.CreateInvoice); ok && queued[ci.Checkout] {
-			b.queueCheckout(key, addr, ci) // queue.go: it waits its turn in the request budget
-			continue
-		}
-		if ev := b.run(ctx, e); ev != nil {
-			next = append(next, ev)
+		if !found {
+			state = conversation.NewState(key, nonce(), localeOf(ctx))
 		}
 	}
-	return next, loads, nil, nil
+	now = b.cfg.Now()
+	// What the session had announced of an invoice, before the step: the
+	// difference is the news operators and metrics hear of (observe.go).
+	if u, ok := ev.(conversation.InvoiceUpdated); ok {
+		prior = snapshotPurchase(state, u.Invoice.ID)
+	}
+	next, effects := b.cfg.Engine.Step(state, ev, now)
+	return &next, effects, prior, now, nil
 }
 
 // instantWork reports whether a step may pass its state on uncommitted

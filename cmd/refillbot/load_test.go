@@ -16,7 +16,8 @@ package main
 // its own work, plus its HTTP calls to Bitrefill); busy: TELEGRAM_MAX_BUSY
 // (default 0, no bound); profile: a file
 // for a CPU profile of the bot process over the purchases, with heap
-// profiles beside it (<file>.heap-start, <file>.heap) and the Go runtime's
+// profiles beside it (<file>.heap-start, <file>.heap), the bot's stderr in
+// <file>.stderr (with GODEBUG=gctrace=1: its collections) and the Go runtime's
 // memory figures printed (the binary is then built with -tags loadprofile,
 // loadprofile.go), e.g.
 //
@@ -172,6 +173,74 @@ func rssByMapping(pid int) string {
 	return strings.Join(out, ", ")
 }
 
+// rssSampler reads the bot's resident memory every few milliseconds: VmHWM
+// says how high RSS went, not of what, and the peak of a short run is
+// over before the end. It keeps the sample with the most RSS.
+type rssSampler struct {
+	mu    sync.Mutex
+	peak  map[string]int
+	at    time.Duration
+	phase string
+	start time.Time
+	stop  chan struct{}
+	done  chan struct{}
+}
+
+func sampleRSS(t *testing.T, pid int) *rssSampler {
+	s := &rssSampler{peak: map[string]int{}, phase: "start-up", start: time.Now(), stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-s.stop:
+				return
+			case <-tick.C:
+			}
+			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+			if err != nil {
+				return
+			}
+			kB := map[string]int{}
+			for _, l := range strings.Split(string(b), "\n") {
+				k, v, ok := strings.Cut(l, ":")
+				if v, isKB := strings.CutSuffix(strings.TrimSpace(v), " kB"); ok && isKB {
+					kB[k], _ = strconv.Atoi(v)
+				}
+			}
+			s.mu.Lock()
+			if kB["VmRSS"] > s.peak["VmRSS"] {
+				s.peak, s.at = kB, time.Since(s.start)
+				s.peak["phase:"+s.phase] = 1
+			}
+			s.mu.Unlock()
+		}
+	}()
+	return s
+}
+
+func (s *rssSampler) setPhase(p string) {
+	s.mu.Lock()
+	s.phase = p
+	s.mu.Unlock()
+}
+
+// report stops the sampler and says what the largest sample held.
+func (s *rssSampler) report() string {
+	close(s.stop)
+	<-s.done
+	phase := "?"
+	for k := range s.peak {
+		if p, ok := strings.CutPrefix(k, "phase:"); ok {
+			phase = p
+		}
+	}
+	return fmt.Sprintf("%.1f MB at %v (%s): anonymous %.1f, files and mmap %.1f",
+		float64(s.peak["VmRSS"])/1024, s.at.Round(time.Millisecond), phase,
+		float64(s.peak["RssAnon"])/1024, float64(s.peak["RssFile"]+s.peak["RssShmem"])/1024)
+}
+
 // selfCPU is the CPU time the test process (the fake Bot API server and the
 // scripted buyers) has used so far: if it nears the cores left over by the
 // bot, the harness, not the bot, caps throughput.
@@ -274,6 +343,7 @@ func TestLoad(t *testing.T) {
 	} else {
 		p = startBinary(t, loadBinary(t, t.TempDir(), false), env)
 	}
+	rss := sampleRSS(t, p.cmd.Process.Pid)
 
 	buyers := make([]*telegramtest.Dialog, c.users)
 	for i := range buyers {
@@ -300,8 +370,10 @@ func TestLoad(t *testing.T) {
 	self0 := selfCPU()
 	if prof != nil {
 		t.Logf("Go runtime before the buyers: %s", prof.post("/heap/heap-start"))
+		t.Logf("Go runtime's peak before the buyers: %s", prof.post("/peak"))
 		prof.post("/cpu/start")
 	}
+	rss.setPhase("buyers")
 
 	lat := make([][]time.Duration, len(purchaseSteps))
 	var mu sync.Mutex
@@ -342,11 +414,12 @@ func TestLoad(t *testing.T) {
 	cpu1, mem1 := procMem(t, p.cmd.Process.Pid)
 	self1 := selfCPU()
 	mapped := rssByMapping(p.cmd.Process.Pid)
+	sampled := rss.report()
 	calls1 := srv.CallCounts()
 	var heap string
 	if prof != nil {
 		prof.post("/cpu/stop")
-		heap = prof.post("/heap/heap")
+		heap = prof.post("/peak") + "\n" + prof.post("/heap/heap")
 	}
 	if n := srv.WebhookFailures(); n > 0 {
 		t.Logf("webhook posts failed %d times; last: %s", n, srv.WebhookError())
@@ -360,6 +433,12 @@ func TestLoad(t *testing.T) {
 	p.stop()
 	if t.Failed() {
 		t.Fatalf("stderr:\n%s", p.stderr.String())
+	}
+	if prof != nil {
+		// The bot's own log, and with GODEBUG=gctrace=1 its collections.
+		if err := os.WriteFile(c.profile+".stderr", []byte(p.stderr.String()), 0o644); err != nil {
+			t.Error(err)
+		}
 	}
 	if ru, ok := p.cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		t.Logf("rusage of the whole run, start-up and shutdown included: user %v, system %v, max RSS %.1f MB",
@@ -400,6 +479,7 @@ func TestLoad(t *testing.T) {
 		float64(mem0["VmHWM"])/1024, float64(mem1["VmHWM"])/1024, float64(mem1["VmRSS"])/1024,
 		float64(mem1["RssAnon"])/1024, float64(mem1["RssFile"]+mem1["RssShmem"])/1024)
 	t.Logf("  resident by mapping: %s", mapped)
+	t.Logf("  largest RSS sampled (every 5 ms): %s", sampled)
 	t.Logf("  the harness (fake Bot API server and buyers): CPU %v, %.0f%% of a core; load average %s",
 		(self1 - self0).Round(time.Millisecond), 100*(self1-self0).Seconds()/elapsed.Seconds(), loadAvg())
 	if prof != nil {

@@ -15,8 +15,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
+	"sort"
+	"strings"
 	"sync"
+	"time"
 )
 
 func init() {
@@ -72,7 +76,85 @@ func init() {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte(memSummary(&m)))
 	})
+	mux.HandleFunc("POST /goroutines/{name}", func(w http.ResponseWriter, r *http.Request) {
+		f, err := os.Create(cpuPath + "." + filepath.Base(r.PathValue("name")))
+		if err == nil {
+			err = pprof.Lookup("goroutine").WriteTo(f, 1)
+			f.Close()
+		}
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
+	})
+	peak := samplePeak()
+	mux.HandleFunc("POST /peak", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte(peak()))
+	})
 	go http.ListenAndServe(addr, mux)
+}
+
+// samplePeak reads the runtime's memory classes every few milliseconds and
+// keeps the sample where the most was held from the OS (everything mapped
+// less what was released): what the anonymous part of the peak RSS was
+// made of. The returned func reports that sample and resets it.
+func samplePeak() func() string {
+	descs := metrics.All()
+	var names []string
+	for _, d := range descs {
+		if strings.HasPrefix(d.Name, "/memory/classes/") {
+			names = append(names, d.Name)
+		}
+	}
+	names = append(names, "/gc/heap/goal:bytes", "/sched/goroutines:goroutines")
+	cur := make([]metrics.Sample, len(names))
+	for i, n := range names {
+		cur[i].Name = n
+	}
+	var (
+		mu   sync.Mutex
+		best = make([]metrics.Sample, len(names))
+		held uint64
+	)
+	value := func(s []metrics.Sample, name string) uint64 {
+		for _, x := range s {
+			if x.Name == name && x.Value.Kind() == metrics.KindUint64 {
+				return x.Value.Uint64()
+			}
+		}
+		return 0
+	}
+	go func() {
+		for range time.Tick(2 * time.Millisecond) {
+			metrics.Read(cur)
+			h := value(cur, "/memory/classes/total:bytes") - value(cur, "/memory/classes/heap/released:bytes")
+			mu.Lock()
+			if h > held {
+				held = h
+				copy(best, cur)
+			}
+			mu.Unlock()
+		}
+	}()
+	return func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		var out []string
+		for _, x := range best {
+			if x.Value.Kind() != metrics.KindUint64 || x.Value.Uint64() == 0 {
+				continue
+			}
+			n := strings.TrimPrefix(x.Name, "/memory/classes/")
+			if strings.HasSuffix(n, ":bytes") {
+				out = append(out, fmt.Sprintf("%s %.2f MB", strings.TrimSuffix(n, ":bytes"), float64(x.Value.Uint64())/(1<<20)))
+			} else {
+				out = append(out, fmt.Sprintf("%s %d", n, x.Value.Uint64()))
+			}
+		}
+		sort.Strings(out)
+		held = 0
+		return fmt.Sprintf("held from the OS at most %s", strings.Join(out, ", "))
+	}
 }
 
 func memSummary(m *runtime.MemStats) string {

@@ -128,11 +128,20 @@ func New(ctx context.Context, opts Options) (*Adapter, error) {
 		opts.PollTimeout = 2 * time.Second // the library asks for PollTimeout-1s, in whole seconds
 	}
 	if opts.HTTPClient == nil {
+		const maxConns = 24
 		// Chats are served in parallel: keep enough idle connections to the
 		// Bot API for them, rather than net/http's default of two per host,
 		// which makes busy senders dial a new connection for most calls.
+		//
+		// And no more connections than that: under a rush each open one
+		// holds two goroutines and their buffers (with 200 buyers at once,
+		// 90 connections and 2 MB), while two cores gain nothing from more
+		// than a few dozen calls on the wire at once. A call beyond the
+		// bound waits for the next free connection. (Telegram's own server
+		// speaks HTTP/2: one connection carries every call.)
 		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConnsPerHost = 64
+		tr.MaxIdleConnsPerHost = maxConns
+		tr.MaxConnsPerHost = maxConns
 		opts.HTTPClient = &http.Client{Timeout: opts.PollTimeout + 15*time.Second, Transport: tr}
 	}
 	if opts.Logger == nil {

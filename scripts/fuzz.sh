@@ -8,6 +8,11 @@
 # CONCURRENT targets run at once (default 1); FUZZ_WORKERS sets each one's
 # -parallel (default 1, so CONCURRENT is the number of cores used).
 # FUZZ_MATCH, a regular expression, limits the run to the targets it matches.
+# FUZZ_MINIMIZE is -fuzzminimizetime (default 2000x). Go's default, 60s,
+# lets one new input stop its worker for up to a minute while it is made
+# smaller (counted as no executions at all): with it FuzzCommandText made
+# 115 executions a second, with 2000x about 8,000. A failing input is
+# still written, only less shrunk.
 # A failing input is written to the package's testdata/fuzz/<target>/ by go
 # test, where it stays as a regression seed; the script then exits 1.
 #
@@ -39,7 +44,7 @@ seeds() { ls "$1/testdata/fuzz/$2" 2>/dev/null | wc -l; }
 run() { # pkgdir target
 	local log="$logs/$(echo "$1" | tr / _)-$2"
 	seeds "$1" "$2" >"$log.seeds"
-	go test -run '^$' -fuzz "^$2\$" -fuzztime "$dur" -parallel "$workers" "$1" >"$log" 2>&1
+	go test -run '^$' -fuzz "^$2\$" -fuzztime "$dur" -fuzzminimizetime "${FUZZ_MINIMIZE:-2000x}" -parallel "$workers" "$1" >"$log" 2>&1
 	echo $? >"$log.rc"
 }
 

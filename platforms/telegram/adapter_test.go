@@ -19,6 +19,7 @@ import (
 	"refillbot/conversation"
 	"refillbot/platforms/telegram"
 	"refillbot/platforms/telegram/telegramtest"
+	"refillbot/platforms/telegram/telegramtest/parsemode"
 )
 
 // A menu that answers a button press replaces the pressed message; the rest
@@ -95,8 +96,8 @@ func TestLongTextsAndCaptions(t *testing.T) {
 	}
 	var joined []string
 	for i, m := range msgs {
-		if telegramtest.UTF16Len(m.Text) > 4096 {
-			t.Errorf("part %d has %d characters", i, telegramtest.UTF16Len(m.Text))
+		if parsemode.UTF16Len(m.Text) > 4096 {
+			t.Errorf("part %d has %d characters", i, parsemode.UTF16Len(m.Text))
 		}
 		if (len(m.Buttons) > 0) != (i == len(msgs)-1) {
 			t.Errorf("part %d of %d has buttons: %v", i, len(msgs), m.Labels())

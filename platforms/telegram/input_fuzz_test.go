@@ -4,23 +4,20 @@ import (
 	"context"
 	"encoding/json"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/go-telegram/bot/models"
 
 	"refillbot/bot"
 	"refillbot/conversation"
-	"refillbot/platforms/telegram/telegramtest"
+	"refillbot/platforms/telegram/format"
 )
 
-// The fuzz targets of this file cover what Telegram hands the bot (updates,
-// from getUpdates or the webhook, and the callback data of its buttons) and
-// what the bot hands Telegram (HTML, checked against the fake's parser,
-// which follows Telegram's rules).
+// The fuzz target of this file covers what Telegram hands the bot: updates,
+// from getUpdates or the webhook. The text inside them (commands, callback
+// data) and the HTML the bot sends back are fuzzed in package format.
 
 var commandName = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
 
@@ -96,127 +93,11 @@ func FuzzDecodeUpdate(f *testing.F) {
 				t.Fatal("a start without a message")
 			}
 		case conversation.Chose:
-			if u.CallbackQuery == nil || (ev.Token != u.CallbackQuery.Data && !strings.HasPrefix(u.CallbackQuery.Data, longTokenPrefix)) {
+			if u.CallbackQuery == nil || (ev.Token != u.CallbackQuery.Data && !strings.HasPrefix(u.CallbackQuery.Data, format.LongTokenPrefix)) {
 				t.Fatalf("token %q from data %q", ev.Token, u.CallbackQuery.Data)
 			}
 		default:
 			t.Fatalf("event %T", ev)
-		}
-	})
-}
-
-// A typed command reads back from the text it was typed as: "/name args"
-// and "/name@bot args" give the same command, and a command for another bot
-// is left alone.
-func FuzzCommandText(f *testing.F) {
-	for _, s := range []string{"/start", "/start amazon-us", "/START@Refill_Test_Bot x", "/search  steam ", "/help@other_bot", "amazon", "/ x", "/50%", "/a\nb", "/" + strings.Repeat("a", 40)} {
-		f.Add(s)
-	}
-	a := &Adapter{username: "refill_test_bot"}
-	f.Fuzz(func(t *testing.T, text string) {
-		ev := a.parse(text)
-		switch ev := ev.(type) {
-		case nil:
-			if _, _, to, _ := a.command(text); to != "" && strings.EqualFold(to, a.username) {
-				t.Fatalf("%q is ours but ignored", text)
-			}
-		case conversation.Text:
-			if ev.Text != text {
-				t.Fatalf("%q read as text %q", text, ev.Text)
-			}
-		case conversation.Command:
-			if !commandName.MatchString(ev.Name) || ev.Name == "start" {
-				t.Fatalf("%q read as command %q", text, ev.Name)
-			}
-			for _, again := range []string{"/" + ev.Name + " " + ev.Args, "/" + strings.ToUpper(ev.Name) + "@" + a.username + " " + ev.Args} {
-				if back := a.parse(again); back != conversation.Event(ev) {
-					t.Fatalf("%q read as %+v; %q reads as %+v", text, ev, again, back)
-				}
-			}
-		case conversation.Start:
-			if back := a.parse("/start " + ev.Payload); back != conversation.Event(ev) {
-				t.Fatalf("%q read as %+v; written back it reads as %+v", text, ev, back)
-			}
-		default:
-			t.Fatalf("%q read as %T", text, ev)
-		}
-	})
-}
-
-// Every engine token fits Telegram's 64 bytes of callback_data, and the
-// data of a button reads back as its token.
-func FuzzCallbackData(f *testing.F) {
-	for _, s := range []string{"n.1.0", "", "~", "~abc", strings.Repeat("x", 64), strings.Repeat("é", 40), "\xff\xfe", "/topup 8900000000000000011"} {
-		f.Add(s)
-	}
-	var m tokenMap
-	f.Fuzz(func(t *testing.T, token string) {
-		data := m.data(token)
-		if len(data) == 0 || len(data) > maxData || !utf8.ValidString(data) {
-			t.Fatalf("token %q becomes data %q (%d bytes)", token, data, len(data))
-		}
-		if back := m.token(data); back != token {
-			t.Fatalf("token %q → data %q → %q", token, data, back)
-		}
-	})
-}
-
-// Rendered HTML is what Telegram accepts, and once parsed its text is the
-// spans' text exactly (made valid and free of control characters, as
-// cleanText promises), with each code span one tap-to-copy code entity; in a
-// secret reply every link outside a code sits under a spoiler.
-func FuzzRenderHTML(f *testing.F) {
-	f.Add("Code: ", "AB<&>CD", "\nhttps://redeem.example/?a=1&b=<2>", uint8(0), true)
-	f.Add("a<b>&c", "", "x", uint8(1), false)
-	f.Add(" ", "   ", "\r\n\x00", uint8(3), true)
-	f.Add("😀&amp;", "&#60;", "</code>", uint8(2), false)
-	f.Fuzz(func(t *testing.T, before, code, after string, style uint8, secret bool) {
-		spans := []conversation.Span{
-			{Text: before, Style: conversation.Style(style % 4)},
-			{Text: code, Style: conversation.Code},
-			{Text: after},
-		}
-		html := renderHTML(spans, secret)
-		plain, ents, err := telegramtest.ParseHTML(html)
-		if err != nil {
-			t.Fatalf("%q: %v", html, err)
-		}
-		want := cleanText(before) + cleanText(code) + cleanText(after)
-		if plain != want {
-			t.Fatalf("%q parses to %q, want %q", html, plain, want)
-		}
-		start := telegramtest.UTF16Len(cleanText(before))
-		n := telegramtest.UTF16Len(cleanText(code))
-		type span struct{ at, n int }
-		var wantCodes, gotCodes []span
-		if style%4 == uint8(conversation.Code) && strings.TrimSpace(cleanText(before)) != "" {
-			wantCodes = append(wantCodes, span{0, start})
-		}
-		if strings.TrimSpace(cleanText(code)) != "" {
-			wantCodes = append(wantCodes, span{start, n})
-		}
-		for _, e := range ents {
-			if e.Type == "code" {
-				gotCodes = append(gotCodes, span{e.Offset, e.Length})
-			}
-		}
-		if !slices.Equal(gotCodes, wantCodes) {
-			t.Fatalf("%q: code entities %v, want %v", html, gotCodes, wantCodes)
-		}
-		if !secret {
-			return
-		}
-		for _, loc := range urlRE.FindAllStringIndex(cleanText(after), -1) {
-			from := start + n + telegramtest.UTF16Len(cleanText(after)[:loc[0]])
-			hidden := false
-			for _, e := range ents {
-				if e.Type == "spoiler" && e.Offset <= from && from < e.Offset+e.Length {
-					hidden = true
-				}
-			}
-			if !hidden {
-				t.Fatalf("%q: the link at %d is not under a spoiler", html, from)
-			}
 		}
 	})
 }

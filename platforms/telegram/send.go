@@ -22,6 +22,7 @@ import (
 
 	"refillbot/bot"
 	"refillbot/conversation"
+	"refillbot/platforms/telegram/format"
 )
 
 // UnreachableError means the user cannot be written to now: they blocked
@@ -172,7 +173,7 @@ func chatID(to conversation.Address) (int64, error) {
 
 var noPreview = &models.LinkPreviewOptions{IsDisabled: tgbot.True()}
 
-func (a *Adapter) sendText(ctx context.Context, chat int64, html string, kb *inlineKeyboard, reply *models.ReplyParameters) (int, error) {
+func (a *Adapter) sendText(ctx context.Context, chat int64, html string, kb *format.InlineKeyboard, reply *models.ReplyParameters) (int, error) {
 	p := &tgbot.SendMessageParams{ChatID: chat, Text: html, ParseMode: models.ParseModeHTML, LinkPreviewOptions: noPreview, ReplyParameters: reply}
 	if kb != nil {
 		p.ReplyMarkup = kb
@@ -190,7 +191,7 @@ func (a *Adapter) sendText(ctx context.Context, chat int64, html string, kb *inl
 
 // sendPhoto sends an image and returns the message's id and the image's
 // file id.
-func (a *Adapter) sendPhoto(ctx context.Context, chat int64, png []byte, caption string, kb *inlineKeyboard) (int, string, error) {
+func (a *Adapter) sendPhoto(ctx context.Context, chat int64, png []byte, caption string, kb *format.InlineKeyboard) (int, string, error) {
 	var id int
 	var file string
 	err := a.retry(ctx, "sendPhoto", chat, true, func(ctx context.Context) error {
@@ -261,7 +262,7 @@ func parseRef(ref string) (msgRef, error) {
 }
 
 // editText replaces a text message; "not modified" is a success.
-func (a *Adapter) editText(ctx context.Context, chat int64, msg int, html string, kb *inlineKeyboard) error {
+func (a *Adapter) editText(ctx context.Context, chat int64, msg int, html string, kb *format.InlineKeyboard) error {
 	p := &tgbot.EditMessageTextParams{ChatID: chat, MessageID: msg, Text: html, ParseMode: models.ParseModeHTML, LinkPreviewOptions: noPreview}
 	if kb != nil {
 		p.ReplyMarkup = kb
@@ -278,7 +279,7 @@ func (a *Adapter) editText(ctx context.Context, chat int64, msg int, html string
 
 // editCaption replaces a photo's caption and returns the message as edited;
 // "not modified" is a success, with a nil message.
-func (a *Adapter) editCaption(ctx context.Context, chat int64, msg int, html string, kb *inlineKeyboard) (*models.Message, error) {
+func (a *Adapter) editCaption(ctx context.Context, chat int64, msg int, html string, kb *format.InlineKeyboard) (*models.Message, error) {
 	p := &tgbot.EditMessageCaptionParams{ChatID: chat, MessageID: msg, Caption: html, ParseMode: models.ParseModeHTML}
 	if kb != nil {
 		p.ReplyMarkup = kb
@@ -301,7 +302,7 @@ func (a *Adapter) editCaption(ctx context.Context, chat int64, msg int, html str
 // file already on Telegram's servers); a text message gets the image added.
 // It returns the file id of the image shown; "not modified" is a success,
 // with no file id.
-func (a *Adapter) editPhoto(ctx context.Context, chat int64, msg int, png []byte, fileID string, spoiler bool, html string, kb *inlineKeyboard) (string, error) {
+func (a *Adapter) editPhoto(ctx context.Context, chat int64, msg int, png []byte, fileID string, spoiler bool, html string, kb *format.InlineKeyboard) (string, error) {
 	var file string
 	err := a.retry(ctx, "editMessageMedia", chat, true, func(ctx context.Context) error {
 		media := &models.InputMediaPhoto{Media: fileID, Caption: html, HasSpoiler: spoiler}
@@ -331,17 +332,17 @@ func (a *Adapter) editPhoto(ctx context.Context, chat int64, msg int, png []byte
 type rendered struct {
 	chunks [][]conversation.Span
 	html   []string
-	kb     *inlineKeyboard
+	kb     *format.InlineKeyboard
 }
 
 func (a *Adapter) render(r conversation.Reply) rendered {
-	out := rendered{chunks: splitSpans(r.Text, maxText), kb: a.keyboard(r.Options)}
+	out := rendered{chunks: format.Split(r.Text, format.MaxText), kb: format.Keyboard(r.Options, &a.tokens)}
 	if len(out.chunks) == 0 && out.kb != nil {
 		// A keyboard needs a message to hang on.
 		out.chunks = [][]conversation.Span{{{Text: "…"}}}
 	}
 	for _, c := range out.chunks {
-		out.html = append(out.html, renderHTML(c, r.Secret))
+		out.html = append(out.html, format.HTML(c, r.Secret))
 	}
 	return out
 }
@@ -369,7 +370,7 @@ func (a *Adapter) Send(ctx context.Context, to conversation.Address, r conversat
 		// that no older copy of it is left showing a QR and buttons — and
 		// with a text too long for its caption, the image alone, the text
 		// following as messages of its own.
-		if first && r.Menu && p.photo && png != nil && (len(out.html) != 1 || plainLen(out.chunks[0]) > maxCaption) && len(out.html) > 0 {
+		if first && r.Menu && p.photo && png != nil && (len(out.html) != 1 || format.PlainLen(out.chunks[0]) > format.MaxCaption) && len(out.html) > 0 {
 			file, err := a.editPhoto(ctx, chat, p.msg, png, "", false, "", nil)
 			if err == nil {
 				return a.sendTexts(ctx, chat, out, msgRef{msg: p.msg, file: cmp.Or(file, p.file)}, true)
@@ -377,7 +378,7 @@ func (a *Adapter) Send(ctx context.Context, to conversation.Address, r conversat
 			if stop := a.editFailed(ctx, chat, err); stop {
 				return "", err
 			}
-		} else if first && r.Menu && len(out.html) == 1 && (png == nil) == !p.photo && (png == nil || plainLen(out.chunks[0]) <= maxCaption) {
+		} else if first && r.Menu && len(out.html) == 1 && (png == nil) == !p.photo && (png == nil || format.PlainLen(out.chunks[0]) <= format.MaxCaption) {
 			var ref string
 			if png == nil {
 				err = a.editText(ctx, chat, p.msg, out.html[0], out.kb)
@@ -400,8 +401,8 @@ func (a *Adapter) Send(ctx context.Context, to conversation.Address, r conversat
 	html := out.html
 	if png != nil {
 		caption := ""
-		var kb *inlineKeyboard
-		if len(out.chunks) == 1 && plainLen(out.chunks[0]) <= maxCaption {
+		var kb *format.InlineKeyboard
+		if len(out.chunks) == 1 && format.PlainLen(out.chunks[0]) <= format.MaxCaption {
 			caption, kb, html = out.html[0], out.kb, nil
 		} else if len(out.chunks) == 0 {
 			kb = out.kb
@@ -442,7 +443,7 @@ func (a *Adapter) Hold(ctx context.Context, to conversation.Address, notice, r c
 	switch {
 	case png == nil:
 		ref.msg, err = a.sendText(ctx, chat, note.html[0], nil, nil)
-	case plainLen(out.chunks[0]) <= maxCaption:
+	case format.PlainLen(out.chunks[0]) <= format.MaxCaption:
 		ref.msg, ref.file, err = a.sendPhoto(ctx, chat, placeholderPNG(), note.html[0], nil)
 	default:
 		if ref.photo, ref.file, err = a.sendPhoto(ctx, chat, placeholderPNG(), "", nil); err == nil {
@@ -492,7 +493,7 @@ func (a *Adapter) sendTexts(ctx context.Context, chat int64, out rendered, ref m
 	}
 	html := out.html
 	for i, h := range html {
-		var kb *inlineKeyboard
+		var kb *format.InlineKeyboard
 		if i == len(html)-1 {
 			kb = out.kb
 		}
@@ -536,7 +537,7 @@ func (a *Adapter) Edit(ctx context.Context, to conversation.Address, ref string,
 	if len(out.html) != 1 {
 		return a.refuse(ctx, chat, rf, "the reply does not fit one message")
 	}
-	html, fitsCaption := out.html[0], plainLen(out.chunks[0]) <= maxCaption
+	html, fitsCaption := out.html[0], format.PlainLen(out.chunks[0]) <= format.MaxCaption
 	if png != nil {
 		if !fitsCaption {
 			return a.refuse(ctx, chat, rf, "the text is too long for a caption")

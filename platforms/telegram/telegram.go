@@ -23,6 +23,7 @@ import (
 
 	"refillbot/bot"
 	"refillbot/conversation"
+	"refillbot/platforms/telegram/format"
 )
 
 // Platform is the platform name used in session keys and addresses.
@@ -79,7 +80,7 @@ type Adapter struct {
 	botID    int64
 	secret   string // webhook secret token; "" in polling mode
 	pace     *pacer
-	tokens   tokenMap
+	tokens   format.Tokens
 	busy     *busyGate
 
 	inbox bot.Inbox
@@ -590,7 +591,7 @@ func (a *Adapter) process(ctx context.Context, handle func(context.Context, bot.
 			a.group(ctx, m)
 			return
 		}
-		ev := a.parse(m.Text)
+		ev := format.Parse(m.Text, a.username)
 		if ev == nil {
 			return
 		}
@@ -610,7 +611,7 @@ func (a *Adapter) process(ctx context.Context, handle func(context.Context, bot.
 			}
 			ctx = context.WithValue(ctx, callbackKey{}, p)
 		}
-		handle(ctx, a.incoming(&cq.From, c.ID, conversation.Chose{Token: a.tokens.token(cq.Data)}))
+		handle(ctx, a.incoming(&cq.From, c.ID, conversation.Chose{Token: a.tokens.Token(cq.Data)}))
 	}
 }
 
@@ -646,40 +647,6 @@ func (a *Adapter) incoming(from *models.User, chat int64, ev conversation.Event)
 	}
 }
 
-var commandRE = regexp.MustCompile(`^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]+))?(?:\s+([\s\S]*))?$`)
-
-// command splits "/name@bot args"; ok is false for text that is not a
-// command, and for a command addressed to another bot.
-func (a *Adapter) command(text string) (name, args, to string, ok bool) {
-	m := commandRE.FindStringSubmatch(strings.TrimSpace(text))
-	if m == nil {
-		return "", "", "", false
-	}
-	name, to, args = strings.ToLower(m[1]), m[2], strings.TrimSpace(m[3])
-	if to != "" && !strings.EqualFold(to, a.username) {
-		return "", "", "", false
-	}
-	return name, args, to, true
-}
-
-// parse maps a private message to an event; nil means ignore it.
-func (a *Adapter) parse(text string) conversation.Event {
-	if strings.HasPrefix(text, "/") {
-		name, args, _, ok := a.command(text)
-		if !ok {
-			if commandRE.MatchString(strings.TrimSpace(text)) {
-				return nil // for another bot
-			}
-			return conversation.Text{Text: text}
-		}
-		if name == "start" {
-			return conversation.Start{Payload: args}
-		}
-		return conversation.Command{Name: name, Args: args}
-	}
-	return conversation.Text{Text: text}
-}
-
 // purchaseCommands are commands the engine knows besides the menu's.
 var purchaseCommands = []string{"buy", "phone", "topup", "esim"}
 
@@ -707,7 +674,7 @@ func (a *Adapter) group(ctx context.Context, m *models.Message) {
 	if m.Chat.Type != models.ChatTypeGroup && m.Chat.Type != models.ChatTypeSupergroup {
 		return
 	}
-	name, args, to, ok := a.command(m.Text)
+	name, args, to, ok := format.Command(m.Text, a.username)
 	if !ok || (to == "" && !ourCommand(name)) {
 		return
 	}
@@ -726,8 +693,8 @@ func (a *Adapter) group(ctx context.Context, m *models.Message) {
 	if isUnreachable(err) {
 		text = conversation.Phrase(lang, conversation.UIStartPrivate)
 	}
-	kb := &inlineKeyboard{InlineKeyboard: [][]inlineButton{{{Text: label(conversation.Phrase(lang, conversation.UIOpenPrivate)), URL: link}}}}
-	_, err = a.sendText(ctx, m.Chat.ID, escapeHTML(text), kb, &models.ReplyParameters{MessageID: m.ID, AllowSendingWithoutReply: true})
+	kb := &format.InlineKeyboard{InlineKeyboard: [][]format.InlineButton{{{Text: format.Label(conversation.Phrase(lang, conversation.UIOpenPrivate)), URL: link}}}}
+	_, err = a.sendText(ctx, m.Chat.ID, format.Escape(text), kb, &models.ReplyParameters{MessageID: m.ID, AllowSendingWithoutReply: true})
 	if err != nil {
 		a.log.Warn("group reply failed", "chat", m.Chat.ID, "err", err)
 	}

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"refillbot/platforms/telegram/telegramtest/parsemode"
 )
 
 // Options configures a Server. The zero value is ready to use.
@@ -937,7 +939,7 @@ func parseText(raw, mode string, caption bool) (string, []Entity, *apiError) {
 	case "":
 	case "html":
 		var err error
-		text, ents, err = ParseHTML(raw)
+		text, ents, err = parsemode.HTML(raw)
 		if err != nil {
 			return "", nil, badRequest("%v", err)
 		}
@@ -945,7 +947,7 @@ func parseText(raw, mode string, caption bool) (string, []Entity, *apiError) {
 		return "", nil, badRequest("unsupported parse_mode")
 	}
 	text, ents = trimEntities(text, ents)
-	n := UTF16Len(text)
+	n := parsemode.UTF16Len(text)
 	switch {
 	case caption && n > 1024:
 		return "", nil, badRequest("message caption is too long")

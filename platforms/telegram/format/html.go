@@ -1,28 +1,24 @@
-package telegram
+package format
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
 	"regexp"
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf16"
-	"unicode/utf8"
 
 	"refillbot/conversation"
 )
 
 // Telegram's limits, counted in UTF-16 code units after entity parsing.
 const (
-	maxText    = 4096
-	maxCaption = 1024
-	maxData    = 64 // callback_data, in bytes
-	maxLabel   = 40 // runes of a button label before it is shortened
+	MaxText    = 4096
+	MaxCaption = 1024
+	MaxData    = 64 // callback_data, in bytes
+	MaxLabel   = 40 // runes of a button label before it is shortened
 )
 
-// escapeHTML escapes the three characters Telegram's HTML mode reserves.
-func escapeHTML(s string) string {
+// Escape escapes the three characters Telegram's HTML mode reserves.
+func Escape(s string) string {
 	if !strings.ContainsAny(s, "<>&") {
 		return s
 	}
@@ -43,10 +39,10 @@ func escapeHTML(s string) string {
 	return b.String()
 }
 
-// cleanText makes a dynamic string safe to send: valid UTF-8 and no control
+// Clean makes a dynamic string safe to send: valid UTF-8 and no control
 // characters other than newlines and tabs (Telegram rejects some, and they
 // can garble what the user sees).
-func cleanText(s string) string {
+func Clean(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	return strings.Map(func(r rune) rune {
 		switch {
@@ -64,15 +60,15 @@ func cleanText(s string) string {
 // urlRE finds links in text; Telegram links them by itself.
 var urlRE = regexp.MustCompile(`https?://[^\s<>]+`)
 
-// renderHTML renders spans in Telegram's HTML parse mode. In a secret reply
+// HTML renders spans in Telegram's HTML parse mode. In a secret reply
 // (redemption details) codes are <code>, which Telegram copies on a tap, and
 // links, which redeem the card as surely as a code, are hidden under a
 // spoiler until tapped. Codes cannot go under a spoiler too: Telegram does
 // not nest code in any other entity.
-func renderHTML(spans []conversation.Span, secret bool) string {
+func HTML(spans []conversation.Span, secret bool) string {
 	var b strings.Builder
 	for _, s := range spans {
-		t := escapeHTML(cleanText(s.Text))
+		t := Escape(Clean(s.Text))
 		if t == "" {
 			continue
 		}
@@ -106,11 +102,11 @@ func u16len(s string) int {
 	return n
 }
 
-// plainLen is the length Telegram will count for rendered spans.
-func plainLen(spans []conversation.Span) int {
+// PlainLen is the length Telegram will count for rendered spans.
+func PlainLen(spans []conversation.Span) int {
 	n := 0
 	for _, s := range spans {
-		n += u16len(cleanText(s.Text))
+		n += u16len(Clean(s.Text))
 	}
 	return n
 }
@@ -118,23 +114,23 @@ func plainLen(spans []conversation.Span) int {
 // isBlank reports whether spans would render to nothing Telegram keeps.
 func isBlank(spans []conversation.Span) bool {
 	for _, s := range spans {
-		if strings.TrimSpace(cleanText(s.Text)) != "" {
+		if strings.TrimSpace(Clean(s.Text)) != "" {
 			return false
 		}
 	}
 	return true
 }
 
-// splitSpans cuts spans into chunks of at most limit UTF-16 units each,
+// Split cuts spans into chunks of at most limit UTF-16 units each,
 // preferring line boundaries, then spaces, and never cutting a rune or a
 // surrogate pair. Styles carry over a cut: each chunk renders balanced HTML.
 // Chunks with nothing visible are left out.
-func splitSpans(spans []conversation.Span, limit int) [][]conversation.Span {
+func Split(spans []conversation.Span, limit int) [][]conversation.Span {
 	// Lines, each a list of spans without the newline.
 	var lines [][]conversation.Span
 	var cur []conversation.Span
 	for _, s := range spans {
-		parts := strings.Split(cleanText(s.Text), "\n")
+		parts := strings.Split(Clean(s.Text), "\n")
 		for i, p := range parts {
 			if i > 0 {
 				lines = append(lines, cur)
@@ -157,11 +153,11 @@ func splitSpans(spans []conversation.Span, limit int) [][]conversation.Span {
 		chunk, n = nil, 0
 	}
 	for _, line := range lines {
-		ln := plainLen(line)
+		ln := PlainLen(line)
 		if ln > limit {
 			flush()
 			for _, piece := range cutLine(line, limit) {
-				chunk, n = piece, plainLen(piece)
+				chunk, n = piece, PlainLen(piece)
 				flush()
 			}
 			continue
@@ -227,106 +223,4 @@ func cutLine(line []conversation.Span, limit int) [][]conversation.Span {
 		out = append(out, piece)
 	}
 	return out
-}
-
-// label makes an option's text fit a button: one line, at most maxLabel
-// runes (a longer one ends with "…"), never empty.
-func label(s string) string {
-	s = strings.Join(strings.Fields(cleanText(s)), " ")
-	if s == "" {
-		return "…"
-	}
-	if utf8.RuneCountInString(s) > maxLabel {
-		r := []rune(s)
-		s = strings.TrimSpace(string(r[:maxLabel-1])) + "…"
-	}
-	return s
-}
-
-// inlineButton is Telegram's InlineKeyboardButton with only the fields we
-// use. The library's type always serialises an empty copy_text object,
-// which is not a button Telegram documents.
-type inlineButton struct {
-	Text         string `json:"text"`
-	CallbackData string `json:"callback_data,omitempty"`
-	URL          string `json:"url,omitempty"`
-}
-
-type inlineKeyboard struct {
-	InlineKeyboard [][]inlineButton `json:"inline_keyboard"`
-}
-
-// perRow is how many buttons with this label may share a row.
-func perRow(l string) int {
-	switch n := utf8.RuneCountInString(l); {
-	case n <= 8:
-		return 3
-	case n <= 16:
-		return 2
-	}
-	return 1
-}
-
-// keyboard lays options out: short labels share rows, long ones get their own.
-func (a *Adapter) keyboard(opts []conversation.Option) *inlineKeyboard {
-	if len(opts) == 0 {
-		return nil
-	}
-	kb := &inlineKeyboard{}
-	var row []inlineButton
-	capacity := 0
-	for _, o := range opts {
-		l := label(o.Label)
-		c := perRow(l)
-		if len(row) > 0 && (len(row) >= min(capacity, c)) {
-			kb.InlineKeyboard = append(kb.InlineKeyboard, row)
-			row = nil
-		}
-		if len(row) == 0 {
-			capacity = c
-		} else {
-			capacity = min(capacity, c)
-		}
-		row = append(row, inlineButton{Text: l, CallbackData: a.tokens.data(o.Token)})
-	}
-	kb.InlineKeyboard = append(kb.InlineKeyboard, row)
-	return kb
-}
-
-// tokenMap keeps engine tokens too long for callback_data behind a short
-// digest. The engine's tokens fit, so this is a safety net; it lives in
-// memory, and an unknown digest after a restart reaches the engine as an
-// expired token.
-type tokenMap struct {
-	mu sync.Mutex
-	m  map[string]string
-}
-
-const longTokenPrefix = "~"
-
-func (t *tokenMap) data(token string) string {
-	if len(token) <= maxData && token != "" && !strings.HasPrefix(token, longTokenPrefix) && utf8.ValidString(token) {
-		return token
-	}
-	sum := sha256.Sum256([]byte(token))
-	d := longTokenPrefix + base64.RawURLEncoding.EncodeToString(sum[:18])
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.m == nil || len(t.m) > 50000 {
-		t.m = map[string]string{}
-	}
-	t.m[d] = token
-	return d
-}
-
-func (t *tokenMap) token(data string) string {
-	if !strings.HasPrefix(data, longTokenPrefix) {
-		return data
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if tok, ok := t.m[data]; ok {
-		return tok
-	}
-	return data
 }

@@ -1,4 +1,4 @@
-package telegramtest
+package parsemode
 
 import (
 	"fmt"
@@ -39,12 +39,12 @@ type openTag struct {
 	offset int // byte offset in the source, for messages
 }
 
-// ParseHTML parses text in Telegram's HTML parse mode, returning the plain
+// HTML parses text in Telegram's HTML parse mode, returning the plain
 // text and its entities, or the error Telegram would answer
 // ("can't parse entities: ..."). Like Telegram it supports only the named
 // entities &lt; &gt; &amp; &quot; and numeric ones, and leaves any other
 // ampersand as it is.
-func ParseHTML(s string) (string, []Entity, error) {
+func HTML(s string) (string, []Entity, error) {
 	if !utf8.ValidString(s) {
 		return "", nil, fmt.Errorf("can't parse entities: strings must be encoded in UTF-8")
 	}
@@ -225,22 +225,4 @@ func UTF16Len(s string) int {
 		n += utf16.RuneLen(r)
 	}
 	return n
-}
-
-// trimEntities strips leading and trailing white space from a parsed text,
-// as Telegram does, and moves the entities with it.
-func trimEntities(text string, ents []Entity) (string, []Entity) {
-	lead := text[:len(text)-len(strings.TrimLeft(text, " \t\r\n"))]
-	trimmed := strings.TrimSpace(text)
-	shift := UTF16Len(lead)
-	n := UTF16Len(trimmed)
-	var out []Entity
-	for _, e := range ents {
-		start, end := max(e.Offset-shift, 0), min(e.Offset+e.Length-shift, n)
-		if end > start {
-			e.Offset, e.Length = start, end-start
-			out = append(out, e)
-		}
-	}
-	return trimmed, out
 }

@@ -1,4 +1,4 @@
-package telegram
+package format
 
 import (
 	"strings"
@@ -8,7 +8,7 @@ import (
 	"pgregory.net/rapid"
 
 	"refillbot/conversation"
-	"refillbot/platforms/telegram/telegramtest"
+	"refillbot/platforms/telegram/telegramtest/parsemode"
 )
 
 func sp(t string, s conversation.Style) conversation.Span {
@@ -38,8 +38,8 @@ func TestRenderHTML(t *testing.T) {
 		{"not secret: links as they are", []conversation.Span{sp("see https://x.example", conversation.Plain)}, "see https://x.example", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if got := renderHTML(c.spans, c.secret); got != c.want {
-				t.Errorf("renderHTML = %q, want %q", got, c.want)
+			if got := HTML(c.spans, c.secret); got != c.want {
+				t.Errorf("HTML = %q, want %q", got, c.want)
 			}
 		})
 	}
@@ -71,23 +71,22 @@ func TestSplitSpans(t *testing.T) {
 		{"empty", nil, 10, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got := plainOf(splitSpans(c.spans, c.limit))
+			got := plainOf(Split(c.spans, c.limit))
 			if strings.Join(got, "|") != strings.Join(c.want, "|") || len(got) != len(c.want) {
-				t.Errorf("splitSpans = %q, want %q", got, c.want)
+				t.Errorf("Split = %q, want %q", got, c.want)
 			}
 		})
 	}
 	// The style of a span cut in two survives in both halves.
-	chunks := splitSpans([]conversation.Span{sp("aaaa\nbbbb", conversation.Bold)}, 4)
+	chunks := Split([]conversation.Span{sp("aaaa\nbbbb", conversation.Bold)}, 4)
 	for _, c := range chunks {
-		if h := renderHTML(c, false); !strings.HasPrefix(h, "<b>") || !strings.HasSuffix(h, "</b>") {
+		if h := HTML(c, false); !strings.HasPrefix(h, "<b>") || !strings.HasSuffix(h, "</b>") {
 			t.Errorf("chunk %q lost its bold", h)
 		}
 	}
 }
 
 func TestKeyboardLayout(t *testing.T) {
-	a := &Adapter{}
 	opts := func(labels ...string) []conversation.Option {
 		var out []conversation.Option
 		for i, l := range labels {
@@ -95,7 +94,7 @@ func TestKeyboardLayout(t *testing.T) {
 		}
 		return out
 	}
-	rows := func(kb *inlineKeyboard) [][]string {
+	rows := func(kb *InlineKeyboard) [][]string {
 		var out [][]string
 		for _, r := range kb.InlineKeyboard {
 			var row []string
@@ -117,13 +116,13 @@ func TestKeyboardLayout(t *testing.T) {
 		{"a long label after short ones", []string{"Next ›", "🔍 New search for something else"}, "[[Next ›] [🔍 New search for something else]]"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got := strings.Join(strings.Fields(strings.ReplaceAll(fmtRows(rows(a.keyboard(opts(c.labels...)))), "\n", " ")), " ")
+			got := strings.Join(strings.Fields(strings.ReplaceAll(fmtRows(rows(Keyboard(opts(c.labels...), &Tokens{}))), "\n", " ")), " ")
 			if got != c.want {
 				t.Errorf("layout %s, want %s", got, c.want)
 			}
 		})
 	}
-	if a.keyboard(nil) != nil {
+	if Keyboard(nil, &Tokens{}) != nil {
 		t.Error("no options must mean no keyboard")
 	}
 }
@@ -145,35 +144,34 @@ func TestLabel(t *testing.T) {
 	for in, want := range map[string]string{
 		"  Amazon\nUS ":         "Amazon US",
 		"":                      "…",
-		strings.Repeat("é", 50): strings.Repeat("é", maxLabel-1) + "…",
+		strings.Repeat("é", 50): strings.Repeat("é", MaxLabel-1) + "…",
 	} {
-		if got := label(in); got != want {
-			t.Errorf("label(%q) = %q, want %q", in, got, want)
+		if got := Label(in); got != want {
+			t.Errorf("Label(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
 
 func TestLongTokens(t *testing.T) {
-	var m tokenMap
+	var m Tokens
 	short := "abcdefgh.z.3"
-	if d := m.data(short); d != short {
+	if d := m.Data(short); d != short {
 		t.Errorf("a short token %q became %q", short, d)
 	}
 	long := strings.Repeat("t", 100)
-	d := m.data(long)
-	if len(d) > maxData || d == long {
+	d := m.Data(long)
+	if len(d) > MaxData || d == long {
 		t.Errorf("a 100-byte token became %q (%d bytes)", d, len(d))
 	}
-	if got := m.token(d); got != long {
+	if got := m.Token(d); got != long {
 		t.Errorf("the digest resolves to %q", got)
 	}
-	if got := m.token("~unknown"); got != "~unknown" {
+	if got := m.Token("~unknown"); got != "~unknown" {
 		t.Errorf("an unknown digest resolves to %q: it should reach the engine as stale", got)
 	}
 }
 
 func TestParseCommands(t *testing.T) {
-	a := &Adapter{username: "refill_test_bot"}
 	for _, c := range []struct {
 		in   string
 		want conversation.Event
@@ -188,7 +186,7 @@ func TestParseCommands(t *testing.T) {
 		{"/ not a command", conversation.Text{Text: "/ not a command"}},
 		{"/50%", conversation.Text{Text: "/50%"}},
 	} {
-		if got := a.parse(c.in); got != c.want {
+		if got := Parse(c.in, "refill_test_bot"); got != c.want {
 			t.Errorf("parse(%q) = %#v, want %#v", c.in, got, c.want)
 		}
 	}
@@ -199,7 +197,7 @@ func TestParseCommands(t *testing.T) {
 func TestRenderedHTMLIsAccepted(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		n := rapid.IntRange(0, 12).Draw(t, "spans")
-		limit := rapid.SampledFrom([]int{maxText, maxCaption, 64, 7}).Draw(t, "limit")
+		limit := rapid.SampledFrom([]int{MaxText, MaxCaption, 64, 7}).Draw(t, "limit")
 		secret := rapid.Bool().Draw(t, "secret")
 		var spans []conversation.Span
 		for i := range n {
@@ -215,16 +213,16 @@ func TestRenderedHTMLIsAccepted(t *testing.T) {
 			_ = i
 		}
 		var got strings.Builder
-		for _, chunk := range splitSpans(spans, limit) {
-			html := renderHTML(chunk, secret)
-			plain, _, err := telegramtest.ParseHTML(html)
+		for _, chunk := range Split(spans, limit) {
+			html := HTML(chunk, secret)
+			plain, _, err := parsemode.HTML(html)
 			if err != nil {
 				t.Fatalf("%q: %v", html, err)
 			}
-			if want := cleanText(conversation.PlainText(chunk)); plain != want {
+			if want := Clean(conversation.PlainText(chunk)); plain != want {
 				t.Fatalf("%q parses to %q, want %q", html, plain, want)
 			}
-			if l := telegramtest.UTF16Len(plain); l > limit {
+			if l := parsemode.UTF16Len(plain); l > limit {
 				t.Fatalf("chunk of %d UTF-16 units over the limit %d", l, limit)
 			}
 			if strings.TrimSpace(plain) == "" {
@@ -233,7 +231,7 @@ func TestRenderedHTMLIsAccepted(t *testing.T) {
 			got.WriteString(plain)
 		}
 		strip := func(s string) string { return strings.Join(strings.Fields(s), "") }
-		if want := strip(cleanText(conversation.PlainText(spans))); strip(got.String()) != want {
+		if want := strip(Clean(conversation.PlainText(spans))); strip(got.String()) != want {
 			t.Fatalf("chunks carry %q, want %q", strip(got.String()), want)
 		}
 		if !utf8.ValidString(got.String()) {
@@ -246,17 +244,17 @@ func FuzzRender(f *testing.F) {
 	f.Add("a<b>&c", uint8(1), 10)
 	f.Add("😀\n\n<code>", uint8(2), 3)
 	f.Fuzz(func(t *testing.T, text string, style uint8, limit int) {
-		if limit < 2 || limit > maxText {
+		if limit < 2 || limit > MaxText {
 			return
 		}
 		spans := []conversation.Span{{Text: text, Style: conversation.Style(style % 4)}, {Text: text}}
-		for _, chunk := range splitSpans(spans, limit) {
-			html := renderHTML(chunk, style%2 == 0)
-			plain, _, err := telegramtest.ParseHTML(html)
+		for _, chunk := range Split(spans, limit) {
+			html := HTML(chunk, style%2 == 0)
+			plain, _, err := parsemode.HTML(html)
 			if err != nil {
 				t.Fatalf("%q: %v", html, err)
 			}
-			if telegramtest.UTF16Len(plain) > limit {
+			if parsemode.UTF16Len(plain) > limit {
 				t.Fatalf("%q over the limit %d", plain, limit)
 			}
 		}

@@ -191,11 +191,12 @@ func cutLine(line []conversation.Span, limit int) [][]conversation.Span {
 	n := 0
 	for _, s := range line {
 		t := s.Text
+		left := u16len(t) // of t, kept as t shrinks: counting it again per piece made a long line quadratic
 		for t != "" {
 			room := limit - n
-			if u16len(t) <= room {
+			if left <= room {
 				piece = append(piece, conversation.Span{Text: t, Style: s.Style})
-				n += u16len(t)
+				n += left
 				break
 			}
 			// Take as many runes as fit, then back up to a space if one is near.
@@ -213,6 +214,7 @@ func cutLine(line []conversation.Span, limit int) [][]conversation.Span {
 			}
 			if cut > 0 {
 				piece = append(piece, conversation.Span{Text: t[:cut], Style: s.Style})
+				left -= u16len(t[:cut])
 				t = t[cut:]
 			}
 			out = append(out, piece)

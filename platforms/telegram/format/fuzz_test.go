@@ -18,8 +18,11 @@ import (
 
 var commandName = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
 
-// parse is Parse for the bot the fuzz targets talk to.
-func parse(text string) conversation.Event { return Parse(text, "refill_test_bot") }
+// testBot is the username of the bot the tests talk to.
+const testBot = "refill_test_bot"
+
+// parse is Parse for that bot.
+func parse(text string) conversation.Event { return Parse(text, testBot) }
 
 // A typed command reads back from the text it was typed as: "/name args"
 // and "/name@bot args" give the same command, and a command for another bot
@@ -28,12 +31,11 @@ func FuzzCommandText(f *testing.F) {
 	for _, s := range []string{"/start", "/start amazon-us", "/START@Refill_Test_Bot x", "/search  steam ", "/help@other_bot", "amazon", "/ x", "/50%", "/a\nb", "/" + strings.Repeat("a", 40)} {
 		f.Add(s)
 	}
-	const username = "refill_test_bot"
 	f.Fuzz(func(t *testing.T, text string) {
 		ev := parse(text)
 		switch ev := ev.(type) {
 		case nil:
-			if _, _, to, _ := Command(text, username); to != "" && strings.EqualFold(to, username) {
+			if _, _, to, _ := Command(text, testBot); to != "" && strings.EqualFold(to, testBot) {
 				t.Fatalf("%q is ours but ignored", text)
 			}
 		case conversation.Text:
@@ -44,7 +46,7 @@ func FuzzCommandText(f *testing.F) {
 			if !commandName.MatchString(ev.Name) || ev.Name == "start" {
 				t.Fatalf("%q read as command %q", text, ev.Name)
 			}
-			for _, again := range []string{"/" + ev.Name + " " + ev.Args, "/" + strings.ToUpper(ev.Name) + "@" + username + " " + ev.Args} {
+			for _, again := range []string{"/" + ev.Name + " " + ev.Args, "/" + strings.ToUpper(ev.Name) + "@" + testBot + " " + ev.Args} {
 				if back := parse(again); back != conversation.Event(ev) {
 					t.Fatalf("%q read as %+v; %q reads as %+v", text, ev, again, back)
 				}

@@ -186,7 +186,7 @@ func TestParseCommands(t *testing.T) {
 		{"/ not a command", conversation.Text{Text: "/ not a command"}},
 		{"/50%", conversation.Text{Text: "/50%"}},
 	} {
-		if got := Parse(c.in, "refill_test_bot"); got != c.want {
+		if got := parse(c.in); got != c.want {
 			t.Errorf("parse(%q) = %#v, want %#v", c.in, got, c.want)
 		}
 	}

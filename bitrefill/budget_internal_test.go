@@ -163,46 +163,22 @@ func TestBudgetPaidGoesBeforeQueuedUsers(t *testing.T) {
 	for range 2 {
 		take(b, ClassGeneral, Interactive)
 	}
-	var mu sync.Mutex
-	var order []string
-	var wg sync.WaitGroup
-	start := func(name string, p Priority, queued int) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := b.acquire(WithPriority(context.Background(), p), ClassGeneral); err != nil {
-				t.Errorf("%s: %v", name, err)
-				return
-			}
-			mu.Lock()
-			order = append(order, name)
-			mu.Unlock()
-		}()
-		waitFor(t, name+" queued", func() bool {
-			b.mu.Lock()
-			defer b.mu.Unlock()
-			return len(b.classes[ClassGeneral].waiters) == queued
-		})
-	}
-	start("invoice 1", Interactive, 1)
-	start("invoice 2", Interactive, 2)
+	q := &queueTest{t: t, b: b}
+	q.start("invoice 1", WithPriority(context.Background(), Interactive))
+	q.start("invoice 2", WithPriority(context.Background(), Interactive))
 	if got := b.delay(ClassGeneral, Paid); !near(got, tok) {
 		t.Errorf("a paid fetch behind 2 queued invoices would wait %v, want one token, %v", got, tok)
 	}
 	if got := b.delay(ClassGeneral, Interactive); !near(got, 3*tok) {
 		t.Errorf("a third invoice would wait %v, want %v", got, 3*tok)
 	}
-	start("paid", Paid, 3)
+	q.start("paid", WithPriority(context.Background(), Paid))
 	for i := range 3 {
 		clk.Advance(tok + time.Millisecond)
-		waitFor(t, "a grant", func() bool {
-			mu.Lock()
-			defer mu.Unlock()
-			return len(order) == i+1
-		})
+		q.grants(i + 1)
 	}
-	wg.Wait()
-	if want := []string{"paid", "invoice 1", "invoice 2"}; !slices.Equal(order, want) {
+	q.wg.Wait()
+	if order, want := q.order, []string{"paid", "invoice 1", "invoice 2"}; !slices.Equal(order, want) {
 		t.Errorf("served %v, want %v", order, want)
 	}
 }
@@ -355,49 +331,23 @@ func TestBudgetQueueGrantsByPriorityThenArrival(t *testing.T) {
 	if ok, _ := take(b, ClassGeneral, Paid); !ok {
 		t.Fatal("first request refused")
 	}
-	var mu sync.Mutex
-	var order []string
-	var wg sync.WaitGroup
-	queued := 0
-	start := func(name string, p Priority) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := b.acquire(WithPriority(context.Background(), p), ClassGeneral); err != nil {
-				t.Errorf("%s: %v", name, err)
-				return
-			}
-			mu.Lock()
-			order = append(order, name)
-			mu.Unlock()
-		}()
-		queued++
-		n := queued
-		waitFor(t, name+" queued", func() bool {
-			b.mu.Lock()
-			defer b.mu.Unlock()
-			return len(b.classes[ClassGeneral].waiters) == n
-		})
-	}
-	start("background 1", Background)
-	start("interactive 1", Interactive)
-	start("background 2", Background)
-	start("paid", Paid)
-	start("interactive 2", Interactive)
+	q := &queueTest{t: t, b: b}
+	q.start("background 1", WithPriority(context.Background(), Background))
+	q.start("interactive 1", WithPriority(context.Background(), Interactive))
+	q.start("background 2", WithPriority(context.Background(), Background))
+	q.start("paid", WithPriority(context.Background(), Paid))
+	q.start("interactive 2", WithPriority(context.Background(), Interactive))
 	// One token every 67 s: at most one grant per minute, and each is
 	// recorded before the clock moves on, so the order is the grant order.
 	for range 100 {
 		clk.Advance(time.Minute)
 		b.mu.Lock()
-		granted := queued - len(b.classes[ClassGeneral].waiters)
+		granted := q.n - len(b.classes[ClassGeneral].waiters)
 		b.mu.Unlock()
-		waitFor(t, "grants recorded", func() bool {
-			mu.Lock()
-			defer mu.Unlock()
-			return len(order) == granted
-		})
+		q.grants(granted)
 	}
-	wg.Wait()
+	q.wg.Wait()
+	order := q.order
 	want := []string{"paid", "interactive 1", "interactive 2", "background 1", "background 2"}
 	if !slices.Equal(order, want) {
 		t.Errorf("served %v\nwant   %v", order, want)

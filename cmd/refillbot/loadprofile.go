@@ -62,12 +62,7 @@ func init() {
 	// allocated since the start, into <cpu profile>.<name>.
 	mux.HandleFunc("POST /heap/{name}", func(w http.ResponseWriter, r *http.Request) {
 		runtime.GC()
-		f, err := os.Create(cpuPath + "." + filepath.Base(r.PathValue("name")))
-		if err == nil {
-			err = pprof.Lookup("heap").WriteTo(f, 0)
-			f.Close()
-		}
-		if err != nil {
+		if err := writeProfile("heap", 0, cpuPath+"."+filepath.Base(r.PathValue("name"))); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
@@ -77,12 +72,7 @@ func init() {
 		_, _ = w.Write([]byte(memSummary(&m)))
 	})
 	mux.HandleFunc("POST /goroutines/{name}", func(w http.ResponseWriter, r *http.Request) {
-		f, err := os.Create(cpuPath + "." + filepath.Base(r.PathValue("name")))
-		if err == nil {
-			err = pprof.Lookup("goroutine").WriteTo(f, 1)
-			f.Close()
-		}
-		if err != nil {
+		if err := writeProfile("goroutine", 1, cpuPath+"."+filepath.Base(r.PathValue("name"))); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 		}
 	})
@@ -162,4 +152,18 @@ func memSummary(m *runtime.MemStats) string {
 	return fmt.Sprintf("heap live %.1f MB in %.1f MB of spans (objects %d), peak heap mapped %.1f MB, heap idle %.1f MB (released %.1f), stacks %.1f MB, GC metadata %.1f MB, other %.1f MB, runtime total %.1f MB, goroutines %d, GCs %d",
 		mb(m.HeapAlloc), mb(m.HeapInuse), m.HeapObjects, mb(m.HeapSys), mb(m.HeapIdle), mb(m.HeapReleased), mb(m.StackSys), mb(m.GCSys), mb(m.OtherSys+m.MSpanSys+m.MCacheSys+m.BuckHashSys), mb(m.Sys),
 		runtime.NumGoroutine(), m.NumGC)
+}
+
+// writeProfile writes the named runtime profile to path, in pprof's format
+// for debug 0 and as text for debug 1.
+func writeProfile(profile string, debug int, path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	err = pprof.Lookup(profile).WriteTo(f, debug)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
